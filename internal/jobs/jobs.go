@@ -1,0 +1,40 @@
+// Package jobs owns the seam between domain packages and River: the
+// Inserter they depend on to enqueue work in their own transaction, and a
+// Deferred implementation that breaks the construction cycle (River's client
+// needs the workers, the workers' services need the client).
+package jobs
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// Inserter enqueues jobs inside the caller's transaction, so a job exists if
+// and only if the change that needs it commits. *river.Client[pgx.Tx]
+// satisfies it. Job args must carry ids only: River stores them as plain JSON.
+type Inserter interface {
+	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+}
+
+// Deferred is an Inserter whose River client is set after construction.
+type Deferred struct{ client atomic.Pointer[river.Client[pgx.Tx]] }
+
+// Set binds the client. Call it once, before serving requests.
+func (d *Deferred) Set(c *river.Client[pgx.Tx]) { d.client.Store(c) }
+
+// ErrNotReady means Set was never called: a wiring bug, not a runtime state.
+var ErrNotReady = errors.New("jobs: River client not set")
+
+// InsertTx forwards to the bound client.
+func (d *Deferred) InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error) {
+	c := d.client.Load()
+	if c == nil {
+		return nil, ErrNotReady
+	}
+	return c.InsertTx(ctx, tx, args, opts)
+}
