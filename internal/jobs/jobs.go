@@ -22,7 +22,9 @@ type Inserter interface {
 }
 
 // Deferred is an Inserter whose River client is set after construction.
-type Deferred struct{ client atomic.Pointer[river.Client[pgx.Tx]] }
+type Deferred struct {
+	client atomic.Pointer[river.Client[pgx.Tx]]
+}
 
 // Set binds the client. Call it once, before serving requests.
 func (d *Deferred) Set(c *river.Client[pgx.Tx]) { d.client.Store(c) }
