@@ -30,12 +30,16 @@ type Options struct {
 	Dir string
 	// Durable keeps fsync on. Tests turn it off: their data is thrown away.
 	Durable bool
+	// Port to listen on; 0 picks a free one. A restart that must keep its
+	// URL passes the port of the first start.
+	Port int
 }
 
 // Cluster is a running private PostgreSQL.
 type Cluster struct {
 	// URL connects as the superuser "postgres" to database "postgres" over TCP.
 	URL     string
+	Port    int
 	dataDir string
 	bin     string
 	cred    *syscall.Credential
@@ -105,10 +109,12 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			return nil, err
 		}
 	}
-	port, err := freePort()
-	if err != nil {
-		c.cleanup()
-		return nil, err
+	port := opts.Port
+	if port == 0 {
+		if port, err = freePort(); err != nil {
+			c.cleanup()
+			return nil, err
+		}
 	}
 	serverOpts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=200", port, root)
 	if !opts.Durable {
@@ -118,6 +124,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		c.cleanup()
 		return nil, err
 	}
+	c.Port = port
 	c.URL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
 	return c, nil
 }

@@ -62,13 +62,26 @@ func NewDatabase(t testing.TB) string {
 	if templateErr != nil {
 		t.Fatalf("pgtest: template database: %v", templateErr)
 	}
+	return createDatabase(t, admin, templateName)
+}
+
+// EmptyDatabase creates a database with no schema at all (for testing the
+// migrations themselves) and returns its URL; it is dropped when the test ends.
+func EmptyDatabase(t testing.TB, admin string) string {
+	t.Helper()
+	return createDatabase(t, admin, "template0")
+}
+
+func createDatabase(t testing.TB, admin, template string) string {
+	t.Helper()
+	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, admin)
 	if err != nil {
 		t.Fatalf("pgtest: connect admin: %v", err)
 	}
 	defer conn.Close(ctx)
 	name := "amparo_t_" + randomHex(8)
-	if _, err := conn.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s%s", name, templateName, strategy(ctx, conn))); err != nil {
+	if _, err := conn.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s%s", name, template, strategy(ctx, conn))); err != nil {
 		t.Fatalf("pgtest: create database: %v", err)
 	}
 	t.Cleanup(func() {

@@ -1,0 +1,41 @@
+# Amparo — build, test and demo entry points. `make help` lists them.
+SHELL := /bin/bash
+GO    ?= go
+# withpg runs a command against AMPARO_TEST_DATABASE_URL, or a private
+# PostgreSQL it starts and stops around the command.
+WITHPG := $(GO) run ./internal/pglocal/withpg
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test bench lint build postgres-binaries
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+demo: postgres-binaries ## run the whole system locally: database, migrations, demo data, simulated phone, portal
+	$(GO) run ./cmd/amparo demo
+
+test: postgres-binaries ## go vet and every test (race detector on), against a private PostgreSQL
+	$(GO) vet ./...
+	$(WITHPG) $(GO) test -race -count=1 -timeout 20m ./...
+
+bench: postgres-binaries ## run the benchmarks (results belong in bench/README.md)
+	$(WITHPG) $(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./...
+
+lint: ## gofmt, go vet and staticcheck (pinned as a tool in go.mod)
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+
+build: ## build bin/amparo
+	$(GO) build -o bin/amparo ./cmd/amparo
+
+# The server binaries come from Debian's postgresql package. As root with apt
+# we install it; otherwise we say exactly what is missing.
+postgres-binaries:
+	@if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "PostgreSQL server binaries missing: installing Debian's postgresql package"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+	else \
+		echo "PostgreSQL server binaries (initdb, pg_ctl) are missing: install them, e.g. 'sudo apt-get install postgresql'"; exit 1; \
+	fi
