@@ -1,0 +1,413 @@
+package triage
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// maxInput bounds the work done on one message; a real answer is a few
+// words, and a concatenated SMS is at most about 1,600 characters.
+const maxInput = 2048
+
+// normalize lowers case, folds accents, turns punctuation into spaces and
+// collapses spaces, so every parser below works on plain words.
+func normalize(input string) string {
+	if len(input) > maxInput {
+		input = input[:maxInput]
+	}
+	var b strings.Builder
+	b.Grow(len(input))
+	space := true
+	for _, r := range strings.ToLower(strings.ToValidUTF8(input, " ")) {
+		r = fold(r)
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(r)
+			space = false
+		case !space:
+			b.WriteByte(' ')
+			space = true
+		}
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// fields splits normalised text into words, also where digits meet
+// letters, so "10h" and "9am" read as "10 h" and "9 am". Code words keep
+// their digits: they are read from the normalised text directly.
+func fields(norm string) []string {
+	var out []string
+	for _, w := range strings.Fields(norm) {
+		start, prev := 0, rune(0)
+		for i, r := range w {
+			if i > 0 && isDigit(r) != isDigit(prev) {
+				out = append(out, w[start:i])
+				start = i
+			}
+			prev = r
+		}
+		out = append(out, w[start:])
+	}
+	return out
+}
+
+func isDigit(r rune) bool { return r >= '0' && r <= '9' }
+
+func fold(r rune) rune {
+	switch r {
+	case 'á', 'à', 'â', 'ä', 'ã':
+		return 'a'
+	case 'é', 'è', 'ê', 'ë':
+		return 'e'
+	case 'í', 'ì', 'î', 'ï':
+		return 'i'
+	case 'ó', 'ò', 'ô', 'ö', 'õ':
+		return 'o'
+	case 'ú', 'ù', 'û', 'ü':
+		return 'u'
+	case 'ñ':
+		return 'n'
+	case 'ç':
+		return 'c'
+	}
+	return r
+}
+
+type keyword int
+
+const (
+	kwNone keyword = iota
+	kwStop
+	kwHelp
+	kwErase
+	kwEraseYes
+	kwRestart
+	kwEnglish
+	kwSpanish
+)
+
+// keywords match a whole message only, so an answer that merely contains
+// one of these words ("no quiero salir") is never taken for a command. The
+// English stop words are those Twilio itself honours.
+var keywords = map[string]keyword{
+	"salir": kwStop, "stop": kwStop, "stopall": kwStop, "unsubscribe": kwStop, "cancel": kwStop,
+	"end": kwStop, "quit": kwStop, "cancelar": kwStop, "parar": kwStop, "fin": kwStop,
+	"ayuda": kwHelp, "help": kwHelp, "info": kwHelp, "auxilio": kwHelp, "socorro": kwHelp,
+	"borrar": kwErase, "erase": kwErase, "delete": kwErase, "eliminar": kwErase,
+	"borrar si": kwEraseYes, "borrar 1": kwEraseYes, "eliminar si": kwEraseYes,
+	"erase yes": kwEraseYes, "erase 1": kwEraseYes, "delete yes": kwEraseYes, "delete 1": kwEraseYes,
+	"inicio": kwRestart, "reiniciar": kwRestart, "empezar": kwRestart, "restart": kwRestart,
+	"english": kwEnglish, "ingles": kwEnglish, "en ingles": kwEnglish, "in english": kwEnglish,
+	"espanol": kwSpanish, "spanish": kwSpanish, "castellano": kwSpanish, "en espanol": kwSpanish,
+}
+
+func parseKeyword(norm string) keyword { return keywords[norm] }
+
+type answer int
+
+const (
+	unclear answer = iota
+	yes
+	no
+)
+
+var yesNo = map[string]answer{
+	"1": yes, "si": yes, "s": yes, "yes": yes, "y": yes, "ok": yes, "claro": yes, "acepto": yes,
+	"si acepto": yes, "si por favor": yes, "yes please": yes, "1 si": yes, "1 yes": yes, "sip": yes,
+	"2": no, "no": no, "n": no, "no gracias": no, "no thanks": no, "2 no": no, "nope": no,
+}
+
+// parseYesNo accepts only whole answers: "no se" ("I don't know") must not
+// read as no, nor "si pero..." as yes.
+func parseYesNo(norm string) answer { return yesNo[norm] }
+
+// option returns the number n when the whole answer is a number 1..max.
+func option(norm string, max int) (int, bool) {
+	n, err := strconv.Atoi(norm)
+	if err != nil || n < 1 || n > max {
+		return 0, false
+	}
+	return n, true
+}
+
+// needOrder is also the numbering in the needs prompt (1 = health, …).
+var needOrder = []string{"health", "police", "shelter", "legal", "psychosocial"}
+
+var needWords = map[string]string{
+	"salud": "health", "health": "health", "medico": "health", "medica": "health", "doctor": "health",
+	"doctora": "health", "hospital": "health", "posta": "health", "clinica": "health",
+	"policia": "police", "police": "police", "denuncia": "police", "denunciar": "police", "comisaria": "police",
+	"refugio": "shelter", "albergue": "shelter", "shelter": "shelter",
+	"legal": "legal", "abogado": "legal", "abogada": "legal", "lawyer": "legal", "juridica": "legal", "juridico": "legal",
+	"psicologico": "psychosocial", "psicologica": "psychosocial", "psicologo": "psychosocial",
+	"psicologa": "psychosocial", "psicosocial": "psychosocial", "emocional": "psychosocial",
+	"apoyo": "psychosocial", "emotional": "psychosocial", "support": "psychosocial",
+	"psychological": "psychosocial", "psychosocial": "psychosocial", "counselling": "psychosocial",
+	"counseling": "psychosocial",
+}
+
+// negations make a list answer ambiguous ("salud, no policía"): rather than
+// guess which item was refused, ask again.
+var negations = map[string]bool{
+	"no": true, "sin": true, "not": true, "without": true, "except": true, "excepto": true,
+	"menos": true, "ninguno": true, "ninguna": true, "none": true, "nada": true, "nothing": true,
+}
+
+// parseNeedList reads "1 3", "1,3", "13", "salud y policía" into needs in
+// canonical order. Numbers must be 1..5 (a typo such as "6" is asked
+// again); words it does not know are ignored as long as one need is found.
+func parseNeedList(norm string) ([]string, bool) {
+	found := map[string]bool{}
+	for _, tok := range fields(norm) {
+		switch {
+		case negations[tok]:
+			return nil, false
+		case isDigits(tok):
+			if len(tok) > len(needOrder) {
+				return nil, false
+			}
+			for _, d := range tok {
+				n := int(d - '0')
+				if n < 1 || n > len(needOrder) {
+					return nil, false
+				}
+				found[needOrder[n-1]] = true
+			}
+		case needWords[tok] != "":
+			found[needWords[tok]] = true
+		}
+	}
+	var needs []string
+	for _, n := range needOrder {
+		if found[n] {
+			needs = append(needs, n)
+		}
+	}
+	return needs, len(needs) > 0
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// parseReferrals reads which of her needs she consents to refer: the same
+// numbers and words as the needs question, or all / none.
+func parseReferrals(norm string, needs []string) (map[string]bool, bool) {
+	consent := map[string]bool{}
+	switch norm {
+	case "todos", "todas", "todo", "all", "si", "yes", "ambos", "both":
+		for _, n := range needs {
+			consent[n] = true
+		}
+		return consent, true
+	case "ninguno", "ninguna", "none", "no", "nada", "nothing":
+		for _, n := range needs {
+			consent[n] = false
+		}
+		return consent, true
+	}
+	chosen, ok := parseNeedList(norm)
+	if !ok {
+		return nil, false
+	}
+	for _, c := range chosen {
+		if !slices.Contains(needs, c) {
+			return nil, false
+		}
+	}
+	for _, n := range needs {
+		consent[n] = slices.Contains(chosen, n)
+	}
+	return consent, true
+}
+
+var communities = []string{"el-porvenir", "la-esperanza", "florencia-de-mora", "other"}
+
+var communityWords = map[string]string{
+	"porvenir": "el-porvenir", "esperanza": "la-esperanza", "florencia": "florencia-de-mora",
+	"mora": "florencia-de-mora", "otra": "other", "otro": "other", "other": "other",
+}
+
+func parseCommunity(norm string) (string, bool) {
+	if n, ok := option(norm, len(communities)); ok {
+		return communities[n-1], true
+	}
+	found := ""
+	for _, tok := range fields(norm) {
+		if c := communityWords[tok]; c != "" {
+			if found != "" && found != c {
+				return "", false
+			}
+			found = c
+		}
+	}
+	return found, found != ""
+}
+
+// contactOptions are the answers to the contact question, in prompt order.
+var contactOptions = []struct{ text, call bool }{
+	{true, false}, {true, true}, {false, true}, {false, false},
+}
+
+func parseContact(norm string) (mayText, mayCall, ok bool) {
+	n, ok := option(norm, len(contactOptions))
+	if !ok {
+		return false, false, false
+	}
+	return contactOptions[n-1].text, contactOptions[n-1].call, true
+}
+
+var hourOptions = [][2]int{{8, 12}, {12, 18}, {18, 21}, {8, 21}}
+
+// parseHours reads an option or two hours ("9-13", "de 9 a 13", "9am-1pm").
+func parseHours(norm string) (from, to int, ok bool) {
+	if n, ok := option(norm, len(hourOptions)); ok {
+		return hourOptions[n-1][0], hourOptions[n-1][1], true
+	}
+	var hours []int
+	for _, tok := range fields(norm) {
+		switch {
+		case isDigits(tok):
+			h, err := strconv.Atoi(tok)
+			if err != nil || h > 24 {
+				return 0, 0, false
+			}
+			hours = append(hours, h)
+		case (tok == "pm" || tok == "p") && len(hours) > 0:
+			if last := &hours[len(hours)-1]; *last >= 1 && *last <= 11 {
+				*last += 12
+			}
+		}
+	}
+	if len(hours) != 2 || hours[0] == 24 || hours[0] == hours[1] {
+		return 0, 0, false
+	}
+	return hours[0], hours[1], true
+}
+
+// Code words are compared after normalisation, so "Mango", "MANGO" and
+// "mangó" are the same word however she types it.
+const (
+	minCodeWord = 3
+	maxCodeWord = 20
+)
+
+// reservedWords would be read as something else at the code-word prompt.
+var reservedWords = map[string]bool{"nuevo": true, "new": true}
+
+func parseCodeWord(norm string) (string, bool) {
+	n := utf8.RuneCountInString(norm)
+	if n < minCodeWord || n > maxCodeWord || strings.Contains(norm, " ") || reservedWords[norm] ||
+		parseKeyword(norm) != kwNone {
+		return "", false
+	}
+	return norm, true
+}
+
+// whenBands are the options of the "when did it happen" question, as the
+// number of calendar days back to the earliest day the option covers; the
+// last band ("5 days or more") is open-ended and its windows have passed.
+var whenBands = []int{0, 1, 2, 4, 5}
+
+// whenOptions counts the bands plus "rather not say".
+var whenOptions = len(whenBands) + 1
+
+var numberWords = map[string]int{
+	"un": 1, "una": 1, "uno": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7,
+	"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+}
+
+type unit int
+
+const (
+	minutes unit = iota + 1
+	hours
+	days
+	weeks
+)
+
+var unitWords = map[string]unit{
+	"min": minutes, "mins": minutes, "minuto": minutes, "minutos": minutes, "minute": minutes, "minutes": minutes,
+	"h": hours, "hr": hours, "hrs": hours, "hora": hours, "horas": hours, "hour": hours, "hours": hours,
+	"d": days, "dia": days, "dias": days, "day": days, "days": days,
+	"semana": weeks, "semanas": weeks, "week": weeks, "weeks": weeks,
+}
+
+// dayWords name a day relative to today (days back, hour of the earliest
+// moment the word covers).
+var dayWords = map[string][2]int{
+	"hoy": {0, 0}, "today": {0, 0}, "ayer": {1, 0}, "yesterday": {1, 0},
+	"anteayer": {2, 0}, "antier": {2, 0}, "anoche": {1, 18}, "last night": {1, 18},
+	"day before yesterday": {2, 0}, "the day before yesterday": {2, 0},
+}
+
+// maxAgo bounds a free-text answer; anything older is simply past every
+// clinical window.
+const maxAgo = 366 * 24 * time.Hour
+
+// parseWhen returns the earliest incident time consistent with the answer
+// (nil when she prefers not to say). Exact durations ("hace 10 horas") are
+// taken literally; calendar answers ("ayer", "hace 2 días", options) start
+// at midnight Peru time of that day, so a deadline is never overstated.
+func parseWhen(norm string, now time.Time) (*time.Time, bool) {
+	if n, ok := option(norm, whenOptions); ok {
+		if n == whenOptions {
+			return nil, true
+		}
+		t := startOfDay(now, whenBands[n-1])
+		return &t, true
+	}
+	if d, ok := dayWords[norm]; ok {
+		t := startOfDay(now, d[0]).Add(time.Duration(d[1]) * time.Hour)
+		return &t, true
+	}
+	qty, u := -1, unit(0)
+	for _, tok := range fields(norm) {
+		switch {
+		case isDigits(tok) || numberWords[tok] > 0:
+			if qty >= 0 {
+				return nil, false
+			}
+			if qty = numberWords[tok]; qty == 0 {
+				n, err := strconv.Atoi(tok)
+				if err != nil || n > int(maxAgo/time.Minute) {
+					return nil, false
+				}
+				qty = n
+			}
+		case unitWords[tok] != 0:
+			if u != 0 || qty < 0 {
+				return nil, false
+			}
+			u = unitWords[tok]
+		}
+	}
+	if qty < 0 || u == 0 {
+		return nil, false
+	}
+	var t time.Time
+	switch u {
+	case minutes:
+		t = now.Add(-time.Duration(qty) * time.Minute)
+	case hours:
+		t = now.Add(-time.Duration(qty) * time.Hour)
+	case days:
+		t = startOfDay(now, qty)
+	case weeks:
+		t = startOfDay(now, 7*qty)
+	}
+	if now.Sub(t) > maxAgo {
+		return nil, false
+	}
+	t = t.UTC()
+	return &t, true
+}

@@ -1,0 +1,569 @@
+// Package triage is the survivor's SMS conversation as a pure state
+// machine: given the stored State, her message and the time, Step returns
+// the next State, the replies to send and the Effects the hotline must carry
+// out. It holds no database, network or clock of its own, so every path of
+// the conversation is tested here, and the hotline needs no conversation
+// logic: it seals the State per conversation, runs the Effects, and renders
+// the replies (templates.Message) in Output.Lang.
+//
+// The order follows DESIGN §4: danger first (the first reply names 105 and
+// Línea 100), then consent to open a case, needs, when it happened (for the
+// 72 h / 120 h clinical windows), community, consent per referral, safe
+// contact and a code word, and a summary with the case reference. SALIR,
+// BORRAR, AYUDA, INICIO and the language switches work at every step, in
+// Spanish and English, whatever the case or accents. An answer that is not
+// understood gets a short re-prompt that repeats the options.
+//
+// Using the package:
+//
+//	st := triage.New(now, "es") // or NewReturning when the number has a case
+//	st, out := triage.Step(st, body, now)
+//	// run out.Effects in order; for CheckCodeWord, answer with
+//	// CodeWordResult and use its output instead;
+//	// after OpenCase, out = out.WithReference(caseRef);
+//	// render out.Replies in out.Lang and send them.
+//
+// Before stepping a stored conversation, check Expired: an expired one is
+// replaced by a new one, and if it had flagged danger without finishing
+// (FlaggedDanger, Finished) the hotline raises a callback task.
+package triage
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/amparo/amparo/templates"
+)
+
+// Version is the State layout this release writes. UnmarshalJSON reads
+// every version up to it; a state written by a newer release is rejected
+// (ErrVersion) and the hotline starts the conversation again.
+const Version = 1
+
+// IdleTimeout is how long a conversation waits for her next message. A
+// day lets her answer when it is safe to pick up the phone again.
+const IdleTimeout = 24 * time.Hour
+
+// maxCodeWordTries bounds guessing from a phone that may not be hers.
+const maxCodeWordTries = 3
+
+// ErrVersion means stored state has a version this release cannot read.
+var ErrVersion = errors.New("triage: unsupported state version")
+
+type step string
+
+const (
+	stepStart        step = "start"
+	stepDanger       step = "danger"
+	stepContinue     step = "continue"
+	stepReturnWord   step = "return_word"
+	stepReturnWait   step = "return_wait"
+	stepReturnLocked step = "return_locked"
+	stepReturnMenu   step = "return_menu"
+	stepConsent      step = "consent"
+	stepNeeds        step = "needs"
+	stepWhen         step = "when"
+	stepCommunity    step = "community"
+	stepReferrals    step = "referrals"
+	stepContact      step = "contact"
+	stepHours        step = "hours"
+	stepCodeWord     step = "codeword"
+	stepEraseConfirm step = "erase_confirm"
+	stepDone         step = "done"
+	stepStopped      step = "stopped"
+	stepErased       step = "erased"
+)
+
+// State is one conversation. It is plain data for the hotline to store
+// (sealed: it holds her answers and code word until the case is opened) and
+// to hand back unchanged; only this package changes it.
+type State struct {
+	V         int       `json:"v"`
+	Step      step      `json:"step"`
+	Resume    step      `json:"resume,omitempty"` // where BORRAR was typed, to return to if she does not confirm
+	Lang      string    `json:"lang"`
+	Returning bool      `json:"returning,omitempty"`
+	Danger    bool      `json:"danger,omitempty"`
+	Tries     int       `json:"tries,omitempty"` // wrong code words so far
+	LastAt    time.Time `json:"last_at"`
+
+	Needs      []string        `json:"needs,omitempty"`
+	IncidentAt *time.Time      `json:"incident_at,omitempty"`
+	Community  string          `json:"community,omitempty"`
+	Consent    map[string]bool `json:"consent,omitempty"`
+	MayText    bool            `json:"may_text,omitempty"`
+	MayCall    bool            `json:"may_call,omitempty"`
+	FromHour   int             `json:"from_hour,omitempty"`
+	ToHour     int             `json:"to_hour,omitempty"`
+	CodeWord   string          `json:"code_word,omitempty"`
+}
+
+// Output is what one step asks of the hotline.
+type Output struct {
+	Lang    string // render Replies in this language
+	Replies []templates.Message
+	Effects []Effect
+}
+
+// WithReference fills the case reference into the summary reply; call it
+// with the reference of the case stored for OpenCase. Until then the summary
+// does not render, so a missing reference can never reach her phone as a
+// gap.
+func (o Output) WithReference(ref string) Output {
+	replies := slices.Clone(o.Replies)
+	for i, m := range replies {
+		if m.Key == templates.KeySummary {
+			replies[i] = templates.Message{Key: m.Key, Args: map[string]string{"ref": ref}}
+		}
+	}
+	o.Replies = replies
+	return o
+}
+
+// New starts a conversation with a number that has no case. Her first
+// message, whatever it says, is answered with the danger question.
+func New(now time.Time, lang string) State {
+	return State{V: Version, Step: stepStart, Lang: templates.Lang(lang), LastAt: now.UTC()}
+}
+
+// NewReturning starts a conversation with a number that has a case: after
+// the danger question she is asked for her code word before anything else.
+// Nothing of the earlier case passes through this package.
+func NewReturning(now time.Time, lang string) State {
+	st := New(now, lang)
+	st.Returning = true
+	return st
+}
+
+// Expired reports whether the conversation has been idle for IdleTimeout.
+func Expired(st State, now time.Time) bool {
+	return now.Sub(st.LastAt) >= IdleTimeout
+}
+
+// FlaggedDanger reports whether she said she was in danger now in this
+// conversation (a DangerNow effect was emitted).
+func (st State) FlaggedDanger() bool { return st.Danger }
+
+// Finished reports whether the conversation reached an end: the summary,
+// a refusal, SALIR or BORRAR. An expired conversation that flagged danger
+// but did not finish is one she abandoned, and deserves a callback.
+func (st State) Finished() bool {
+	switch st.Step {
+	case stepDone, stepStopped, stepErased:
+		return true
+	}
+	return false
+}
+
+// UnmarshalJSON reads a stored state, refusing versions this release does
+// not know rather than guessing at their meaning.
+func (st *State) UnmarshalJSON(b []byte) error {
+	type plain State
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	if p.V < 1 || p.V > Version {
+		return fmt.Errorf("%w: %d", ErrVersion, p.V)
+	}
+	*st = State(p)
+	return nil
+}
+
+// Step advances the conversation by one message from her.
+func Step(st State, input string, now time.Time) (State, Output) {
+	st = st.clone()
+	st.V = Version
+	st.Lang = templates.Lang(st.Lang)
+	st.LastAt = now.UTC()
+	norm := normalize(input)
+
+	var out Output
+	switch kw := parseKeyword(norm); {
+	case kw != kwNone:
+		st, out = onKeyword(st, kw)
+	case st.Step == stepStopped:
+		out = Output{Effects: []Effect{Stop{}}}
+	default:
+		st, out = respond(st, norm, now)
+	}
+	out.Lang = st.Lang
+	return st, out
+}
+
+// CodeWordResult continues after a CheckCodeWord effect: ok is whether the
+// word matched her case. Called in any other state, it changes nothing and
+// repeats the current question.
+func CodeWordResult(st State, ok bool, now time.Time) (State, Output) {
+	st = st.clone()
+	st.LastAt = now.UTC()
+	if st.Step != stepReturnWait {
+		st, out := ask(st)
+		out.Lang = st.Lang
+		return st, out
+	}
+	var out Output
+	switch {
+	case ok:
+		st.Tries = 0
+		st, out = goTo(st, stepReturnMenu)
+	case st.Tries+1 >= maxCodeWordTries:
+		st.Tries++
+		st, out = goTo(st, stepReturnLocked)
+	default:
+		st.Tries++
+		st.Step = stepReturnWord
+		out = reply(templates.KeyReturnCodeWordRetry)
+	}
+	out.Lang = st.Lang
+	return st, out
+}
+
+func (st State) clone() State {
+	st.Needs = slices.Clone(st.Needs)
+	st.Consent = maps.Clone(st.Consent)
+	if st.IncidentAt != nil {
+		t := *st.IncidentAt
+		st.IncidentAt = &t
+	}
+	return st
+}
+
+func reply(keys ...string) Output {
+	var out Output
+	for _, k := range keys {
+		out.Replies = append(out.Replies, templates.Message{Key: k})
+	}
+	return out
+}
+
+func onKeyword(st State, kw keyword) (State, Output) {
+	switch kw {
+	case kwStop:
+		return forget(st, stepStopped), Output{Effects: []Effect{Stop{}}}
+	case kwHelp:
+		help := reply(templates.KeyHelp)
+		if st.Finished() {
+			return st, help
+		}
+		st, q := ask(st)
+		help.Replies = append(help.Replies, q.Replies...)
+		return st, help
+	case kwErase:
+		if st.Step != stepEraseConfirm {
+			st.Resume = st.Step
+		}
+		st.Step = stepEraseConfirm
+		return st, reply(templates.KeyEraseConfirm)
+	case kwEraseYes:
+		return erase(st)
+	case kwRestart:
+		return restart(st)
+	default: // kwEnglish, kwSpanish
+		st.Lang = templates.ES
+		if kw == kwEnglish {
+			st.Lang = templates.EN
+		}
+		if st.Step == stepStopped {
+			return st, Output{Effects: []Effect{Stop{}}}
+		}
+		return ask(st)
+	}
+}
+
+// forget drops her answers: once a case is stored, or she has stopped or
+// erased, the conversation keeps only what it needs to go on.
+func forget(st State, to step) State {
+	return State{
+		V: Version, Step: to, Lang: st.Lang, LastAt: st.LastAt,
+		Returning: st.Returning, Danger: st.Danger && to != stepErased,
+	}
+}
+
+func erase(st State) (State, Output) {
+	out := reply(templates.KeyEraseDone)
+	out.Effects = []Effect{EraseConfirmed{}}
+	return forget(st, stepErased), out
+}
+
+// restart keeps the facts about the conversation (language, whether she is
+// known, whether she flagged danger) and asks everything again.
+func restart(st State) (State, Output) {
+	st = forget(st, stepStart)
+	return ask(st)
+}
+
+// ask repeats the question of the current step, settling the steps that
+// have no question of their own.
+func ask(st State) (State, Output) {
+	switch st.Step {
+	case stepStart, "":
+		return goTo(st, stepDanger)
+	case stepReturnWait:
+		return goTo(st, stepReturnWord)
+	case stepStopped:
+		return st, Output{Effects: []Effect{Stop{}}}
+	}
+	return goTo(st, st.Step)
+}
+
+// goTo moves to a step and asks its question.
+func goTo(st State, to step) (State, Output) {
+	st.Step = to
+	switch to {
+	case stepDanger:
+		return st, reply(templates.KeyWelcome)
+	case stepContinue:
+		return st, reply(templates.KeyDangerAlerted)
+	case stepReturnWord:
+		return st, reply(templates.KeyReturnCodeWord)
+	case stepReturnLocked:
+		return st, reply(templates.KeyReturnLocked)
+	case stepReturnMenu:
+		return st, reply(templates.KeyReturnMenu)
+	case stepConsent:
+		return st, reply(templates.KeyConsent)
+	case stepNeeds:
+		return st, reply(templates.KeyNeeds)
+	case stepWhen:
+		return st, reply(templates.KeyWhen)
+	case stepCommunity:
+		return st, reply(templates.KeyCommunity)
+	case stepReferrals:
+		return st, Output{Replies: []templates.Message{{Key: templates.KeyReferrals, Args: needOptions(st)}}}
+	case stepContact:
+		return st, reply(templates.KeyContact)
+	case stepHours:
+		return st, reply(templates.KeyHours)
+	case stepCodeWord:
+		return st, reply(templates.KeyCodeWord)
+	case stepEraseConfirm:
+		return st, reply(templates.KeyEraseConfirm)
+	}
+	// Finished, or a step this release does not know: nothing to ask, but
+	// never silence.
+	return st, reply(templates.KeyDone)
+}
+
+// retry is the short re-prompt for each question.
+var retry = map[step]string{
+	stepDanger:       templates.KeyDangerRetry,
+	stepContinue:     templates.KeyContinueRetry,
+	stepReturnLocked: templates.KeyReturnLockedRetry,
+	stepReturnMenu:   templates.KeyReturnMenuRetry,
+	stepConsent:      templates.KeyConsentRetry,
+	stepNeeds:        templates.KeyNeedsRetry,
+	stepWhen:         templates.KeyWhenRetry,
+	stepCommunity:    templates.KeyCommunityRetry,
+	stepContact:      templates.KeyContactRetry,
+	stepHours:        templates.KeyHoursRetry,
+	stepCodeWord:     templates.KeyCodeWordRetry,
+}
+
+func again(st State) (State, Output) {
+	if st.Step == stepReferrals {
+		return st, Output{Replies: []templates.Message{{Key: templates.KeyReferralsRetry, Args: needOptions(st)}}}
+	}
+	if k, ok := retry[st.Step]; ok {
+		return st, reply(k)
+	}
+	return ask(st)
+}
+
+// needOptions lists her needs numbered as in the needs question, so the
+// numbers she typed there mean the same here.
+func needOptions(st State) map[string]string {
+	labels := map[string]string{
+		"health": templates.KeyNeedHealth, "police": templates.KeyNeedPolice, "shelter": templates.KeyNeedShelter,
+		"legal": templates.KeyNeedLegal, "psychosocial": templates.KeyNeedPsychosocial,
+	}
+	var opts []string
+	for i, n := range needOrder {
+		if slices.Contains(st.Needs, n) {
+			label, err := templates.Render(st.Lang, labels[n], nil)
+			if err != nil {
+				panic(err) // the catalogue test guarantees every label exists
+			}
+			opts = append(opts, strconv.Itoa(i+1)+" "+label)
+		}
+	}
+	return map[string]string{"options": strings.Join(opts, " ")}
+}
+
+// respond handles a message that is not a keyword.
+func respond(st State, norm string, now time.Time) (State, Output) {
+	switch st.Step {
+	case stepDanger:
+		switch parseYesNo(norm) {
+		case yes:
+			st.Danger = true
+			st, out := goTo(st, stepContinue)
+			out.Effects = []Effect{DangerNow{}}
+			return st, out
+		case no:
+			return afterDanger(st)
+		}
+	case stepContinue:
+		switch parseYesNo(norm) {
+		case yes:
+			return afterDanger(st)
+		case no:
+			st = forget(st, stepDone)
+			return st, reply(templates.KeyDangerPaused)
+		}
+	case stepReturnWord, stepReturnWait:
+		if norm == "nuevo" || norm == "new" {
+			return goTo(st, stepConsent)
+		}
+		if w, ok := parseCodeWord(norm); ok {
+			st.Step = stepReturnWait
+			return st, Output{Effects: []Effect{CheckCodeWord{Word: w}}}
+		}
+		st.Step = stepReturnWait
+		return CodeWordResult(st, false, now)
+	case stepReturnLocked:
+		switch parseYesNo(norm) {
+		case yes:
+			return goTo(st, stepConsent)
+		case no:
+			return forget(st, stepDone), reply(templates.KeyGoodbye)
+		}
+	case stepReturnMenu:
+		switch n, _ := option(norm, 3); {
+		case n == 1:
+			out := reply(templates.KeyReturnCallback)
+			out.Effects = []Effect{Callback{}}
+			return forget(st, stepDone), out
+		case n == 2 || norm == "nuevo" || norm == "new":
+			return goTo(st, stepConsent)
+		case n == 3:
+			return forget(st, stepDone), reply(templates.KeyGoodbye)
+		}
+	case stepConsent:
+		switch parseYesNo(norm) {
+		case yes:
+			return goTo(st, stepNeeds)
+		case no:
+			return forget(st, stepDone), reply(templates.KeyConsentDeclined)
+		}
+	case stepNeeds:
+		if needs, ok := parseNeedList(norm); ok {
+			st.Needs = needs
+			if slices.Contains(needs, "health") {
+				return goTo(st, stepWhen)
+			}
+			return goTo(st, stepCommunity)
+		}
+	case stepWhen:
+		if at, ok := parseWhen(norm, now); ok {
+			st.IncidentAt = at
+			var first []templates.Message
+			if at != nil {
+				first = windowNotice(st.Lang, *at, now)
+			}
+			st, out := goTo(st, stepCommunity)
+			out.Replies = append(first, out.Replies...)
+			return st, out
+		}
+	case stepCommunity:
+		if c, ok := parseCommunity(norm); ok {
+			st.Community = c
+			return goTo(st, stepReferrals)
+		}
+	case stepReferrals:
+		if consent, ok := parseReferrals(norm, st.Needs); ok {
+			st.Consent = consent
+			return goTo(st, stepContact)
+		}
+	case stepContact:
+		if text, call, ok := parseContact(norm); ok {
+			st.MayText, st.MayCall = text, call
+			if !text && !call {
+				st.FromHour, st.ToHour = 0, 0
+				return goTo(st, stepCodeWord)
+			}
+			return goTo(st, stepHours)
+		}
+	case stepHours:
+		if from, to, ok := parseHours(norm); ok {
+			st.FromHour, st.ToHour = from, to
+			return goTo(st, stepCodeWord)
+		}
+	case stepCodeWord:
+		if w, ok := parseCodeWord(norm); ok {
+			st.CodeWord = w
+			return openCase(st)
+		}
+	case stepEraseConfirm:
+		if norm == "1" || parseYesNo(norm) == yes {
+			return erase(st)
+		}
+		st.Step, st.Resume = st.Resume, ""
+		if st.Step == stepStopped {
+			return st, Output{Effects: []Effect{Stop{}}}
+		}
+		st, q := ask(st)
+		q.Replies = append([]templates.Message{{Key: templates.KeyEraseCancelled}}, q.Replies...)
+		return st, q
+	case stepDone, stepErased:
+		return st, reply(templates.KeyDone)
+	default:
+		// A new conversation, or a step this release does not know:
+		// whatever she wrote, safety comes first.
+		return goTo(st, stepDanger)
+	}
+	return again(st)
+}
+
+// afterDanger continues once the danger question is settled: a returning
+// survivor proves who she is before anything else.
+func afterDanger(st State) (State, Output) {
+	if st.Returning {
+		return goTo(st, stepReturnWord)
+	}
+	return goTo(st, stepConsent)
+}
+
+// windowNotice tells her, when a clinical window is still open, until when
+// to reach a health centre. The earlier window (PEP) is named while open.
+func windowNotice(lang string, incidentAt, now time.Time) []templates.Message {
+	d := ClinicalDeadlines(incidentAt)
+	key, deadline := templates.KeyHealthPEP, d.PEP
+	switch {
+	case d.PEPOpen(now):
+	case d.ECOpen(now):
+		key, deadline = templates.KeyHealthEC, d.EC
+	default:
+		return nil
+	}
+	layout, err := templates.Render(lang, templates.KeyFormatDeadline, nil)
+	if err != nil {
+		panic(err) // the catalogue test guarantees the layout exists
+	}
+	return []templates.Message{{Key: key, Args: map[string]string{"deadline": deadline.In(peru).Format(layout)}}}
+}
+
+func openCase(st State) (State, Output) {
+	oc := OpenCase{
+		Urgent:     st.Danger,
+		Needs:      slices.Clone(st.Needs),
+		Community:  st.Community,
+		IncidentAt: st.IncidentAt,
+		Consent:    maps.Clone(st.Consent),
+		MayText:    st.MayText,
+		MayCall:    st.MayCall,
+		FromHour:   st.FromHour,
+		ToHour:     st.ToHour,
+		CodeWord:   st.CodeWord,
+		Lang:       st.Lang,
+	}
+	out := reply(templates.KeySummary)
+	out.Effects = []Effect{oc}
+	return forget(st, stepDone), out
+}

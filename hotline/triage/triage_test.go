@@ -1,0 +1,508 @@
+package triage
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/amparo/amparo/templates"
+)
+
+// t0 is 10:00 in Trujillo.
+var t0 = time.Date(2026, time.March, 10, 15, 0, 0, 0, time.UTC)
+
+const testRef = "AMP-7K3Q"
+
+type turn struct {
+	in      string
+	want    [][]string // per reply, fragments its text must contain
+	effects []Effect
+}
+
+func frags(f ...string) []string { return f }
+
+// converse plays turns a minute apart, checking every reply and effect, and
+// that the state survives a JSON round trip at every step.
+func converse(t *testing.T, st State, now time.Time, turns []turn) State {
+	t.Helper()
+	for i, tt := range turns {
+		var out Output
+		st, out = Step(st, tt.in, now)
+		st = roundTrip(t, st)
+		texts := render(t, out)
+		if len(texts) != len(tt.want) {
+			t.Fatalf("turn %d %q: %d replies %q, want %d", i, tt.in, len(texts), texts, len(tt.want))
+		}
+		for j, text := range texts {
+			for _, f := range tt.want[j] {
+				if !strings.Contains(text, f) {
+					t.Errorf("turn %d %q: reply %d = %q, want it to contain %q", i, tt.in, j, text, f)
+				}
+			}
+		}
+		if !reflect.DeepEqual(out.Effects, tt.effects) {
+			t.Errorf("turn %d %q: effects %#v, want %#v", i, tt.in, out.Effects, tt.effects)
+		}
+		now = now.Add(time.Minute)
+	}
+	return st
+}
+
+func render(t *testing.T, out Output) []string {
+	t.Helper()
+	var texts []string
+	for _, m := range out.WithReference(testRef).Replies {
+		text, err := m.Render(out.Lang)
+		if err != nil {
+			t.Fatalf("render %s: %v", m.Key, err)
+		}
+		if enc, n := templates.Segments(text); n > 2 {
+			t.Errorf("%s takes %d %s segments: %q", m.Key, n, enc, text)
+		}
+		texts = append(texts, text)
+	}
+	return texts
+}
+
+func roundTrip(t *testing.T, st State) State {
+	t.Helper()
+	b, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back State
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatalf("unmarshal %s: %v", b, err)
+	}
+	if !reflect.DeepEqual(back, st) {
+		t.Fatalf("JSON round trip changed the state:\n got %#v\nwant %#v", back, st)
+	}
+	return back
+}
+
+func ptr(t time.Time) *time.Time { return &t }
+
+func TestConversationSpanish(t *testing.T) {
+	incident := t0.Add(4*time.Minute - 10*time.Hour) // turn 4 is at t0+4m
+	converse(t, New(t0, "es"), t0, []turn{
+		{"Hola", [][]string{frags("105", "Línea 100", "¿Estás en peligro ahora? 1 Sí 2 No")}, nil},
+		{"no", [][]string{frags("¿Abrimos un caso?", "equipo Amparo", "Confidencial salvo")}, nil},
+		{"Sí", [][]string{frags("1 Salud", "5 Apoyo psicológico")}, nil},
+		{"1, 2 y 5", [][]string{frags("¿Cuándo ocurrió?", "6 Prefiero no decir")}, nil},
+		// Ten hours before 10:04 Lima is 00:04; 72 h later is 00:04 on 13/03.
+		{"hace 10 horas", [][]string{frags("antes de 13/03 00:04"), frags("1 El Porvenir")}, nil},
+		{"2", [][]string{frags("1 Salud 2 Policía 5 Apoyo psicológico", "TODOS o NINGUNO")}, nil},
+		{"1 5", [][]string{frags("1 Solo mensajes")}, nil},
+		{"1", [][]string{frags("¿A qué hora es seguro?")}, nil},
+		{"de 9 a 13", [][]string{frags("palabra clave")}, nil},
+		{"Mangó", [][]string{frags("tu caso es "+testRef, "BORRAR")}, []Effect{OpenCase{
+			Needs: []string{"health", "police", "psychosocial"}, Community: "la-esperanza",
+			IncidentAt: ptr(incident), Consent: map[string]bool{"health": true, "police": false, "psychosocial": true},
+			MayText: true, FromHour: 9, ToHour: 13, CodeWord: "mango", Lang: "es",
+		}}},
+		{"gracias", [][]string{frags("INICIO", "AYUDA")}, nil},
+	})
+}
+
+func TestConversationEnglishInDanger(t *testing.T) {
+	st := converse(t, New(t0, "es"), t0, []turn{
+		{"Hi", [][]string{frags("¿Estás en peligro ahora?")}, nil},
+		{"INGLÉS", [][]string{frags("105", "Línea 100", "Are you in danger now? 1 Yes 2 No")}, nil},
+		{"yes", [][]string{frags("counsellor on duty", "105", "1 Yes 2 No")}, []Effect{DangerNow{}}},
+		{"1", [][]string{frags("Shall we open a case?", "Amparo team", "Confidential unless")}, nil},
+		{"Y", [][]string{frags("1 Health", "2 Police report")}, nil},
+		{"shelter and a lawyer please", [][]string{frags("1 El Porvenir", "4 Other")}, nil},
+		{"other", [][]string{frags("3 Shelter 4 Legal", "ALL or NONE")}, nil},
+		{"all", [][]string{frags("4 Do not contact me")}, nil},
+		{"4", [][]string{frags("code word")}, nil},
+		{"Tiger7", [][]string{frags("your case is " + testRef)}, []Effect{OpenCase{
+			Urgent: true, Needs: []string{"shelter", "legal"}, Community: "other",
+			Consent: map[string]bool{"shelter": true, "legal": true}, CodeWord: "tiger7", Lang: "en",
+		}}},
+	})
+	if !st.FlaggedDanger() || !st.Finished() {
+		t.Errorf("FlaggedDanger %v Finished %v, want both", st.FlaggedDanger(), st.Finished())
+	}
+	if st.CodeWord != "" || st.Needs != nil {
+		t.Errorf("answers kept after the case was opened: %#v", st)
+	}
+}
+
+func TestDangerThenStopHere(t *testing.T) {
+	st := converse(t, New(t0, "es"), t0, []turn{
+		{"ayuda por favor", [][]string{frags("105")}, nil},
+		{"1", [][]string{frags("consejera de turno")}, []Effect{DangerNow{}}},
+		{"no", [][]string{frags("Línea 100")}, nil},
+	})
+	if !st.FlaggedDanger() || !st.Finished() {
+		t.Errorf("FlaggedDanger %v Finished %v", st.FlaggedDanger(), st.Finished())
+	}
+}
+
+func TestStopMidway(t *testing.T) {
+	st := converse(t, New(t0, "es"), t0, []turn{
+		{"hola", [][]string{frags("105")}, nil},
+		{"2", [][]string{frags("¿Abrimos un caso?")}, nil},
+		{"1", [][]string{frags("¿Qué necesitas?")}, nil},
+		{" Salir! ", nil, []Effect{Stop{}}},
+		{"hola", nil, []Effect{Stop{}}},
+		{"1", nil, []Effect{Stop{}}},
+		{"ENGLISH", nil, []Effect{Stop{}}},
+	})
+	if !st.Finished() || st.Needs != nil {
+		t.Fatalf("after SALIR: %#v", st)
+	}
+	// Only her explicit request brings the conversation back.
+	converse(t, st, t0, []turn{
+		{"HELP", [][]string{frags("Emergency", "105", "RESTART")}, nil},
+		{"restart", [][]string{frags("Are you in danger now?")}, nil},
+	})
+}
+
+func TestStopWordsAtEveryStep(t *testing.T) {
+	for name, st := range reachable(t) {
+		for _, word := range []string{"SALIR", "stop", "Stop.", "sálir"} {
+			_, out := Step(st, word, t0)
+			if len(out.Replies) != 0 || !reflect.DeepEqual(out.Effects, []Effect{Stop{}}) {
+				t.Errorf("%s: %q gave %#v", name, word, out)
+			}
+		}
+	}
+}
+
+func TestErase(t *testing.T) {
+	toNeeds := []turn{
+		{"hola", [][]string{frags("105")}, nil},
+		{"2", [][]string{frags("¿Abrimos un caso?")}, nil},
+		{"1", [][]string{frags("¿Qué necesitas?")}, nil},
+	}
+	tests := []struct {
+		name  string
+		turns []turn
+		erase bool
+	}{
+		{"confirmed with 1", []turn{
+			{"BORRAR", [][]string{frags("BORRAR SI", "No se puede deshacer")}, nil},
+			{"1", [][]string{frags("Borramos tus datos")}, []Effect{EraseConfirmed{}}},
+			{"hola", [][]string{frags("INICIO")}, nil},
+		}, true},
+		{"confirmed with sí", []turn{
+			{"borrar", [][]string{frags("BORRAR SI")}, nil},
+			{"Sí", [][]string{frags("Borramos tus datos")}, []Effect{EraseConfirmed{}}},
+		}, true},
+		{"confirmed in one message", []turn{
+			{"Borrar, sí", [][]string{frags("Borramos tus datos")}, []Effect{EraseConfirmed{}}},
+		}, true},
+		{"confirmed with BORRAR SI after asking", []turn{
+			{"borrar", [][]string{frags("BORRAR SI")}, nil},
+			{"BORRAR SÍ", [][]string{frags("Borramos tus datos")}, []Effect{EraseConfirmed{}}},
+		}, true},
+		{"english", []turn{
+			{"DELETE", [][]string{frags("BORRAR SI")}, nil},
+			{"erase yes", [][]string{frags("Borramos tus datos")}, []Effect{EraseConfirmed{}}},
+		}, true},
+		{"declined with 2", []turn{
+			{"borrar", [][]string{frags("BORRAR SI")}, nil},
+			{"2", [][]string{frags("No borramos nada"), frags("¿Qué necesitas?")}, nil},
+			{"3", [][]string{frags("1 El Porvenir")}, nil},
+		}, false},
+		{"anything else is not a confirmation", []turn{
+			{"borrar", [][]string{frags("BORRAR SI")}, nil},
+			{"mango", [][]string{frags("No borramos nada"), frags("¿Qué necesitas?")}, nil},
+		}, false},
+		{"asked twice", []turn{
+			{"borrar", [][]string{frags("BORRAR SI")}, nil},
+			{"borrar", [][]string{frags("BORRAR SI")}, nil},
+			{"no", [][]string{frags("No borramos nada"), frags("¿Qué necesitas?")}, nil},
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := converse(t, New(t0, "es"), t0, append(append([]turn{}, toNeeds...), tt.turns...))
+			if got := st.Step == stepErased; got != tt.erase {
+				t.Errorf("erased = %v, want %v (step %s)", got, tt.erase, st.Step)
+			}
+		})
+	}
+}
+
+func TestHelpAtSeveralSteps(t *testing.T) {
+	tests := []struct {
+		step, word string
+		question   string
+	}{
+		{"danger", "AYUDA", "¿Estás en peligro ahora?"},
+		{"consent", "ayuda", "¿Abrimos un caso?"},
+		{"when", "Ayuda!", "¿Cuándo ocurrió?"},
+		{"referrals", "¡AYUDA!", "1 Salud 2 Policía 5 Apoyo psicológico"},
+		{"codeword", "help", "palabra clave"},
+		{"return_word", "auxilio", "palabra clave"},
+		{"return_wait", "ayuda", "palabra clave"},
+		{"erase_confirm", "ayuda", "BORRAR SI"},
+	}
+	states := reachable(t)
+	for _, tt := range tests {
+		t.Run(tt.step, func(t *testing.T) {
+			st, ok := states[tt.step]
+			if !ok {
+				t.Fatalf("no state %q", tt.step)
+			}
+			next, out := Step(st, tt.word, t0)
+			texts := render(t, out)
+			if len(texts) != 2 || !strings.Contains(texts[0], "105") || !strings.Contains(texts[0], "Línea 100") ||
+				!strings.Contains(texts[0], "INICIO") || !strings.Contains(texts[1], tt.question) {
+				t.Errorf("help = %q", texts)
+			}
+			if len(out.Effects) != 0 {
+				t.Errorf("help had effects %#v", out.Effects)
+			}
+			// Help leaves the question where it was.
+			if _, again := Step(next, "?", t0); len(again.Replies) == 0 {
+				t.Errorf("no re-prompt after help")
+			}
+		})
+	}
+	for _, step := range []string{"done", "stopped", "erased"} {
+		_, out := Step(states[step], "AYUDA", t0)
+		if texts := render(t, out); len(texts) != 1 || !strings.Contains(texts[0], "105") {
+			t.Errorf("%s: help = %q", step, texts)
+		}
+	}
+}
+
+func TestUnknownAnswersRePrompt(t *testing.T) {
+	want := map[string]string{
+		"danger":        "Responde 1 si estás en peligro ahora o 2 si no",
+		"continue":      "Responde 1 para seguir por mensaje o 2",
+		"consent":       "Responde 1 si aceptas abrir un caso o 2",
+		"needs":         "1 Salud 2 Denuncia 3 Refugio 4 Legal 5 Apoyo psicológico",
+		"when":          "Responde 1 a 6",
+		"community":     "1 El Porvenir, 2 La Esperanza, 3 Florencia de Mora o 4 Otra",
+		"referrals":     "Responde los números (1 Salud 2 Policía 5 Apoyo psicológico), TODOS o NINGUNO",
+		"contact":       "1 Solo mensajes, 2 Mensajes y llamadas",
+		"hours":         "Responde 1 a 4",
+		"codeword":      "de 3 a 20 letras",
+		"return_locked": "Responde 1 para abrir un caso nuevo o 2",
+		"return_menu":   "1 para que te contacte una consejera",
+		"return_word":   "no coincide",
+		"done":          "INICIO",
+		"erased":        "INICIO",
+	}
+	states := reachable(t)
+	for step, fragment := range want {
+		for _, in := range []string{"banana split", "", "¿?", "7", "no sé", "si pero"} {
+			if step == "codeword" && in == "banana split" {
+				continue
+			}
+			st := states[step]
+			next, out := Step(st, in, t0)
+			texts := render(t, out)
+			if len(texts) != 1 || !strings.Contains(texts[0], fragment) {
+				t.Errorf("%s %q: replies %q, want one containing %q", step, in, texts, fragment)
+			}
+			if len(out.Effects) != 0 {
+				t.Errorf("%s %q: effects %#v", step, in, out.Effects)
+			}
+			if step != "return_word" && next.Step != st.Step {
+				t.Errorf("%s %q: moved to %s", step, in, next.Step)
+			}
+		}
+	}
+}
+
+func TestReturningSurvivor(t *testing.T) {
+	st := converse(t, NewReturning(t0, "es"), t0, []turn{
+		{"hola", [][]string{frags("105", "Línea 100")}, nil},
+		{"2", [][]string{frags("palabra clave", "NUEVO")}, nil},
+		{"Mangó", nil, []Effect{CheckCodeWord{Word: "mango"}}},
+	})
+	wrong, out := CodeWordResult(st, false, t0)
+	if texts := render(t, out); len(texts) != 1 || !strings.Contains(texts[0], "no coincide") {
+		t.Fatalf("wrong word: %q", texts)
+	}
+	right, out := CodeWordResult(st, true, t0)
+	if texts := render(t, out); len(texts) != 1 || !strings.Contains(texts[0], "1 Que una consejera te contacte") {
+		t.Fatalf("right word: %q", texts)
+	}
+	converse(t, right, t0, []turn{
+		{"1", [][]string{frags("consejera te contactará")}, []Effect{Callback{}}},
+	})
+	converse(t, right, t0, []turn{
+		{"2", [][]string{frags("¿Abrimos un caso?")}, nil},
+	})
+
+	// Three wrong words lock the old case for this conversation.
+	st = converse(t, wrong, t0, []turn{
+		{"x", [][]string{frags("no coincide")}, nil}, // too short to be any code word: counts as wrong
+		{"pera", nil, []Effect{CheckCodeWord{Word: "pera"}}},
+	})
+	locked, out := CodeWordResult(st, false, t0)
+	if texts := render(t, out); len(texts) != 1 || !strings.Contains(texts[0], "¿Abrimos uno nuevo?") {
+		t.Fatalf("locked: %q", texts)
+	}
+	converse(t, locked, t0, []turn{
+		{"mango", [][]string{frags("Responde 1 para abrir un caso nuevo")}, nil},
+		{"1", [][]string{frags("¿Abrimos un caso?")}, nil},
+	})
+
+	// NUEVO skips the old case without disclosing anything.
+	converse(t, NewReturning(t0, "en"), t0, []turn{
+		{"hi", [][]string{frags("Are you in danger now?")}, nil},
+		{"1", [][]string{frags("counsellor")}, []Effect{DangerNow{}}},
+		{"1", [][]string{frags("code word")}, nil},
+		{"new", [][]string{frags("Shall we open a case?")}, nil},
+	})
+}
+
+func TestCodeWordResultOutOfTurn(t *testing.T) {
+	st := reachable(t)["needs"]
+	next, out := CodeWordResult(st, true, t0)
+	if next.Step != stepNeeds || len(out.Replies) != 1 || out.Replies[0].Key != templates.KeyNeeds {
+		t.Errorf("CodeWordResult out of turn: %s %#v", next.Step, out)
+	}
+}
+
+func TestRestartKeepsLanguageAndDanger(t *testing.T) {
+	st := converse(t, New(t0, "en"), t0, []turn{
+		{"hi", [][]string{frags("Are you in danger now?")}, nil},
+		{"1", [][]string{frags("counsellor")}, []Effect{DangerNow{}}},
+		{"1", [][]string{frags("Shall we open a case?")}, nil},
+		{"1", [][]string{frags("What do you need?")}, nil},
+		{"4", [][]string{frags("Where are you?")}, nil},
+		{"INICIO", [][]string{frags("Are you in danger now?")}, nil},
+		{"español", [][]string{frags("¿Estás en peligro ahora?")}, nil},
+	})
+	if !st.FlaggedDanger() || st.Needs != nil || st.Lang != "es" {
+		t.Errorf("after restart: %#v", st)
+	}
+}
+
+func TestLanguageSwitchRepeatsTheQuestion(t *testing.T) {
+	converse(t, New(t0, "es"), t0, []turn{
+		{"hola", [][]string{frags("¿Estás en peligro ahora?")}, nil},
+		{"2", [][]string{frags("¿Abrimos un caso?")}, nil},
+		{"English", [][]string{frags("Shall we open a case?")}, nil},
+		{"yes", [][]string{frags("What do you need?")}, nil},
+		{"Spanish", [][]string{frags("¿Qué necesitas?")}, nil},
+	})
+}
+
+func TestFirstMessageIsAlwaysTheDangerQuestion(t *testing.T) {
+	for _, in := range []string{"", "hola", "1", "sí", "estoy en peligro", "borrarx", "\xff\xfe"} {
+		_, out := Step(New(t0, ""), in, t0)
+		texts := render(t, out)
+		if len(texts) != 1 || !strings.Contains(texts[0], "105") || !strings.Contains(texts[0], "Línea 100") {
+			t.Errorf("first reply to %q = %q", in, texts)
+		}
+		if len(out.Effects) != 0 {
+			t.Errorf("first message %q had effects %#v", in, out.Effects)
+		}
+	}
+}
+
+func TestStepDoesNotChangeItsInput(t *testing.T) {
+	st := reachable(t)["contact"]
+	before, _ := json.Marshal(st)
+	for _, in := range []string{"1", "borrar", "salir", "inicio"} {
+		Step(st, in, t0)
+	}
+	after, _ := json.Marshal(st)
+	if string(before) != string(after) {
+		t.Errorf("Step changed its input:\n%s\n%s", before, after)
+	}
+}
+
+func TestExpired(t *testing.T) {
+	st := New(t0, "es")
+	st, _ = Step(st, "hola", t0)
+	tests := []struct {
+		at   time.Time
+		want bool
+	}{
+		{t0.Add(IdleTimeout - time.Minute), false},
+		{t0.Add(IdleTimeout), true},
+		{t0.Add(IdleTimeout + time.Minute), true},
+	}
+	for _, tt := range tests {
+		if got := Expired(st, tt.at); got != tt.want {
+			t.Errorf("Expired at %v = %v, want %v", tt.at.Sub(t0), got, tt.want)
+		}
+	}
+	// Activity moves the clock on.
+	st, _ = Step(st, "1", t0.Add(IdleTimeout-time.Minute))
+	if Expired(st, t0.Add(IdleTimeout)) || !st.FlaggedDanger() || st.Finished() {
+		t.Errorf("after a reply: expired %v danger %v finished %v", Expired(st, t0.Add(IdleTimeout)), st.FlaggedDanger(), st.Finished())
+	}
+}
+
+func TestUnmarshalVersions(t *testing.T) {
+	tests := []struct {
+		in          string
+		ok, version bool // accepted; rejected for its version
+	}{
+		{`{"v":1,"step":"needs","lang":"es","last_at":"2026-03-10T15:00:00Z"}`, true, false},
+		{`{"step":"needs"}`, false, true},
+		{`{"v":2,"step":"needs"}`, false, true},
+		{`{"v":"1"}`, false, false},
+	}
+	for _, tt := range tests {
+		var st State
+		err := json.Unmarshal([]byte(tt.in), &st)
+		if (err == nil) != tt.ok || errors.Is(err, ErrVersion) != tt.version {
+			t.Errorf("%s: err %v, want ok %v, version error %v", tt.in, err, tt.ok, tt.version)
+		}
+	}
+}
+
+// reachable drives conversations to every step, by name.
+func reachable(t testing.TB) map[string]State {
+	t.Helper()
+	play := func(st State, ins ...string) State {
+		now := t0
+		for _, in := range ins {
+			st, _ = Step(st, in, now)
+			now = now.Add(time.Minute)
+		}
+		return st
+	}
+	fresh := New(t0, "es")
+	main := []string{"hola", "2", "1", "1 2 5", "hace 10 horas", "2", "todos", "2", "9-13", "mango"}
+	names := []string{"danger", "consent", "needs", "when", "community", "referrals", "contact", "hours", "codeword", "done"}
+	states := map[string]State{"start": fresh}
+	for i, name := range names {
+		states[name] = play(fresh, main[:i+1]...)
+	}
+	states["continue"] = play(fresh, "hola", "1")
+	states["stopped"] = play(fresh, "hola", "salir")
+	states["erase_confirm"] = play(fresh, "hola", "2", "borrar")
+	states["erased"] = play(fresh, "hola", "borrar si")
+	states["erase_confirm_stopped"] = play(fresh, "hola", "salir", "borrar")
+	ret := NewReturning(t0, "es")
+	states["return_word"] = play(ret, "hola", "2")
+	states["return_wait"] = play(ret, "hola", "2", "mango")
+	states["return_menu"], _ = CodeWordResult(states["return_wait"], true, t0)
+	locked := states["return_wait"]
+	for range maxCodeWordTries {
+		locked, _ = CodeWordResult(locked, false, t0)
+		locked = play(locked, "mango")
+	}
+	states["return_locked"] = locked
+	for name, st := range states {
+		if !strings.HasPrefix(name, string(st.Step)) {
+			t.Fatalf("reachable: %s is at step %s", name, st.Step)
+		}
+	}
+	return states
+}
+
+func TestEraseAfterStop(t *testing.T) {
+	st := reachable(t)["erase_confirm_stopped"]
+	converse(t, st, t0, []turn{
+		{"2", nil, []Effect{Stop{}}},
+		{"borrar", [][]string{frags("BORRAR SI")}, nil},
+		{"1", [][]string{frags("Borramos tus datos")}, []Effect{EraseConfirmed{}}},
+	})
+}

@@ -1,0 +1,104 @@
+package templates
+
+// Catalogue keys. A test checks that this list and the catalogues agree, so
+// a key used in code always exists in both languages.
+
+// Triage replies: answers to a survivor's own messages. "Retry" keys are the
+// short re-prompts for an answer that was not understood; each repeats the
+// options so a survivor is never left without a way on.
+const (
+	KeyWelcome             = "sms.welcome" // names 105 and Línea 100, asks about danger now
+	KeyDangerRetry         = "sms.danger.retry"
+	KeyDangerAlerted       = "sms.danger.alerted" // after "in danger": on-call alerted, continue by text?
+	KeyContinueRetry       = "sms.continue.retry"
+	KeyDangerPaused        = "sms.danger.paused"
+	KeyConsent             = "sms.consent" // who sees the case, limits of confidentiality
+	KeyConsentRetry        = "sms.consent.retry"
+	KeyConsentDeclined     = "sms.consent.declined"
+	KeyNeeds               = "sms.needs"
+	KeyNeedsRetry          = "sms.needs.retry"
+	KeyWhen                = "sms.when"
+	KeyWhenRetry           = "sms.when.retry"
+	KeyHealthPEP           = "sms.health.pep" // {deadline}: the 72 h window is still open
+	KeyHealthEC            = "sms.health.ec"  // {deadline}: only the 120 h window is still open
+	KeyCommunity           = "sms.community"
+	KeyCommunityRetry      = "sms.community.retry"
+	KeyReferrals           = "sms.referrals"       // {options}: the needs chosen, numbered as in KeyNeeds
+	KeyReferralsRetry      = "sms.referrals.retry" // {options}
+	KeyContact             = "sms.contact"
+	KeyContactRetry        = "sms.contact.retry"
+	KeyHours               = "sms.hours"
+	KeyHoursRetry          = "sms.hours.retry"
+	KeyCodeWord            = "sms.codeword"
+	KeyCodeWordRetry       = "sms.codeword.retry"
+	KeySummary             = "sms.summary" // {ref}: the case reference, known after the case is stored
+	KeyDone                = "sms.done"
+	KeyHelp                = "sms.help"
+	KeyEraseConfirm        = "sms.erase.confirm"
+	KeyEraseCancelled      = "sms.erase.cancelled"
+	KeyEraseDone           = "sms.erase.done"
+	KeyReturnCodeWord      = "sms.return.codeword"
+	KeyReturnCodeWordRetry = "sms.return.codeword.retry"
+	KeyReturnLocked        = "sms.return.locked"
+	KeyReturnLockedRetry   = "sms.return.locked.retry"
+	KeyReturnMenu          = "sms.return.menu"
+	KeyReturnMenuRetry     = "sms.return.menu.retry"
+	KeyReturnCallback      = "sms.return.callback"
+	KeyGoodbye             = "sms.goodbye"
+)
+
+// Messages the system starts. They must stay discreet: no word about
+// violence, the service's purpose or the survivor.
+const (
+	KeyProviderNotice       = "sms.provider.notice" // {ref} {code}
+	KeyProviderAcknowledged = "sms.provider.acknowledged"
+	KeyProviderDeclined     = "sms.provider.declined"
+	KeyProviderUnknownCode  = "sms.provider.unknown_code"
+	KeyProviderBadFormat    = "sms.provider.bad_format"
+
+	// Staff alerts are keyed "sms.staff." + the alert kind, each with {ref};
+	// see StaffAlertKey.
+	KeyStaffDangerNow         = "sms.staff.danger_now"
+	KeyStaffEscalated         = "sms.staff.escalated"
+	KeyStaffServeDeadlineNear = "sms.staff.serve_deadline_near"
+	KeyStaffNoProvider        = "sms.staff.no_provider"
+	KeyStaffDeliveryFailed    = "sms.staff.delivery_failed"
+	KeyStaffCallback          = "sms.staff.callback"
+
+	KeyFollowUpCheckIn  = "sms.followup.checkin"
+	KeyFollowUpReminder = "sms.followup.reminder" // {when}
+)
+
+// Voice prompts for the IVR's <Say> and <Gather>. KeyVoiceLang is meant to
+// be said once in each language, each in its own voice.
+const (
+	KeyVoiceLang       = "voice.lang"
+	KeyVoiceDanger     = "voice.danger"
+	KeyVoiceConnecting = "voice.connecting"
+	KeyVoiceEmergency  = "voice.emergency"
+	KeyVoiceCallback   = "voice.callback"
+	KeyVoiceSMSOffer   = "voice.sms_offer"
+	KeyVoiceRetry      = "voice.retry"
+	KeyVoiceGoodbye    = "voice.goodbye"
+)
+
+// Fragments that other texts are assembled from.
+const (
+	KeyNeedHealth       = "need.health"
+	KeyNeedPolice       = "need.police"
+	KeyNeedShelter      = "need.shelter"
+	KeyNeedLegal        = "need.legal"
+	KeyNeedPsychosocial = "need.psychosocial"
+	// KeyFormatDeadline is a Go time layout, so dates read naturally in each
+	// language.
+	KeyFormatDeadline = "format.deadline"
+)
+
+// StaffAlertKey returns the key for a staff alert of the given kind
+// ("danger_now", "escalated", "serve_deadline_near", "no_provider",
+// "delivery_failed", "callback"), and false for a kind with no text.
+func StaffAlertKey(kind string) (string, bool) {
+	key := "sms.staff." + kind
+	_, ok := catalogues[ES][key]
+	return key, ok
+}
