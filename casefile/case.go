@@ -1,0 +1,442 @@
+package casefile
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/amparo/amparo/audit"
+	"github.com/amparo/amparo/crypto"
+)
+
+// Need is a kind of service a survivor may be referred to.
+type Need string
+
+// The needs the hotline asks about (DESIGN §4, step 3).
+const (
+	NeedHealth       Need = "health"
+	NeedPolice       Need = "police"
+	NeedShelter      Need = "shelter"
+	NeedLegal        Need = "legal"
+	NeedPsychosocial Need = "psychosocial"
+)
+
+// Needs lists every Need, in the order prompts offer them.
+var Needs = []Need{NeedHealth, NeedPolice, NeedShelter, NeedLegal, NeedPsychosocial}
+
+// Status of a case.
+type Status string
+
+// Case statuses. StatusErased is set by EraseCase and EraseContact.
+const (
+	StatusOpen   Status = "open"
+	StatusClosed Status = "closed"
+	StatusErased Status = "erased"
+)
+
+// Clinical windows counted from the incident: post-exposure prophylaxis must
+// start within 72 hours, emergency contraception within 120.
+const (
+	PEPWindow = 72 * time.Hour
+	ECWindow  = 120 * time.Hour
+)
+
+// ContactPrefs is how and when she may be contacted. Hours are local, in
+// [FromHour, ToHour); ToHour may be 24.
+type ContactPrefs struct {
+	MayText  bool
+	MayCall  bool
+	FromHour int
+	ToHour   int
+}
+
+// CaseInput is what the triage conversation gathered.
+type CaseInput struct {
+	Urgent     bool
+	Needs      []Need
+	Community  string
+	IncidentAt *time.Time    // set when the clinical deadlines apply
+	Consent    map[Need]bool // consent to be referred, per need
+	Contact    ContactPrefs
+	CodeWord   string // set on her contact; never stored readable
+	Lang       string // "es" or "en"
+	Narrative  string
+}
+
+// Case is a case as a caseworker reads it (opened).
+type Case struct {
+	ID          uuid.UUID
+	Reference   string // short code she and providers quote, e.g. "AMP-7K3Q"
+	ContactID   uuid.UUID
+	Status      Status
+	Urgent      bool
+	Needs       []Need
+	Consent     map[Need]bool
+	Community   string
+	Contact     ContactPrefs
+	Lang        string
+	IncidentAt  *time.Time
+	PEPDeadline *time.Time
+	ECDeadline  *time.Time
+	Narrative   string
+	CreatedAt   time.Time
+}
+
+// CaseSummary is what lists show: plaintext columns only, so it is available
+// for erased cases too and costs no decryption.
+type CaseSummary struct {
+	ID           uuid.UUID
+	Reference    string
+	ContactID    uuid.UUID
+	Status       Status
+	Urgent       bool
+	Needs        []Need
+	Community    string
+	NextDeadline *time.Time // the nearest clinical deadline
+	CreatedAt    time.Time
+}
+
+// maxSealedText bounds free text fields (narrative, notes): far above any SMS
+// conversation, well below what would strain a row.
+const maxSealedText = 64 << 10
+
+func (in CaseInput) validate() error {
+	if len(in.Needs) == 0 {
+		return invalid("needs (none given)")
+	}
+	for i, n := range in.Needs {
+		if !slices.Contains(Needs, n) {
+			return invalid("needs (unknown need)")
+		}
+		if slices.Contains(in.Needs[:i], n) {
+			return invalid("needs (duplicate)")
+		}
+	}
+	for n, yes := range in.Consent {
+		if yes && !slices.Contains(in.Needs, n) {
+			return invalid("consent (for a need not asked for)")
+		}
+	}
+	p := in.Contact
+	if p.FromHour < 0 || p.FromHour > 23 || p.ToHour < 0 || p.ToHour > 24 {
+		return invalid("contact hours")
+	}
+	if in.Lang != "es" && in.Lang != "en" {
+		return invalid("lang")
+	}
+	if len(in.Community) > 100 {
+		return invalid("community (too long)")
+	}
+	if len(in.Narrative) > maxSealedText {
+		return invalid("narrative (too long)")
+	}
+	return nil
+}
+
+// Reference alphabet: digits and capitals without 0/O, 1/I/L, which are
+// misread on a phone screen and over the phone.
+const refAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+// newReference returns "AMP-" and n random characters. Four give ~920,000
+// codes; OpenCase retries on a clash and lengthens the code if clashes keep
+// coming, so the space never runs out.
+func newReference(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	for i := range b {
+		// 256 % 31 = 8: a bias of under 4 % on a few characters, irrelevant
+		// for a label that is not a secret.
+		b[i] = refAlphabet[int(b[i])%len(refAlphabet)]
+	}
+	return "AMP-" + string(b)
+}
+
+// OpenCase opens a case for a live contact, sealing the incident time and the
+// narrative under a new case key, and sets her code word if one is given.
+func (s *Store) OpenCase(ctx context.Context, db DB, contactID uuid.UUID, in CaseInput) (Case, error) {
+	if err := in.validate(); err != nil {
+		return Case{}, err
+	}
+	now := s.now()
+	c := Case{
+		ID: uuid.New(), ContactID: contactID, Status: StatusOpen, Urgent: in.Urgent,
+		Needs: slices.Clone(in.Needs), Consent: map[Need]bool{}, Community: in.Community,
+		Contact: in.Contact, Lang: in.Lang, Narrative: in.Narrative, CreatedAt: now,
+	}
+	var consented []Need
+	for _, n := range c.Needs {
+		c.Consent[n] = in.Consent[n]
+		if in.Consent[n] {
+			consented = append(consented, n)
+		}
+	}
+	var incident []byte
+	if in.IncidentAt != nil {
+		at := in.IncidentAt.UTC().Truncate(time.Microsecond)
+		if at.After(now) {
+			return Case{}, invalid("incident time (in the future)")
+		}
+		var err error
+		if incident, err = at.MarshalText(); err != nil {
+			return Case{}, invalid("incident time (out of range)")
+		}
+		pep, ec := at.Add(PEPWindow), at.Add(ECWindow)
+		c.IncidentAt, c.PEPDeadline, c.ECDeadline = &at, &pep, &ec
+	}
+	dek, kekID, wrapped, err := s.newKey(caseOwner(c.ID))
+	if err != nil {
+		return Case{}, err
+	}
+	f := sealer{dek, "case_file", c.ID}
+	sealedIncident, err := f.seal("incident_sealed", incident)
+	if err != nil {
+		return Case{}, err
+	}
+	sealedNarrative, err := f.seal("narrative_sealed", []byte(in.Narrative))
+	if err != nil {
+		return Case{}, err
+	}
+	err = inTx(ctx, db, func(tx pgx.Tx) error {
+		var erased bool
+		// FOR SHARE: an EraseContact running now either sees this case or
+		// waits for it.
+		err := tx.QueryRow(ctx, `SELECT erased_at IS NOT NULL FROM contact WHERE id = $1 FOR SHARE`, contactID).Scan(&erased)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return ErrNotFound
+		case err != nil:
+			return fmt.Errorf("casefile: open case: %w", err)
+		case erased:
+			return ErrErased
+		}
+		for attempt := 0; c.Reference == ""; attempt++ {
+			ref := newReference(4 + attempt/4)
+			tag, err := tx.Exec(ctx, `
+				INSERT INTO case_file (id, reference, contact_id, urgent, needs, consented_needs, community,
+					may_text, may_call, contact_from_hour, contact_to_hour, lang,
+					pep_deadline, ec_deadline, incident_sealed, narrative_sealed, created_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+				ON CONFLICT (reference) DO NOTHING`,
+				c.ID, ref, contactID, c.Urgent, c.Needs, consented, c.Community,
+				c.Contact.MayText, c.Contact.MayCall, c.Contact.FromHour, c.Contact.ToHour, c.Lang,
+				c.PEPDeadline, c.ECDeadline, sealedIncident, sealedNarrative, now)
+			if err != nil {
+				return fmt.Errorf("casefile: open case: %w", err)
+			}
+			if tag.RowsAffected() == 1 {
+				c.Reference = ref
+			}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO case_key (case_id, kek_id, wrapped_dek) VALUES ($1, $2, $3)`,
+			c.ID, kekID, wrapped); err != nil {
+			return fmt.Errorf("casefile: open case: %w", err)
+		}
+		if in.CodeWord != "" {
+			return s.setCodeWord(ctx, tx, contactID, in.CodeWord)
+		}
+		return nil
+	})
+	if err != nil {
+		return Case{}, err
+	}
+	s.log.InfoContext(ctx, "casefile: case opened", "case_id", c.ID, "urgent", c.Urgent)
+	return c, nil
+}
+
+// caseKey returns the case's data key, or ErrErased. With lock it takes a
+// share lock on the key row, so that a write sealed under the key cannot
+// interleave with an erasure of the case.
+func (s *Store) caseKey(ctx context.Context, db DB, caseID uuid.UUID, lock bool) (*crypto.DataKey, error) {
+	q := `SELECT kek_id, wrapped_dek FROM case_key WHERE case_id = $1`
+	if lock {
+		q += ` FOR SHARE`
+	}
+	var (
+		kekID   *string
+		wrapped []byte
+	)
+	err := db.QueryRow(ctx, q, caseID).Scan(&kekID, &wrapped)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("casefile: case key: %w", err)
+	}
+	if wrapped == nil {
+		return nil, ErrErased
+	}
+	return s.unwrap(*kekID, wrapped, caseOwner(caseID))
+}
+
+// GetCase opens a case. It does not audit: a caller acting for a person
+// (the portal) records that person's opening in the same transaction.
+func (s *Store) GetCase(ctx context.Context, db DB, caseID uuid.UUID) (Case, error) {
+	c := Case{ID: caseID, Consent: map[Need]bool{}}
+	var (
+		consented                 []Need
+		sealedIncident, narrative []byte
+		kekID                     *string
+		wrapped                   []byte
+	)
+	err := db.QueryRow(ctx, `
+		SELECT c.reference, c.contact_id, c.status, c.urgent, c.needs, c.consented_needs, c.community,
+			c.may_text, c.may_call, c.contact_from_hour, c.contact_to_hour, c.lang,
+			c.pep_deadline, c.ec_deadline, c.incident_sealed, c.narrative_sealed, c.created_at,
+			k.kek_id, k.wrapped_dek
+		FROM case_file c JOIN case_key k ON k.case_id = c.id WHERE c.id = $1`, caseID).Scan(
+		&c.Reference, &c.ContactID, &c.Status, &c.Urgent, &c.Needs, &consented, &c.Community,
+		&c.Contact.MayText, &c.Contact.MayCall, &c.Contact.FromHour, &c.Contact.ToHour, &c.Lang,
+		&c.PEPDeadline, &c.ECDeadline, &sealedIncident, &narrative, &c.CreatedAt,
+		&kekID, &wrapped)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Case{}, ErrNotFound
+	}
+	if err != nil {
+		return Case{}, fmt.Errorf("casefile: get case: %w", err)
+	}
+	if wrapped == nil {
+		return Case{}, ErrErased
+	}
+	utc(&c.CreatedAt)
+	utcOpt(&c.PEPDeadline, &c.ECDeadline)
+	dek, err := s.unwrap(*kekID, wrapped, caseOwner(caseID))
+	if err != nil {
+		return Case{}, err
+	}
+	f := sealer{dek, "case_file", caseID}
+	incident, err := f.open("incident_sealed", sealedIncident)
+	if err != nil {
+		return Case{}, err
+	}
+	if incident != nil {
+		var at time.Time
+		if err := at.UnmarshalText(incident); err != nil {
+			return Case{}, fmt.Errorf("casefile: case %s: incident time does not parse", caseID)
+		}
+		c.IncidentAt = &at
+	}
+	pt, err := f.open("narrative_sealed", narrative)
+	if err != nil {
+		return Case{}, err
+	}
+	c.Narrative = string(pt)
+	for _, n := range c.Needs {
+		c.Consent[n] = slices.Contains(consented, n)
+	}
+	return c, nil
+}
+
+// ListFilter selects cases for ListCases; zero fields match everything.
+type ListFilter struct {
+	ContactID uuid.UUID
+	Status    Status
+	Limit     int // default and maximum 500
+}
+
+// ListCases lists cases in queue order: urgent first, then the nearest
+// clinical deadline, then the oldest. Erased cases are listed too (with
+// StatusErased) unless the filter excludes them.
+func (s *Store) ListCases(ctx context.Context, db DB, f ListFilter) ([]CaseSummary, error) {
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 500
+	}
+	rows, err := db.Query(ctx, `
+		SELECT id, reference, contact_id, status, urgent, needs, community, next_deadline, created_at
+		FROM case_file
+		WHERE ($1::uuid IS NULL OR contact_id = $1) AND ($2 = '' OR status = $2)
+		ORDER BY urgent DESC, next_deadline NULLS LAST, created_at, id
+		LIMIT $3`, uuidOrNil(f.ContactID), f.Status, f.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("casefile: list cases: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (CaseSummary, error) {
+		var c CaseSummary
+		err := r.Scan(&c.ID, &c.Reference, &c.ContactID, &c.Status, &c.Urgent, &c.Needs, &c.Community, &c.NextDeadline, &c.CreatedAt)
+		utc(&c.CreatedAt)
+		utcOpt(&c.NextDeadline)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("casefile: list cases: %w", err)
+	}
+	return out, nil
+}
+
+// CountCases counts cases by status, erased ones included.
+func (s *Store) CountCases(ctx context.Context, db DB) (map[Status]int, error) {
+	rows, err := db.Query(ctx, `SELECT status, count(*) FROM case_file GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("casefile: count cases: %w", err)
+	}
+	out := map[Status]int{}
+	var (
+		st Status
+		n  int
+	)
+	_, err = pgx.ForEachRow(rows, []any{&st, &n}, func() error { out[st] = n; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("casefile: count cases: %w", err)
+	}
+	return out, nil
+}
+
+func uuidOrNil(id uuid.UUID) *uuid.UUID {
+	if id == uuid.Nil {
+		return nil
+	}
+	return &id
+}
+
+// EraseCase shreds one case: its data key is destroyed, so every sealed
+// value of the case (narrative, incident time, notes, follow-up notes) is
+// unreadable on every code path and in every later copy of the database;
+// the ciphertexts are dropped from the live tables too, as are the clinical
+// deadlines (they imply the incident time) and open follow-ups. Erasing an
+// erased case is a no-op.
+func (s *Store) EraseCase(ctx context.Context, db DB, caseID uuid.UUID, actor string) error {
+	return inTx(ctx, db, func(tx pgx.Tx) error {
+		var erased bool
+		err := tx.QueryRow(ctx, `SELECT erased_at IS NOT NULL FROM case_file WHERE id = $1 FOR UPDATE`, caseID).Scan(&erased)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("casefile: erase case: %w", err)
+		}
+		if erased {
+			return nil
+		}
+		return s.shredCase(ctx, tx, caseID, actor, s.now())
+	})
+}
+
+// shredCase erases a case whose case_file row the caller has locked.
+func (s *Store) shredCase(ctx context.Context, tx pgx.Tx, caseID uuid.UUID, actor string, now time.Time) error {
+	steps := []struct {
+		sql  string
+		args []any
+	}{
+		{`UPDATE case_key SET kek_id = NULL, wrapped_dek = NULL, destroyed_at = $2 WHERE case_id = $1`, []any{caseID, now}},
+		{`UPDATE case_file SET status = 'erased', erased_at = $2, incident_sealed = NULL, narrative_sealed = NULL,
+			pep_deadline = NULL, ec_deadline = NULL WHERE id = $1`, []any{caseID, now}},
+		{`UPDATE case_note SET body_sealed = NULL WHERE case_id = $1`, []any{caseID}},
+		{`UPDATE follow_up SET note_sealed = NULL, status = CASE WHEN status = 'open' THEN 'cancelled' ELSE status END
+			WHERE case_id = $1`, []any{caseID}},
+	}
+	for _, st := range steps {
+		if _, err := tx.Exec(ctx, st.sql, st.args...); err != nil {
+			return fmt.Errorf("casefile: erase case %s: %w", caseID, err)
+		}
+	}
+	if err := audit.Append(ctx, tx, now, audit.Entry{Actor: actor, Action: "case.erase", CaseID: caseID.String()}); err != nil {
+		return err
+	}
+	s.log.InfoContext(ctx, "casefile: case erased", "case_id", caseID)
+	return nil
+}

@@ -1,0 +1,294 @@
+package casefile
+
+import (
+	"context"
+	"crypto/hmac"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/amparo/amparo/audit"
+	"github.com/amparo/amparo/crypto"
+)
+
+// Contact is a survivor as the hotline knows her: the number she writes from.
+type Contact struct {
+	ID          uuid.UUID
+	Phone       string // E.164
+	HasCodeWord bool
+	CreatedAt   time.Time
+}
+
+// Code-word guessing: after this many wrong answers in a row, checks are
+// refused for codeWordLockFor. A survivor who forgot hers reaches a
+// caseworker by voice; an abuser spoofing her number gets five tries an hour.
+const (
+	maxCodeWordFailures = 5
+	codeWordLockFor     = time.Hour
+)
+
+func normalizePhone(raw string) (string, error) {
+	e164, err := crypto.NormalizePhone(raw, "")
+	if err != nil {
+		return "", fmt.Errorf("casefile: %w", err) // crypto's error never holds the number
+	}
+	return e164, nil
+}
+
+// FindContact finds the live contact for a phone number in any common format
+// (E.164, national, spaced...). It tries every accepted index key, so a
+// contact indexed before an index-key rotation is still found.
+func (s *Store) FindContact(ctx context.Context, db DB, phone string) (Contact, bool, error) {
+	e164, err := normalizePhone(phone)
+	if err != nil {
+		return Contact{}, false, err
+	}
+	rows, err := db.Query(ctx, `
+		SELECT id, kek_id, wrapped_dek, phone_sealed, code_word_token IS NOT NULL, created_at
+		FROM contact WHERE phone_index = ANY($1) ORDER BY created_at DESC`, s.index.Candidates(e164))
+	if err != nil {
+		return Contact{}, false, fmt.Errorf("casefile: find contact: %w", err)
+	}
+	type row struct {
+		c       Contact
+		kekID   string
+		wrapped []byte
+		phone   []byte
+	}
+	found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+		var x row
+		err := r.Scan(&x.c.ID, &x.kekID, &x.wrapped, &x.phone, &x.c.HasCodeWord, &x.c.CreatedAt)
+		utc(&x.c.CreatedAt)
+		return x, err
+	})
+	if err != nil {
+		return Contact{}, false, fmt.Errorf("casefile: find contact: %w", err)
+	}
+	for _, x := range found {
+		dek, err := s.unwrap(x.kekID, x.wrapped, contactOwner(x.c.ID))
+		if err != nil {
+			return Contact{}, false, err
+		}
+		pt, err := sealer{dek, "contact", x.c.ID}.open("phone_sealed", x.phone)
+		if err != nil {
+			return Contact{}, false, err
+		}
+		// The index is only a hint: the sealed number decides.
+		if string(pt) == e164 {
+			x.c.Phone = e164
+			return x.c, true, nil
+		}
+	}
+	return Contact{}, false, nil
+}
+
+// CreateContact records a new contact for a number with no live contact.
+func (s *Store) CreateContact(ctx context.Context, db DB, phone string) (Contact, error) {
+	e164, err := normalizePhone(phone)
+	if err != nil {
+		return Contact{}, err
+	}
+	c := Contact{ID: uuid.New(), Phone: e164, CreatedAt: s.now()}
+	dek, kekID, wrapped, err := s.newKey(contactOwner(c.ID))
+	if err != nil {
+		return Contact{}, err
+	}
+	sealedPhone, err := sealer{dek, "contact", c.ID}.seal("phone_sealed", []byte(e164))
+	if err != nil {
+		return Contact{}, err
+	}
+	err = inTx(ctx, db, func(tx pgx.Tx) error {
+		// An older index key may still hold her: the UNIQUE constraint only
+		// sees the current one.
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM contact WHERE phone_index = ANY($1))`,
+			s.index.Candidates(e164)).Scan(&exists); err != nil {
+			return fmt.Errorf("casefile: create contact: %w", err)
+		}
+		if exists {
+			return ErrContactExists
+		}
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO contact (id, phone_index, index_key_id, kek_id, wrapped_dek, phone_sealed, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (phone_index) DO NOTHING`,
+			c.ID, s.index.Current(e164), s.index.CurrentKeyID(), kekID, wrapped, sealedPhone, c.CreatedAt)
+		if err != nil {
+			return fmt.Errorf("casefile: create contact: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrContactExists
+		}
+		return nil
+	})
+	if err != nil {
+		return Contact{}, err
+	}
+	return c, nil
+}
+
+// ContactKey returns the contact's data key, so the hotline can seal her
+// conversation state under a key that her erasure destroys.
+func (s *Store) ContactKey(ctx context.Context, db DB, contactID uuid.UUID) (*crypto.DataKey, error) {
+	var (
+		kekID   *string
+		wrapped []byte
+	)
+	err := db.QueryRow(ctx, `SELECT kek_id, wrapped_dek FROM contact WHERE id = $1`, contactID).Scan(&kekID, &wrapped)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("casefile: contact key: %w", err)
+	}
+	if wrapped == nil {
+		return nil, ErrErased
+	}
+	return s.unwrap(*kekID, wrapped, contactOwner(contactID))
+}
+
+// normalizeCodeWord folds what a survivor may type differently each time:
+// case, accents, spaces and punctuation ("Mi Gatíta." = "migatita").
+func normalizeCodeWord(w string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(w) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
+}
+
+// codeWordPurpose ties the token to one contact, so two survivors with the
+// same code word do not share a token.
+func codeWordPurpose(contactID uuid.UUID) string { return "code_word|" + contactID.String() }
+
+// setCodeWord stores a keyed one-way token of the code word: the database
+// alone cannot reveal it, and no code path can read it back.
+func (s *Store) setCodeWord(ctx context.Context, tx pgx.Tx, contactID uuid.UUID, word string) error {
+	w := normalizeCodeWord(word)
+	if w == "" {
+		return invalid("code word (no letters or digits)")
+	}
+	_, err := tx.Exec(ctx, `
+		UPDATE contact SET code_word_token = $2, code_word_key_id = $3,
+			code_word_failures = 0, code_word_locked_until = NULL
+		WHERE id = $1`, contactID, s.index.Token(codeWordPurpose(contactID), w), s.index.CurrentKeyID())
+	if err != nil {
+		return fmt.Errorf("casefile: set code word: %w", err)
+	}
+	return nil
+}
+
+// CheckCodeWord says whether word is the contact's code word. Wrong answers
+// count; after maxCodeWordFailures in a row it returns ErrCodeWordLocked for
+// codeWordLockFor. A right answer under an older index key is re-keyed under
+// the current one, so index-key rotation needs no plaintext.
+func (s *Store) CheckCodeWord(ctx context.Context, db DB, contactID uuid.UUID, word string) (bool, error) {
+	var ok bool
+	err := inTx(ctx, db, func(tx pgx.Tx) error {
+		var (
+			token       []byte
+			keyID       *string
+			failures    int
+			lockedUntil *time.Time
+			erased      bool
+		)
+		err := tx.QueryRow(ctx, `
+			SELECT code_word_token, code_word_key_id, code_word_failures, code_word_locked_until, erased_at IS NOT NULL
+			FROM contact WHERE id = $1 FOR UPDATE`, contactID).Scan(&token, &keyID, &failures, &lockedUntil, &erased)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return ErrNotFound
+		case err != nil:
+			return fmt.Errorf("casefile: check code word: %w", err)
+		case erased:
+			return ErrErased
+		case token == nil:
+			return ErrNoCodeWord
+		}
+		now := s.now()
+		if lockedUntil != nil && now.Before(*lockedUntil) {
+			return ErrCodeWordLocked
+		}
+		keyAt := slices.Index(s.index.KeyIDs(), *keyID)
+		if keyAt < 0 {
+			return fmt.Errorf("casefile: code word of contact %s is keyed with index key %q, which is no longer in the keyring", contactID, *keyID)
+		}
+		w := normalizeCodeWord(word)
+		ok = w != "" && hmac.Equal(s.index.TokenCandidates(codeWordPurpose(contactID), w)[keyAt], token)
+		if !ok {
+			failures++
+			var lock *time.Time
+			if failures >= maxCodeWordFailures {
+				until := now.Add(codeWordLockFor)
+				lock, failures = &until, 0
+				s.log.WarnContext(ctx, "casefile: code word checks locked", "contact_id", contactID)
+			}
+			_, err = tx.Exec(ctx, `UPDATE contact SET code_word_failures = $2, code_word_locked_until = $3 WHERE id = $1`,
+				contactID, failures, lock)
+		} else if keyAt > 0 || failures > 0 || lockedUntil != nil {
+			err = s.setCodeWord(ctx, tx, contactID, word)
+		}
+		if err != nil {
+			return fmt.Errorf("casefile: check code word: %w", err)
+		}
+		return nil
+	})
+	return ok, err
+}
+
+// EraseContact is the survivor's BORRAR: it shreds her contact key and the
+// key of every one of her cases, and removes her phone index and code word,
+// so that nothing sealed about her can be read again and her number is no
+// longer recognised. Erasing an erased contact is a no-op.
+func (s *Store) EraseContact(ctx context.Context, db DB, contactID uuid.UUID, actor string) error {
+	return inTx(ctx, db, func(tx pgx.Tx) error {
+		var erased bool
+		err := tx.QueryRow(ctx, `SELECT erased_at IS NOT NULL FROM contact WHERE id = $1 FOR UPDATE`, contactID).Scan(&erased)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("casefile: erase contact: %w", err)
+		}
+		if erased {
+			return nil
+		}
+		rows, err := tx.Query(ctx, `SELECT id FROM case_file WHERE contact_id = $1 AND erased_at IS NULL ORDER BY id FOR UPDATE`, contactID)
+		if err != nil {
+			return fmt.Errorf("casefile: erase contact: %w", err)
+		}
+		caseIDs, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+		if err != nil {
+			return fmt.Errorf("casefile: erase contact: %w", err)
+		}
+		now := s.now()
+		for _, id := range caseIDs {
+			if err := s.shredCase(ctx, tx, id, actor, now); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE contact SET phone_index = NULL, index_key_id = NULL, kek_id = NULL, wrapped_dek = NULL,
+				phone_sealed = NULL, code_word_token = NULL, code_word_key_id = NULL,
+				code_word_failures = 0, code_word_locked_until = NULL, erased_at = $2
+			WHERE id = $1`, contactID, now); err != nil {
+			return fmt.Errorf("casefile: erase contact: %w", err)
+		}
+		if err := audit.Append(ctx, tx, now, audit.Entry{
+			Actor: actor, Action: "contact.erase",
+			Detail: fmt.Sprintf("contact %s; %d case(s)", contactID, len(caseIDs)),
+		}); err != nil {
+			return err
+		}
+		s.log.InfoContext(ctx, "casefile: contact erased", "contact_id", contactID, "cases", len(caseIDs))
+		return nil
+	})
+}

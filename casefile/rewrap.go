@@ -1,0 +1,278 @@
+package casefile
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/amparo/amparo/audit"
+	"github.com/amparo/amparo/internal/jobs"
+)
+
+// RewrapArgs starts the re-wrap job. It carries nothing: the job finds its
+// work in the database, so a rerun after a crash continues where it stopped.
+type RewrapArgs struct{}
+
+// Kind implements river.JobArgs.
+func (RewrapArgs) Kind() string { return "casefile.rewrap" }
+
+// InsertOpts keeps one re-wrap job in flight: enqueueing again while one is
+// waiting or running adds nothing. Completed jobs are left out of the unique
+// states so that the next rotation can enqueue a new one.
+func (RewrapArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{
+		ByArgs: true,
+		ByState: []rivertype.JobState{
+			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+			rivertype.JobStateRetryable, rivertype.JobStateScheduled,
+		},
+	}}
+}
+
+// AddWorkers registers the casefile workers.
+func AddWorkers(w *river.Workers, s *Store) {
+	river.AddWorker(w, &rewrapWorker{s: s})
+}
+
+type rewrapWorker struct {
+	river.WorkerDefaults[RewrapArgs]
+	s *Store
+}
+
+// Work re-wraps batch after batch. After s.rewrapSlice (well inside River's
+// default job timeout) it puts itself back in the queue with a zero snooze,
+// which costs no attempt, and the next run carries on. A key that cannot be
+// unwrapped (its KEK was retired too early) fails the run, loudly and with
+// its row id, rather than being skipped: the fix is restoring the KEK.
+func (w *rewrapWorker) Work(ctx context.Context, _ *river.Job[RewrapArgs]) error {
+	start := time.Now()
+	for {
+		n, err := w.s.rewrapBatch(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			w.s.log.InfoContext(ctx, "casefile: rewrap complete", "kek_id", w.s.keys.CurrentKEKID(), "index_key_id", w.s.index.CurrentKeyID())
+			return nil
+		}
+		if time.Since(start) >= w.s.rewrapSlice {
+			return river.JobSnooze(0)
+		}
+	}
+}
+
+// EnqueueRewrap starts the re-wrap job and audits the request.
+func (s *Store) EnqueueRewrap(ctx context.Context, ins jobs.Inserter, actor string) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		res, err := ins.InsertTx(ctx, tx, RewrapArgs{}, nil)
+		if err != nil {
+			return fmt.Errorf("casefile: enqueue rewrap: %w", err)
+		}
+		detail := "to " + s.keys.CurrentKEKID() + ", index " + s.index.CurrentKeyID()
+		if res.UniqueSkippedAsDuplicate {
+			detail += " (already queued)"
+		}
+		return audit.Append(ctx, tx, s.now(), audit.Entry{Actor: actor, Action: "keys.rewrap", Detail: detail})
+	})
+}
+
+// rewrapBatch moves up to s.batchSize contact keys and as many case keys
+// to the current KEK (and contact phone indexes to the current index key) in
+// one transaction, and returns how many rows it changed. SKIP LOCKED lets it
+// run beside live traffic and beside another copy of itself.
+func (s *Store) rewrapBatch(ctx context.Context) (int, error) {
+	kek, idx := s.keys.CurrentKEKID(), s.index.CurrentKeyID()
+	var contacts, cases int
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		if contacts, err = s.rewrapContacts(ctx, tx, kek, idx); err != nil {
+			return err
+		}
+		if cases, err = s.rewrapCases(ctx, tx, kek); err != nil {
+			return err
+		}
+		if contacts+cases == 0 {
+			return nil
+		}
+		return audit.Append(ctx, tx, s.now(), audit.Entry{Actor: "system", Action: "keys.rewrap.batch",
+			Detail: fmt.Sprintf("%d contact(s), %d case(s) to %s, index %s", contacts, cases, kek, idx)})
+	})
+	if err != nil {
+		return 0, err
+	}
+	if contacts+cases > 0 {
+		s.log.InfoContext(ctx, "casefile: rewrap batch", "contacts", contacts, "cases", cases, "kek_id", kek)
+	}
+	return contacts + cases, nil
+}
+
+func (s *Store) rewrapContacts(ctx context.Context, tx pgx.Tx, kek, idx string) (int, error) {
+	rows, err := tx.Query(ctx, `
+		SELECT id, kek_id, wrapped_dek, phone_sealed FROM contact
+		WHERE wrapped_dek IS NOT NULL AND (kek_id <> $1 OR index_key_id <> $2)
+		LIMIT $3 FOR UPDATE SKIP LOCKED`, kek, idx, s.batchSize)
+	if err != nil {
+		return 0, fmt.Errorf("casefile: rewrap contacts: %w", err)
+	}
+	type row struct {
+		id             uuid.UUID
+		kekID          string
+		wrapped, phone []byte
+	}
+	todo, err := pgx.CollectRows(rows, func(cr pgx.CollectableRow) (row, error) {
+		var r row
+		return r, cr.Scan(&r.id, &r.kekID, &r.wrapped, &r.phone)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("casefile: rewrap contacts: %w", err)
+	}
+	var b pgx.Batch
+	for _, r := range todo {
+		owner := contactOwner(r.id)
+		dek, err := s.unwrap(r.kekID, r.wrapped, owner)
+		if err != nil {
+			return 0, err
+		}
+		newKEK, wrapped, err := s.wrapKey(dek, owner)
+		if err != nil {
+			return 0, err
+		}
+		phone, err := sealer{dek, "contact", r.id}.open("phone_sealed", r.phone)
+		if err != nil {
+			return 0, err
+		}
+		b.Queue(`UPDATE contact SET kek_id = $2, wrapped_dek = $3, phone_index = $4, index_key_id = $5 WHERE id = $1`,
+			r.id, newKEK, wrapped, s.index.Current(string(phone)), idx)
+	}
+	return len(todo), s.sendBatch(ctx, tx, &b)
+}
+
+func (s *Store) rewrapCases(ctx context.Context, tx pgx.Tx, kek string) (int, error) {
+	rows, err := tx.Query(ctx, `
+		SELECT case_id, kek_id, wrapped_dek FROM case_key
+		WHERE destroyed_at IS NULL AND kek_id <> $1
+		LIMIT $2 FOR UPDATE SKIP LOCKED`, kek, s.batchSize)
+	if err != nil {
+		return 0, fmt.Errorf("casefile: rewrap cases: %w", err)
+	}
+	type row struct {
+		id      uuid.UUID
+		kekID   string
+		wrapped []byte
+	}
+	todo, err := pgx.CollectRows(rows, func(cr pgx.CollectableRow) (row, error) {
+		var r row
+		return r, cr.Scan(&r.id, &r.kekID, &r.wrapped)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("casefile: rewrap cases: %w", err)
+	}
+	var b pgx.Batch
+	for _, r := range todo {
+		dek, err := s.unwrap(r.kekID, r.wrapped, caseOwner(r.id))
+		if err != nil {
+			return 0, err
+		}
+		newKEK, wrapped, err := s.wrapKey(dek, caseOwner(r.id))
+		if err != nil {
+			return 0, err
+		}
+		b.Queue(`UPDATE case_key SET kek_id = $2, wrapped_dek = $3 WHERE case_id = $1`, r.id, newKEK, wrapped)
+	}
+	return len(todo), s.sendBatch(ctx, tx, &b)
+}
+
+// sendBatch runs the queued updates in one round trip.
+func (s *Store) sendBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch) error {
+	if b.Len() == 0 {
+		return nil
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("casefile: rewrap: %w", err)
+	}
+	return nil
+}
+
+// KEKUsage is one line of `amparo keys status`: a key, how many stored rows
+// still depend on it, and whether it can be retired.
+type KEKUsage struct {
+	ID        string
+	Index     bool // a blind-index key; otherwise a KEK
+	Rows      int  // KEK: wrapped data keys; index key: phone indexes and code-word tokens
+	InKeyring bool // false with Rows > 0 means those rows cannot be opened or matched
+	Current   bool
+	Retirable bool // in the keyring, not current, and nothing depends on it
+}
+
+// KeyStatus reports, for every KEK and index key that is in the keyring or
+// still referenced by a row, how many rows depend on it; KEKs first, then
+// index keys, each current first.
+//
+// Code-word tokens are one-way, so the re-wrap job cannot move them to a new
+// index key: each is re-keyed when its owner next gives her code word. Until
+// then they keep an old index key from being retirable.
+func (s *Store) KeyStatus(ctx context.Context) ([]KEKUsage, error) {
+	keks, err := s.keyCounts(ctx, `
+		SELECT kek_id, count(*) FROM (
+			SELECT kek_id FROM contact WHERE wrapped_dek IS NOT NULL
+			UNION ALL SELECT kek_id FROM case_key WHERE destroyed_at IS NULL) k
+		GROUP BY kek_id`)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := s.keyCounts(ctx, `
+		SELECT key_id, count(*) FROM (
+			SELECT index_key_id AS key_id FROM contact WHERE phone_index IS NOT NULL
+			UNION ALL SELECT code_word_key_id FROM contact WHERE code_word_token IS NOT NULL) k
+		GROUP BY key_id`)
+	if err != nil {
+		return nil, err
+	}
+	kekIDs := []string{s.keys.CurrentKEKID()}
+	// A KMS-backed wrapper need not list its keys; the keyring does.
+	if l, ok := s.keys.(interface{ KEKIDs() []string }); ok {
+		kekIDs = l.KEKIDs()
+	}
+	return append(usage(kekIDs, keks, false), usage(s.index.KeyIDs(), idx, true)...), nil
+}
+
+func (s *Store) keyCounts(ctx context.Context, q string) (map[string]int, error) {
+	rows, err := s.pool.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("casefile: key status: %w", err)
+	}
+	out := map[string]int{}
+	var (
+		id string
+		n  int
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&id, &n}, func() error { out[id] = n; return nil }); err != nil {
+		return nil, fmt.Errorf("casefile: key status: %w", err)
+	}
+	return out, nil
+}
+
+// usage merges the keyring's ids (current first) with the counts found in
+// the database; ids only the database knows come last, sorted.
+func usage(keyring []string, counts map[string]int, index bool) []KEKUsage {
+	var out []KEKUsage
+	for i, id := range keyring {
+		n := counts[id]
+		out = append(out, KEKUsage{ID: id, Index: index, Rows: n, InKeyring: true, Current: i == 0, Retirable: i > 0 && n == 0})
+	}
+	var missing []KEKUsage
+	for id, n := range counts {
+		if !slices.Contains(keyring, id) {
+			missing = append(missing, KEKUsage{ID: id, Index: index, Rows: n})
+		}
+	}
+	slices.SortFunc(missing, func(a, b KEKUsage) int { return cmp.Compare(a.ID, b.ID) })
+	return append(out, missing...)
+}
