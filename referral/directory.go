@@ -1,0 +1,251 @@
+package referral
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/crypto"
+)
+
+// DB is a pool or a transaction; the same shape as casefile.DB, so one
+// value serves both packages.
+type DB interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+// Kind is what sort of provider a service is.
+type Kind string
+
+// Provider kinds.
+const (
+	HealthPost   Kind = "health_post"
+	Police       Kind = "police"
+	Shelter      Kind = "shelter"
+	CEM          Kind = "cem" // Centro Emergencia Mujer
+	LegalAid     Kind = "legal_aid"
+	Psychosocial Kind = "psychosocial"
+)
+
+var kinds = []Kind{HealthPost, Police, Shelter, CEM, LegalAid, Psychosocial}
+
+var needs = []casefile.Need{"health", "police", "shelter", "legal", "psychosocial"}
+
+// AnyCommunity in a provider's communities covers every community.
+const AnyCommunity = "*"
+
+//go:embed demo/directory.json
+var demoDirectory []byte
+
+// DemoDirectory is the fictional directory for El Porvenir, La Esperanza and
+// Florencia de Mora that `amparo demo` loads. Every entry is marked demo.
+func DemoDirectory() io.Reader { return strings.NewReader(string(demoDirectory)) }
+
+// Directory is the file format LoadDirectory reads. Keys are stable
+// identifiers chosen by whoever maintains the file: loading again updates
+// rows in place, so referrals keep pointing at the same provider.
+type Directory struct {
+	Demo          bool           `json:"demo"`
+	Timezone      string         `json:"timezone"`
+	Organizations []Organization `json:"organizations"`
+}
+
+// Organization groups the services of one institution.
+type Organization struct {
+	Key      string         `json:"key"`
+	Name     string         `json:"name"`
+	Services []ServiceEntry `json:"services"`
+}
+
+// ServiceEntry is one provider as written in the directory file.
+type ServiceEntry struct {
+	Key         string          `json:"key"`
+	Name        string          `json:"name"`
+	Kind        Kind            `json:"kind"`
+	Needs       []casefile.Need `json:"needs"`
+	Communities []string        `json:"communities"`
+	Hours       Hours           `json:"hours"`
+	Capacity    int             `json:"capacity"`
+	DutyPhone   string          `json:"duty_phone"`
+	Lang        string          `json:"lang"`
+	AckMinutes  struct {
+		Urgent  int `json:"urgent"`
+		Routine int `json:"routine"`
+	} `json:"ack_minutes"`
+	Priority int `json:"priority"`
+	// Next is the key of the service to escalate to.
+	Next   string `json:"next"`
+	Active *bool  `json:"active"`
+}
+
+// LoadDirectory upserts the organisations and services in r, by key. Keys
+// absent from r are left alone: retiring a provider is a deliberate act
+// (set "active": false), not a side effect of a shorter file.
+func LoadDirectory(ctx context.Context, db DB, r io.Reader) error {
+	var d Directory
+	dec := json.NewDecoder(io.LimitReader(r, 4<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&d); err != nil {
+		return fmt.Errorf("referral: directory: %w", err)
+	}
+	if err := d.validate(); err != nil {
+		return err
+	}
+	for _, o := range d.Organizations {
+		var orgID uuid.UUID
+		err := db.QueryRow(ctx, `
+			INSERT INTO organization (key, name, demo) VALUES ($1, $2, $3)
+			ON CONFLICT (key) DO UPDATE SET name = excluded.name, demo = excluded.demo, updated_at = now()
+			RETURNING id`, o.Key, o.Name, d.Demo).Scan(&orgID)
+		if err != nil {
+			return fmt.Errorf("referral: directory: upsert organization: %w", err)
+		}
+		for _, s := range o.Services {
+			hours, err := json.Marshal(s.Hours)
+			if err != nil {
+				return err
+			}
+			active := s.Active == nil || *s.Active
+			_, err = db.Exec(ctx, `
+				INSERT INTO service (key, organization_id, name, kind, needs, communities, hours, timezone,
+				                     capacity, duty_phone, lang, ack_urgent_min, ack_routine_min, priority, active, demo)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+				ON CONFLICT (key) DO UPDATE SET
+					organization_id = excluded.organization_id, name = excluded.name, kind = excluded.kind,
+					needs = excluded.needs, communities = excluded.communities, hours = excluded.hours,
+					timezone = excluded.timezone, capacity = excluded.capacity, duty_phone = excluded.duty_phone,
+					lang = excluded.lang, ack_urgent_min = excluded.ack_urgent_min,
+					ack_routine_min = excluded.ack_routine_min, priority = excluded.priority,
+					active = excluded.active, demo = excluded.demo, updated_at = now()`,
+				s.Key, orgID, s.Name, s.Kind, s.Needs, s.Communities, hours, d.Timezone,
+				s.Capacity, s.DutyPhone, s.Lang, s.AckMinutes.Urgent, s.AckMinutes.Routine, s.Priority, active, d.Demo)
+			if err != nil {
+				return fmt.Errorf("referral: directory: upsert service %s: %w", s.Key, err)
+			}
+		}
+	}
+	// Links are set in a second pass because a chain may point forward in
+	// the file; an escalation target may also live in an earlier load.
+	for _, o := range d.Organizations {
+		for _, s := range o.Services {
+			var next *uuid.UUID
+			err := db.QueryRow(ctx, `
+				UPDATE service SET next_service_id = (SELECT id FROM service WHERE key = NULLIF($2, ''))
+				WHERE key = $1 RETURNING next_service_id`, s.Key, s.Next).Scan(&next)
+			if err != nil {
+				return fmt.Errorf("referral: directory: link %s: %w", s.Key, err)
+			}
+			if s.Next != "" && next == nil {
+				return fmt.Errorf("referral: directory: service %s escalates to unknown service %q", s.Key, s.Next)
+			}
+		}
+	}
+	return nil
+}
+
+// validate checks the file and normalises it in place (phones to E.164,
+// community names to their matching form, defaults filled in).
+func (d *Directory) validate() error {
+	if d.Timezone == "" {
+		d.Timezone = "America/Lima"
+	}
+	if _, err := time.LoadLocation(d.Timezone); err != nil {
+		return fmt.Errorf("referral: directory: timezone: %w", err)
+	}
+	seen := map[string]bool{}
+	for oi := range d.Organizations {
+		o := &d.Organizations[oi]
+		if o.Key == "" || o.Name == "" {
+			return errors.New("referral: directory: every organization needs a key and a name")
+		}
+		for si := range o.Services {
+			s := &o.Services[si]
+			bad := func(what string) error {
+				return fmt.Errorf("referral: directory: service %q: %s", s.Key, what)
+			}
+			if s.Key == "" || s.Name == "" {
+				return bad("needs a key and a name")
+			}
+			if seen[s.Key] {
+				return bad("duplicate key")
+			}
+			seen[s.Key] = true
+			if !slices.Contains(kinds, s.Kind) {
+				return bad("unknown kind")
+			}
+			if len(s.Needs) == 0 {
+				return bad("serves no need")
+			}
+			for _, n := range s.Needs {
+				if !slices.Contains(needs, n) {
+					return bad("unknown need " + string(n))
+				}
+			}
+			if len(s.Communities) == 0 {
+				return bad("covers no community")
+			}
+			for i, c := range s.Communities {
+				s.Communities[i] = normalizeCommunity(c)
+			}
+			if s.Capacity < 0 {
+				return bad("negative capacity")
+			}
+			if s.AckMinutes.Urgent <= 0 || s.AckMinutes.Routine <= 0 {
+				return bad("ack_minutes.urgent and .routine must be positive")
+			}
+			if s.Hours.closed() {
+				return bad("has no opening hours")
+			}
+			phone, err := crypto.NormalizePhone(s.DutyPhone, "PE")
+			if err != nil {
+				return bad("duty_phone is not a valid number")
+			}
+			s.DutyPhone = phone
+			if s.Lang == "" {
+				s.Lang = "es"
+			}
+		}
+	}
+	return nil
+}
+
+// normalizeCommunity makes "Florencia de Mora", "florencia_de_mora" and
+// "FLORENCIA DE MORÁ" the same, since case and directory are typed by
+// different people.
+func normalizeCommunity(s string) string {
+	if strings.TrimSpace(s) == AnyCommunity {
+		return AnyCommunity
+	}
+	var b strings.Builder
+	space := false
+	for _, r := range norm.NFD.String(strings.ToLower(s)) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteRune(r)
+		default:
+			space = true
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,182 @@
+package referral
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/text/unicode/norm"
+)
+
+// ReplyOutcome says what a provider's SMS did.
+type ReplyOutcome struct {
+	// Handled is false when the sender is not a provider's duty phone: the
+	// hotline then treats the message as a survivor's.
+	Handled    bool
+	Result     string    // one of the Reply* constants
+	ReferralID uuid.UUID // the referral acted on, when there was one
+}
+
+// Results of HandleProviderReply.
+const (
+	ReplyAcknowledged = "acknowledged"
+	ReplyDeclined     = "declined"
+	ReplyUnknownCode  = "unknown_code" // no open referral for this code and this phone
+	ReplyStale        = "stale"        // the referral has moved past what the reply could do
+	ReplyRateLimited  = "rate_limited"
+	ReplyBadFormat    = "bad_format"
+)
+
+// Reply verbs. The vocabulary is deliberately small so that ordinary chat
+// from a duty phone is never read as an answer:
+//
+//	acknowledge: OK, SI, SÍ, ACEPTO
+//	decline:     NO, RECHAZO
+//
+// followed by the four-digit code, e.g. "OK 4821", "sí 4821", "No-4821",
+// "ok4821". Case, accents, surrounding spaces and punctuation between or
+// around the two parts are ignored; anything else makes it bad_format.
+var (
+	ackVerbs     = []string{"OK", "SI", "ACEPTO"}
+	declineVerbs = []string{"NO", "RECHAZO"}
+)
+
+// maxReplyLen bounds the work spent on a message from outside.
+const maxReplyLen = 64
+
+// parseReply reads a provider reply; ok is false when text is not one.
+func parseReply(text string) (accept bool, code string, ok bool) {
+	if len(text) > maxReplyLen {
+		return false, "", false
+	}
+	var letters, digits strings.Builder
+	part := 0 // 0 before the verb, 1 in it, 2 between, 3 in the code, 4 after
+	for _, r := range norm.NFD.String(text) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			// A stripped accent: "SÍ" reads as "SI".
+		case r < unicode.MaxASCII && unicode.IsLetter(r):
+			if part > 1 {
+				return false, "", false
+			}
+			part = 1
+			letters.WriteRune(unicode.ToUpper(r))
+		case r >= '0' && r <= '9':
+			if part == 0 || part == 4 {
+				return false, "", false
+			}
+			part = 3
+			digits.WriteRune(r)
+		case unicode.IsSpace(r) || strings.ContainsRune(".,;:-#!¡", r):
+			if part == 1 {
+				part = 2
+			} else if part == 3 {
+				part = 4
+			}
+		default:
+			return false, "", false
+		}
+	}
+	if digits.Len() != 4 {
+		return false, "", false
+	}
+	verb := letters.String()
+	for _, v := range ackVerbs {
+		if verb == v {
+			return true, digits.String(), true
+		}
+	}
+	for _, v := range declineVerbs {
+		if verb == v {
+			return false, digits.String(), true
+		}
+	}
+	return false, "", false
+}
+
+// HandleProviderReply acts on an SMS from fromE164. A code means something
+// only together with the phone it was sent to, so a right code from another
+// number changes nothing. Replies are counted per phone in PostgreSQL (every
+// server copy shares the count) before they are read. A repeated reply finds
+// the referral already moved and does nothing again. "NO" declines and sends
+// the need on to the next provider.
+func (s *Service) HandleProviderReply(ctx context.Context, tx pgx.Tx, fromE164, text string) (ReplyOutcome, error) {
+	// Every survivor message passes here first: the literal status list
+	// lets the planner use the partial index instead of scanning referrals.
+	var provider bool
+	err := tx.QueryRow(ctx, `
+		SELECT EXISTS (SELECT 1 FROM service WHERE duty_phone = $1)
+		    OR EXISTS (SELECT 1 FROM referral WHERE code_phone = $1
+		               AND status IN ('pending', 'notified', 'acknowledged', 'accepted'))`, fromE164).Scan(&provider)
+	if err != nil || !provider {
+		return ReplyOutcome{}, err
+	}
+	out := ReplyOutcome{Handled: true}
+	limited, err := s.overLimit(ctx, tx, fromE164)
+	if err != nil {
+		return out, err
+	}
+	if limited {
+		out.Result = ReplyRateLimited
+		return out, nil
+	}
+	accept, code, ok := parseReply(text)
+	if !ok {
+		out.Result = ReplyBadFormat
+		return out, nil
+	}
+	r, err := scanReferral(tx.QueryRow(ctx, `
+		SELECT `+referralCols+` FROM referral
+		WHERE code_phone = $1 AND reply_code = $2 AND status = ANY($3) FOR UPDATE`, fromE164, code, openStatuses))
+	if errors.Is(err, ErrNotFound) {
+		out.Result = ReplyUnknownCode
+		return out, nil
+	}
+	if err != nil {
+		return out, err
+	}
+	out.ReferralID = r.ID
+	actor := "provider:" + r.ServiceID.String()
+	switch {
+	case r.Status == Pending:
+		// The notice has not gone out yet (it is sent only after notified
+		// commits), so this is an old reply meeting a reused code.
+		out.Result = ReplyStale
+	case accept && r.Status == Notified:
+		out.Result = ReplyAcknowledged
+		err = s.move(ctx, tx, &r, Acknowledged, actor, "sms_ok")
+	case accept:
+		out.Result = ReplyAcknowledged // a repeat: already acknowledged or accepted
+	case r.Status == Notified || r.Status == Acknowledged:
+		out.Result = ReplyDeclined
+		err = s.decline(ctx, tx, &r, actor, "sms_no")
+	default:
+		out.Result = ReplyStale
+	}
+	if err != nil {
+		return out, fmt.Errorf("referral: reply to %s: %w", r.ID, err)
+	}
+	s.log.InfoContext(ctx, "referral: provider reply", "referral_id", r.ID, "result", out.Result)
+	return out, nil
+}
+
+// overLimit counts this reply against the phone's fixed window and reports
+// whether the phone is past its limit.
+func (s *Service) overLimit(ctx context.Context, tx pgx.Tx, phone string) (bool, error) {
+	now := s.now()
+	var n int
+	err := tx.QueryRow(ctx, `
+		INSERT INTO provider_reply_limit AS l (phone, window_start, count) VALUES ($1, $2, 1)
+		ON CONFLICT (phone) DO UPDATE SET
+			window_start = CASE WHEN l.window_start <= $2 - $3::interval THEN $2 ELSE l.window_start END,
+			count        = CASE WHEN l.window_start <= $2 - $3::interval THEN 1 ELSE l.count + 1 END
+		RETURNING count`, phone, now, s.replyWindow).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("referral: reply rate limit: %w", err)
+	}
+	return n > s.replyLimit, nil
+}

@@ -1,0 +1,253 @@
+package referral
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/amparo/amparo/casefile"
+)
+
+// provider is a service row as routing needs it.
+type provider struct {
+	ID          uuid.UUID
+	Kind        Kind
+	Needs       []casefile.Need
+	Communities []string
+	Hours       Hours
+	Loc         *time.Location
+	Capacity    int
+	DutyPhone   string
+	Lang        string
+	AckUrgent   int
+	AckRoutine  int
+	Next        *uuid.UUID
+	Active      bool
+}
+
+const providerCols = `id, kind, needs, communities, hours, timezone, capacity, duty_phone, lang,
+	ack_urgent_min, ack_routine_min, next_service_id, active`
+
+func scanProvider(row pgx.Row) (provider, error) {
+	var (
+		p     provider
+		hours []byte
+		tz    string
+	)
+	err := row.Scan(&p.ID, &p.Kind, &p.Needs, &p.Communities, &hours, &tz, &p.Capacity, &p.DutyPhone, &p.Lang,
+		&p.AckUrgent, &p.AckRoutine, &p.Next, &p.Active)
+	if err != nil {
+		return p, err
+	}
+	if err := json.Unmarshal(hours, &p.Hours); err != nil {
+		return p, fmt.Errorf("referral: service %s: %w", p.ID, err)
+	}
+	if p.Loc, err = time.LoadLocation(tz); err != nil {
+		return p, fmt.Errorf("referral: service %s: %w", p.ID, err)
+	}
+	return p, nil
+}
+
+// fits reports whether p could take need for community at now, leaving
+// capacity to the locked check in take.
+func (p provider) fits(need casefile.Need, community string, now time.Time) bool {
+	return p.Active && slices.Contains(p.Needs, need) &&
+		(slices.Contains(p.Communities, community) || slices.Contains(p.Communities, AnyCommunity)) &&
+		p.Hours.OpenAt(now, p.Loc)
+}
+
+// pick chooses the provider for need: first along the escalation chain after
+// from (if any), then by priority among all who cover the community. A
+// provider that is inactive, closed now, full, or in exclude is skipped at
+// once rather than given a chance to time out.
+func (s *Service) pick(ctx context.Context, tx pgx.Tx, need casefile.Need, community string, from *uuid.UUID, exclude []uuid.UUID) (provider, bool, error) {
+	community = normalizeCommunity(community)
+	now := s.now()
+	seen := slices.Clone(exclude)
+	if from != nil {
+		seen = append(seen, *from)
+		next, err := scanProvider(tx.QueryRow(ctx, `SELECT `+providerCols+` FROM service WHERE id = $1`, *from))
+		if err != nil {
+			return provider{}, false, fmt.Errorf("referral: chain start %s: %w", *from, err)
+		}
+		for next.Next != nil && !slices.Contains(seen, *next.Next) {
+			id := *next.Next
+			seen = append(seen, id)
+			if next, err = scanProvider(tx.QueryRow(ctx, `SELECT `+providerCols+` FROM service WHERE id = $1`, id)); err != nil {
+				return provider{}, false, fmt.Errorf("referral: chain %s: %w", id, err)
+			}
+			if ok, err := s.take(ctx, tx, next, need, community, now); ok || err != nil {
+				return next, ok, err
+			}
+		}
+	}
+	rows, err := tx.Query(ctx, `
+		SELECT `+providerCols+` FROM service
+		WHERE active AND $1 = ANY(needs) AND ($2 = ANY(communities) OR '*' = ANY(communities)) AND NOT (id = ANY($3))
+		ORDER BY priority, key`, need, community, seen)
+	if err != nil {
+		return provider{}, false, err
+	}
+	candidates, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (provider, error) { return scanProvider(row) })
+	if err != nil {
+		return provider{}, false, err
+	}
+	for _, p := range candidates {
+		if ok, err := s.take(ctx, tx, p, need, community, now); ok || err != nil {
+			return p, ok, err
+		}
+	}
+	return provider{}, false, nil
+}
+
+// take reports whether p fits and has room. The service row is locked for
+// the rest of tx, so two referrals racing for its last place cannot both
+// get it.
+func (s *Service) take(ctx context.Context, tx pgx.Tx, p provider, need casefile.Need, community string, now time.Time) (bool, error) {
+	if !p.fits(need, community, now) {
+		return false, nil
+	}
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM service WHERE id = $1 FOR UPDATE`, p.ID); err != nil {
+		return false, fmt.Errorf("referral: lock %s: %w", p.ID, err)
+	}
+	var open int
+	err := tx.QueryRow(ctx, `SELECT count(*) FROM referral WHERE service_id = $1 AND status = ANY($2)`,
+		p.ID, openStatuses).Scan(&open)
+	if err != nil {
+		return false, fmt.Errorf("referral: capacity of %s: %w", p.ID, err)
+	}
+	return open < p.Capacity, nil
+}
+
+// Job stages; with the referral id they make a job unique.
+const (
+	stageNear   = "near"
+	stageMissed = "missed"
+)
+
+// insert writes a new pending referral to p with its history line and
+// schedules its dispatch and deadline jobs in the same transaction.
+func (s *Service) insert(ctx context.Context, tx pgx.Tx, c casefile.Case, need casefile.Need, p provider, prev *Referral, override bool, actor, reason string) (Referral, error) {
+	now := s.now()
+	ack := p.AckRoutine
+	if c.Urgent {
+		ack = p.AckUrgent
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return Referral{}, err
+	}
+	code, err := nextCode(ctx, tx, p.DutyPhone)
+	if err != nil {
+		return Referral{}, err
+	}
+	r := Referral{
+		ID: id, CaseID: c.ID, ServiceID: p.ID, Need: need, Status: Pending, Urgent: c.Urgent, Override: override,
+		AckBy: now.Add(time.Duration(ack) * time.Minute), ServeBy: s.serveBy(c, need, now),
+		ReplyCode: code, CodePhone: p.DutyPhone, CreatedAt: now, UpdatedAt: now,
+	}
+	if prev != nil {
+		r.ParentID = &prev.ID
+	}
+	_, err = tx.Exec(ctx, `
+		INSERT INTO referral (id, case_id, service_id, parent_id, need, status, urgent, override, ack_by, serve_by,
+		                      reply_code, code_phone, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
+		r.ID, r.CaseID, r.ServiceID, r.ParentID, r.Need, r.Status, r.Urgent, r.Override, r.AckBy, r.ServeBy,
+		r.ReplyCode, r.CodePhone, now)
+	if err != nil {
+		return Referral{}, fmt.Errorf("referral: insert: %w", err)
+	}
+	if err := s.event(ctx, tx, r.ID, "", Pending, actor, reason, now); err != nil {
+		return Referral{}, err
+	}
+	if err := s.schedule(ctx, tx, r); err != nil {
+		return Referral{}, err
+	}
+	s.log.InfoContext(ctx, "referral: created", "referral_id", r.ID, "case_id", r.CaseID, "service_id", r.ServiceID, "need", need)
+	return r, nil
+}
+
+func (s *Service) schedule(ctx context.Context, tx pgx.Tx, r Referral) error {
+	unique := river.UniqueOpts{ByArgs: true}
+	type job struct {
+		args river.JobArgs
+		at   time.Time
+	}
+	todo := []job{{DispatchArgs{ReferralID: r.ID}, time.Time{}}, {AckDeadlineArgs{ReferralID: r.ID}, r.AckBy}}
+	if r.ServeBy != nil {
+		todo = append(todo,
+			job{ServeDeadlineArgs{ReferralID: r.ID, Stage: stageNear}, nearAt(r.CreatedAt, *r.ServeBy)},
+			job{ServeDeadlineArgs{ReferralID: r.ID, Stage: stageMissed}, *r.ServeBy})
+	}
+	for _, j := range todo {
+		if _, err := s.jobs.InsertTx(ctx, tx, j.args, &river.InsertOpts{ScheduledAt: j.at, UniqueOpts: unique}); err != nil {
+			return fmt.Errorf("referral: schedule %s for %s: %w", j.args.Kind(), r.ID, err)
+		}
+	}
+	return nil
+}
+
+// nearAt is when to warn that serve-by approaches: two hours before, or a
+// quarter of the window before when the window is short.
+func nearAt(created, serveBy time.Time) time.Time {
+	return serveBy.Add(-min(2*time.Hour, serveBy.Sub(created)/4))
+}
+
+// serveBy is the deadline for serving need. For health it is the clinical
+// window that is still open: PEP (incident + 72 h), else emergency
+// contraception (+ 120 h), taken from the case. A window is open up to and
+// including its last minute, since "within 72 hours" includes hour 72.
+// Other needs use the configured default, if any.
+func (s *Service) serveBy(c casefile.Case, need casefile.Need, now time.Time) *time.Time {
+	if need == casefile.NeedHealth {
+		for _, d := range []*time.Time{c.PEPDeadline, c.ECDeadline} {
+			if d != nil && !now.After(*d) {
+				return d
+			}
+		}
+	}
+	if d, ok := s.serveWithin[need]; ok {
+		t := now.Add(d)
+		return &t
+	}
+	return nil
+}
+
+// Codes are four digits without a leading zero, so that no phone keyboard or
+// spreadsheet ever shortens one.
+const (
+	firstCode = 1000
+	lastCode  = 9999
+)
+
+// nextCode returns the smallest code not held by an open referral to phone.
+// The advisory lock serialises code choice per phone; the partial unique
+// index on (code_phone, reply_code) is the backstop.
+func nextCode(ctx context.Context, tx pgx.Tx, phone string) (string, error) {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('referral.code:' || $1, 0))`, phone); err != nil {
+		return "", err
+	}
+	// The smallest free code is 1000 or one above a code in use.
+	var code *int
+	err := tx.QueryRow(ctx, `
+		WITH used AS (
+			SELECT reply_code::int AS c FROM referral WHERE code_phone = $1 AND status = ANY($4)
+		)
+		SELECT min(c) FROM (SELECT $2::int AS c UNION ALL SELECT c + 1 FROM used) candidate
+		WHERE c <= $3 AND c NOT IN (SELECT c FROM used)`,
+		phone, firstCode, lastCode, openStatuses).Scan(&code)
+	if err != nil {
+		return "", fmt.Errorf("referral: reply code: %w", err)
+	}
+	if code == nil {
+		return "", fmt.Errorf("referral: every reply code of a duty phone is in use")
+	}
+	return fmt.Sprint(*code), nil
+}

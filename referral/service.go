@@ -1,0 +1,500 @@
+package referral
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/amparo/amparo/audit"
+	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/crypto"
+	"github.com/amparo/amparo/internal/clock"
+	"github.com/amparo/amparo/internal/jobs"
+)
+
+// Notifier delivers what referral decides to say; the hotline implements it
+// with outbound SMS rendered from its message catalogue. Both calls run in
+// the caller's transaction, so a notice exists only if the state change that
+// needs it commits.
+type Notifier interface {
+	NotifyProvider(ctx context.Context, tx pgx.Tx, n ProviderNotice) error
+	AlertStaff(ctx context.Context, tx pgx.Tx, a StaffAlert) error
+}
+
+// ProviderNotice is a discreet notice to a provider's duty phone: a case
+// reference and the code to reply with, nothing about the survivor.
+type ProviderNotice struct {
+	ReferralID uuid.UUID
+	Phone      string // the duty phone, E.164
+	Reference  string // the case reference, e.g. "AMP-7K3Q"
+	ReplyCode  string // four digits; "OK <code>" acknowledges, "NO <code>" declines
+	Lang       string // the provider's language
+}
+
+// StaffAlert asks an on-call staff member to look at a case.
+type StaffAlert struct {
+	Phone     string // E.164
+	Kind      string // one of the Alert* constants
+	Reference string
+}
+
+// Alert kinds referral raises ("danger_now" is the hotline's own).
+const (
+	AlertEscalated         = "escalated"
+	AlertServeDeadlineNear = "serve_deadline_near"
+	AlertNoProvider        = "no_provider"
+)
+
+// Follow-up kinds referral files with casefile for a caseworker.
+const (
+	followUpNoProvider    = "no_provider"
+	followUpEscalated     = "escalated"
+	followUpServeDeadline = "serve_deadline_near"
+)
+
+// Roles on the on-call roster.
+const (
+	RoleCounsellor = "counsellor"
+	RoleSupervisor = "supervisor"
+)
+
+// Actor names the system in referral_event and audit rows.
+const actorSystem = "system"
+
+// Errors.
+var (
+	ErrNotFound = errors.New("referral: not found")
+	// ErrNoConsent: the case has no consent for that need and no override
+	// reason was given.
+	ErrNoConsent = errors.New("referral: no consent for this need")
+	// ErrBadInput: an argument is out of range; the message names it.
+	ErrBadInput = errors.New("referral: invalid input")
+)
+
+// Referral is one request to one provider for one need of a case.
+type Referral struct {
+	ID         uuid.UUID
+	CaseID     uuid.UUID
+	ServiceID  uuid.UUID
+	ParentID   *uuid.UUID // the referral this one replaced after an escalation or decline
+	Need       casefile.Need
+	Status     Status
+	Urgent     bool
+	Override   bool // made without the survivor's consent, on a caseworker's recorded reason
+	AckBy      time.Time
+	ServeBy    *time.Time
+	BreachedAt *time.Time // set when ServeBy passed before the referral completed
+	ReplyCode  string
+	CodePhone  string // the duty phone the code was sent to
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+const referralCols = `id, case_id, service_id, parent_id, need, status, urgent, override, ack_by, serve_by,
+	breached_at, reply_code, code_phone, created_at, updated_at`
+
+func scanReferral(row pgx.Row) (Referral, error) {
+	var r Referral
+	err := row.Scan(&r.ID, &r.CaseID, &r.ServiceID, &r.ParentID, &r.Need, &r.Status, &r.Urgent, &r.Override,
+		&r.AckBy, &r.ServeBy, &r.BreachedAt, &r.ReplyCode, &r.CodePhone, &r.CreatedAt, &r.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return r, ErrNotFound
+	}
+	return r, err
+}
+
+// Service is the referral API. It is safe for concurrent use.
+type Service struct {
+	pool        *pgxpool.Pool
+	cases       *casefile.Store
+	jobs        jobs.Inserter
+	notifier    Notifier
+	clk         clock.Clock
+	log         *slog.Logger
+	serveWithin map[casefile.Need]time.Duration
+	replyLimit  int
+	replyWindow time.Duration
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithLogger sets the logger (default: discard). Service logs ids only.
+func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
+
+// WithServeWithin sets how long a provider has to serve a need that has no
+// clinical deadline (defaults: police 24 h, legal 72 h; others none).
+// d <= 0 removes the default.
+func WithServeWithin(need casefile.Need, d time.Duration) Option {
+	return func(s *Service) {
+		if d <= 0 {
+			delete(s.serveWithin, need)
+			return
+		}
+		s.serveWithin[need] = d
+	}
+}
+
+// WithReplyLimit sets how many SMS replies one provider phone may send per
+// window (default 10 per 10 minutes).
+func WithReplyLimit(n int, window time.Duration) Option {
+	return func(s *Service) { s.replyLimit, s.replyWindow = n, window }
+}
+
+// New returns a Service. jobs is usually a *jobs.Deferred bound to the River
+// client; notifier is the hotline.
+func New(pool *pgxpool.Pool, cases *casefile.Store, jobs jobs.Inserter, notifier Notifier, clk clock.Clock, opts ...Option) *Service {
+	s := &Service{
+		pool: pool, cases: cases, jobs: jobs, notifier: notifier, clk: clk,
+		log: slog.New(slog.DiscardHandler),
+		serveWithin: map[casefile.Need]time.Duration{
+			casefile.NeedPolice: 24 * time.Hour,
+			casefile.NeedLegal:  72 * time.Hour,
+		},
+		replyLimit:  10,
+		replyWindow: 10 * time.Minute,
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// now is the injected time at the precision PostgreSQL keeps, so a value
+// compared before and after a round trip stays equal.
+func (s *Service) now() time.Time { return s.clk.Now().UTC().Truncate(time.Microsecond) }
+
+// needOrder is the order in which CreateForCase takes provider locks, the
+// same in every transaction so that two cases cannot deadlock each other.
+var needOrder = []casefile.Need{casefile.NeedHealth, casefile.NeedPolice, casefile.NeedShelter, casefile.NeedLegal, casefile.NeedPsychosocial}
+
+// CreateForCase refers every need of the case she consented to. For each it
+// picks a provider and inserts the dispatch and deadline jobs in tx; a need
+// nobody can take becomes an urgent caseworker task and a supervisor alert.
+// It is idempotent: a need that already has an open referral keeps it, and
+// that referral is returned again.
+func (s *Service) CreateForCase(ctx context.Context, tx pgx.Tx, caseID uuid.UUID) ([]Referral, error) {
+	c, err := s.cases.GetCase(ctx, tx, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("referral: case %s: %w", caseID, err)
+	}
+	var out []Referral
+	for _, need := range needOrder {
+		if !c.Consent[need] {
+			continue
+		}
+		r, ok, err := s.refer(ctx, tx, c, need, nil, false, actorSystem, "consented")
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// Refer is a caseworker's referral for one need. Without the survivor's
+// consent for that need it requires override, a short reason code (for
+// example "imminent_danger"), which is stored on the referral's history and
+// audited; free-text justification belongs in a (sealed) case note. routed
+// is false when no provider could take it: the urgent task and alert are then
+// written in tx, so commit it.
+func (s *Service) Refer(ctx context.Context, tx pgx.Tx, caseID uuid.UUID, need casefile.Need, actor, override string) (r Referral, routed bool, err error) {
+	if actor == "" || !slices.Contains(needOrder, need) {
+		return Referral{}, false, fmt.Errorf("%w: actor and need", ErrBadInput)
+	}
+	c, err := s.cases.GetCase(ctx, tx, caseID)
+	if err != nil {
+		return Referral{}, false, fmt.Errorf("referral: case %s: %w", caseID, err)
+	}
+	reason := "caseworker"
+	overridden := !c.Consent[need]
+	if overridden {
+		if override == "" {
+			return Referral{}, false, ErrNoConsent
+		}
+		if err := checkReason(override); err != nil {
+			return Referral{}, false, err
+		}
+		reason = "override:" + override
+		err := audit.Append(ctx, tx, s.now(), audit.Entry{
+			Actor: actor, Action: "referral.consent_override", CaseID: caseID.String(),
+			Detail: "need=" + string(need) + " reason=" + override,
+		})
+		if err != nil {
+			return Referral{}, false, err
+		}
+	}
+	return s.refer(ctx, tx, c, need, nil, overridden, actor, reason)
+}
+
+// Transition moves a referral on behalf of a person (the portal): accept,
+// complete, revoke, expire, or decline (which re-routes to the next
+// provider). reason is a short code. Moves the state machine does not allow
+// return a *TransitionError.
+func (s *Service) Transition(ctx context.Context, tx pgx.Tx, referralID uuid.UUID, to Status, actor, reason string) error {
+	if actor == "" {
+		return fmt.Errorf("%w: actor", ErrBadInput)
+	}
+	if err := checkReason(reason); err != nil {
+		return err
+	}
+	r, err := s.lock(ctx, tx, referralID)
+	if err != nil {
+		return err
+	}
+	switch to {
+	case Escalated:
+		return s.escalate(ctx, tx, &r, actor, reason)
+	case Declined:
+		return s.decline(ctx, tx, &r, actor, reason)
+	}
+	return s.move(ctx, tx, &r, to, actor, reason)
+}
+
+// Get returns one referral.
+func (s *Service) Get(ctx context.Context, db DB, referralID uuid.UUID) (Referral, error) {
+	return scanReferral(db.QueryRow(ctx, `SELECT `+referralCols+` FROM referral WHERE id = $1`, referralID))
+}
+
+// ForCase lists a case's referrals, oldest first, escalated ones included.
+func (s *Service) ForCase(ctx context.Context, db DB, caseID uuid.UUID) ([]Referral, error) {
+	rows, err := db.Query(ctx, `SELECT `+referralCols+` FROM referral WHERE case_id = $1 ORDER BY created_at, id`, caseID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Referral, error) { return scanReferral(row) })
+}
+
+// Event is one line of a referral's history.
+type Event struct {
+	From   Status // empty for the creation
+	To     Status
+	Actor  string
+	Reason string
+	At     time.Time
+}
+
+// History returns a referral's events, oldest first.
+func (s *Service) History(ctx context.Context, db DB, referralID uuid.UUID) ([]Event, error) {
+	rows, err := db.Query(ctx, `
+		SELECT COALESCE(from_status, ''), to_status, actor, reason, at
+		FROM referral_event WHERE referral_id = $1 ORDER BY id`, referralID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[Event])
+}
+
+// Overdue is the SLA board: open referrals past their acknowledge-by or
+// serve-by time, and breached ones, most urgent and oldest deadline first.
+func (s *Service) Overdue(ctx context.Context, db DB) ([]Referral, error) {
+	rows, err := db.Query(ctx, `
+		SELECT `+referralCols+` FROM referral
+		WHERE status = ANY($1) AND (breached_at IS NOT NULL OR serve_by <= $2
+			OR (ack_by <= $2 AND status IN ('pending', 'notified')))
+		ORDER BY urgent DESC, LEAST(serve_by, ack_by), id`, openStatuses, s.now())
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Referral, error) { return scanReferral(row) })
+}
+
+// OnCallPhones returns the phones of staff on call now in role.
+func (s *Service) OnCallPhones(ctx context.Context, db DB, role string) ([]string, error) {
+	rows, err := db.Query(ctx, `
+		SELECT DISTINCT phone FROM on_call WHERE role = $1 AND starts_at <= $2 AND ends_at > $2 ORDER BY phone`,
+		role, s.now())
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// AddOnCall puts a phone on the roster for role between starts and ends.
+func (s *Service) AddOnCall(ctx context.Context, db DB, role, phone string, starts, ends time.Time) error {
+	if role != RoleCounsellor && role != RoleSupervisor {
+		return fmt.Errorf("%w: role", ErrBadInput)
+	}
+	e164, err := crypto.NormalizePhone(phone, "PE")
+	if err != nil {
+		return fmt.Errorf("%w: phone", ErrBadInput)
+	}
+	if !ends.After(starts) {
+		return fmt.Errorf("%w: ends must be after starts", ErrBadInput)
+	}
+	_, err = db.Exec(ctx, `INSERT INTO on_call (role, phone, starts_at, ends_at) VALUES ($1, $2, $3, $4)`,
+		role, e164, starts, ends)
+	return err
+}
+
+// lock reads a referral and holds it until tx ends, so that workers, replies
+// and the portal acting at once see each other's result instead of racing.
+func (s *Service) lock(ctx context.Context, tx pgx.Tx, id uuid.UUID) (Referral, error) {
+	return scanReferral(tx.QueryRow(ctx, `SELECT `+referralCols+` FROM referral WHERE id = $1 FOR UPDATE`, id))
+}
+
+// move applies one edge of the state machine and records it.
+func (s *Service) move(ctx context.Context, tx pgx.Tx, r *Referral, to Status, actor, reason string) error {
+	if !CanTransition(r.Status, to) {
+		return &TransitionError{From: r.Status, To: to}
+	}
+	now := s.now()
+	tag, err := tx.Exec(ctx, `UPDATE referral SET status = $2, updated_at = $3 WHERE id = $1 AND status = $4`,
+		r.ID, to, now, r.Status)
+	if err != nil {
+		return fmt.Errorf("referral: move %s: %w", r.ID, err)
+	}
+	if tag.RowsAffected() != 1 {
+		// Only reachable if the caller skipped lock: fail rather than record
+		// a transition that did not happen.
+		return fmt.Errorf("referral: %s changed underneath (not locked)", r.ID)
+	}
+	if err := s.event(ctx, tx, r.ID, r.Status, to, actor, reason, now); err != nil {
+		return err
+	}
+	s.log.InfoContext(ctx, "referral: moved", "referral_id", r.ID, "from", r.Status, "to", to, "reason", reason)
+	r.Status, r.UpdatedAt = to, now
+	return nil
+}
+
+func (s *Service) event(ctx context.Context, tx pgx.Tx, id uuid.UUID, from, to Status, actor, reason string, at time.Time) error {
+	_, err := tx.Exec(ctx, `
+		INSERT INTO referral_event (referral_id, from_status, to_status, actor, reason, at)
+		VALUES ($1, NULLIF($2, ''), $3, $4, $5, $6)`, id, from, to, actor, reason, at)
+	if err != nil {
+		return fmt.Errorf("referral: event %s: %w", id, err)
+	}
+	return nil
+}
+
+// escalate closes r as escalated, refers the need onward and tells the
+// supervisor on call (or, when nobody is on call, files a caseworker task).
+func (s *Service) escalate(ctx context.Context, tx pgx.Tx, r *Referral, actor, reason string) error {
+	if err := s.move(ctx, tx, r, Escalated, actor, reason); err != nil {
+		return err
+	}
+	c, err := s.cases.GetCase(ctx, tx, r.CaseID)
+	if err != nil {
+		return s.caseGone(ctx, err, r)
+	}
+	if _, _, err := s.successor(ctx, tx, c, r); err != nil {
+		return err
+	}
+	n, err := s.alert(ctx, tx, RoleSupervisor, AlertEscalated, c.Reference)
+	if err != nil || n > 0 {
+		return err
+	}
+	return s.followUp(ctx, tx, c.ID, followUpEscalated, r.Need)
+}
+
+// decline closes r as declined and refers the need onward.
+func (s *Service) decline(ctx context.Context, tx pgx.Tx, r *Referral, actor, reason string) error {
+	if err := s.move(ctx, tx, r, Declined, actor, reason); err != nil {
+		return err
+	}
+	c, err := s.cases.GetCase(ctx, tx, r.CaseID)
+	if err != nil {
+		return s.caseGone(ctx, err, r)
+	}
+	_, _, err = s.successor(ctx, tx, c, r)
+	return err
+}
+
+// caseGone ends the chase for an erased case: there is nobody left to refer,
+// and erasure must not be undone by a follow-up that names her case.
+func (s *Service) caseGone(ctx context.Context, err error, r *Referral) error {
+	if errors.Is(err, casefile.ErrErased) {
+		s.log.InfoContext(ctx, "referral: case erased, not re-routing", "referral_id", r.ID)
+		return nil
+	}
+	return fmt.Errorf("referral: case of %s: %w", r.ID, err)
+}
+
+// successor refers prev's need to the next provider: first along prev's
+// escalation chain, then anyone else who fits, never one already tried for
+// this need of this case. Consent is checked again, since she may have
+// withdrawn it since the first referral.
+func (s *Service) successor(ctx context.Context, tx pgx.Tx, c casefile.Case, prev *Referral) (Referral, bool, error) {
+	if !prev.Override && !c.Consent[prev.Need] {
+		s.log.InfoContext(ctx, "referral: consent withdrawn, not re-routing", "referral_id", prev.ID)
+		return Referral{}, false, nil
+	}
+	return s.refer(ctx, tx, c, prev.Need, prev, prev.Override, actorSystem, "rerouted")
+}
+
+// refer creates a referral for need, or an urgent task and alert if no
+// provider fits. An open referral for the same need is returned as is.
+func (s *Service) refer(ctx context.Context, tx pgx.Tx, c casefile.Case, need casefile.Need, prev *Referral, override bool, actor, reason string) (Referral, bool, error) {
+	existing, err := scanReferral(tx.QueryRow(ctx,
+		`SELECT `+referralCols+` FROM referral WHERE case_id = $1 AND need = $2 AND status = ANY($3)`,
+		c.ID, need, openStatuses))
+	if err == nil {
+		return existing, true, nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return Referral{}, false, err
+	}
+	rows, err := tx.Query(ctx, `SELECT DISTINCT service_id FROM referral WHERE case_id = $1 AND need = $2`, c.ID, need)
+	if err != nil {
+		return Referral{}, false, err
+	}
+	tried, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return Referral{}, false, err
+	}
+	var from *uuid.UUID
+	if prev != nil {
+		from = &prev.ServiceID
+	}
+	p, ok, err := s.pick(ctx, tx, need, c.Community, from, tried)
+	if err != nil {
+		return Referral{}, false, err
+	}
+	if !ok {
+		return Referral{}, false, s.noProvider(ctx, tx, c, need)
+	}
+	r, err := s.insert(ctx, tx, c, need, p, prev, override, actor, reason)
+	return r, err == nil, err
+}
+
+func (s *Service) noProvider(ctx context.Context, tx pgx.Tx, c casefile.Case, need casefile.Need) error {
+	s.log.WarnContext(ctx, "referral: no provider fits", "case_id", c.ID, "need", need)
+	if err := s.followUp(ctx, tx, c.ID, followUpNoProvider, need); err != nil {
+		return err
+	}
+	_, err := s.alert(ctx, tx, RoleSupervisor, AlertNoProvider, c.Reference)
+	return err
+}
+
+// followUp files an urgent caseworker task due now; the note is the need, a
+// code, so the task says what to chase without any survivor detail.
+func (s *Service) followUp(ctx context.Context, tx pgx.Tx, caseID uuid.UUID, kind string, need casefile.Need) error {
+	err := s.cases.AddFollowUp(ctx, tx, caseID, casefile.FollowUp{Kind: kind, DueAt: s.now(), Urgent: true, Note: string(need)})
+	if err != nil {
+		return fmt.Errorf("referral: follow-up for case %s: %w", caseID, err)
+	}
+	return nil
+}
+
+// alert sends kind to everyone on call in role and says how many there were.
+func (s *Service) alert(ctx context.Context, tx pgx.Tx, role, kind, reference string) (int, error) {
+	phones, err := s.OnCallPhones(ctx, tx, role)
+	if err != nil {
+		return 0, err
+	}
+	for _, p := range phones {
+		if err := s.notifier.AlertStaff(ctx, tx, StaffAlert{Phone: p, Kind: kind, Reference: reference}); err != nil {
+			return 0, fmt.Errorf("referral: alert %s: %w", role, err)
+		}
+	}
+	return len(phones), nil
+}
