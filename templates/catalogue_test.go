@@ -265,7 +265,7 @@ func TestStaffAlertKey(t *testing.T) {
 }
 
 func TestBaseLayoutParses(t *testing.T) {
-	tpl, err := template.ParseFS(FS, "html/*.html")
+	tpl, err := template.ParseFS(FS, "html/base.html")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ type ReadyCheck func(ctx context.Context) error
 // operational endpoints (/healthz, /readyz, /metrics) mounted.
 func NewRouter(log *slog.Logger, ready ReadyCheck, reg *prometheus.Registry) chi.Router {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, securityHeaders, recoverer(log), instrument(reg), limitBody(DefaultBodyLimit))
+	r.Use(middleware.RequestID, securityHeaders, instrument(reg), recoverer(log), limitBody(DefaultBodyLimit))
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
