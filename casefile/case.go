@@ -169,7 +169,8 @@ func (s *Store) OpenCase(ctx context.Context, db DB, contactID uuid.UUID, in Cas
 		Needs: slices.Clone(in.Needs), Consent: map[Need]bool{}, Community: in.Community,
 		Contact: in.Contact, Lang: in.Lang, Narrative: in.Narrative, CreatedAt: now,
 	}
-	var consented []Need
+	// Non-nil: pgx sends a nil slice as NULL, and a case may have no consent at all.
+	consented := []Need{}
 	for _, n := range c.Needs {
 		c.Consent[n] = in.Consent[n]
 		if in.Consent[n] {

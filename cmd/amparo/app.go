@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/crypto"
+	"github.com/amparo/amparo/hotline"
+	"github.com/amparo/amparo/hotline/carrier"
+	"github.com/amparo/amparo/internal/clock"
+	"github.com/amparo/amparo/internal/jobs"
+	"github.com/amparo/amparo/internal/web"
+	"github.com/amparo/amparo/referral"
+)
+
+// appDeps is what buildApp needs from the subcommand that runs it.
+type appDeps struct {
+	cfg   config
+	env   Env
+	pool  *pgxpool.Pool
+	log   *slog.Logger
+	clock clock.Clock
+	// sim, when set, is the simulated carrier of `amparo demo`: its API is
+	// mounted at /carrier and the simulated phone page at /demo/phone.
+	sim *carrier.Carrier
+}
+
+// app is the wired system: one router for every surface and one River
+// client for every worker.
+type app struct {
+	router    chi.Router
+	river     *river.Client[pgx.Tx]
+	log       *slog.Logger
+	cases     *casefile.Store
+	referrals *referral.Service
+}
+
+// workersPerCopy bounds concurrent jobs in one process; with several copies
+// the total grows with them, which is what scaling out is for.
+const workersPerCopy = 20
+
+func buildApp(_ context.Context, d appDeps) (*app, error) {
+	keyring, err := crypto.LoadKeyring(d.env.Getenv, d.env.ReadFile)
+	if err != nil {
+		return nil, err
+	}
+	index := keyring.BlindIndex()
+	inserter := &jobs.Deferred{}
+	cases := casefile.New(d.pool, keyring, index, d.clock, casefile.WithLogger(d.log))
+	// The outbox is built before the referral service because it is the
+	// referral service's Notifier, and the hotline needs both.
+	outbox := hotline.NewOutbox(keyring, index, inserter, d.clock)
+	referrals := referral.New(d.pool, cases, inserter, outbox, d.clock, referral.WithLogger(d.log))
+	line, err := hotline.New(hotline.Config{
+		PublicURL:  d.cfg.PublicURL,
+		AuthToken:  d.cfg.TwilioAuthToken,
+		AccountSID: d.cfg.TwilioAccountSID,
+		FromNumber: d.cfg.TwilioFromNumber,
+		APIURL:     d.cfg.TwilioAPIURL,
+		Log:        d.log,
+	}, hotline.Deps{
+		Pool: d.pool, Cases: cases, Referrals: referrals, Outbox: outbox,
+		Keys: keyring, Index: index, Clock: d.clock,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	workers := river.NewWorkers()
+	casefile.AddWorkers(workers, cases)
+	referral.AddWorkers(workers, referrals)
+	hotline.AddWorkers(workers, line)
+	client, err := river.NewClient(riverpgxv5.New(d.pool), &river.Config{
+		Logger: d.log,
+		// River's defaults (1 s poll, 100 ms notification cooldown) put
+		// most of a second between a consent and its provider notice under
+		// load; these keep consent → notice p99 well under the 1 s target
+		// (bench/README.md) at the cost of a few more cheap queries.
+		FetchCooldown:     10 * time.Millisecond,
+		FetchPollInterval: 200 * time.Millisecond,
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: workersPerCopy}},
+		Workers:           workers,
+		PeriodicJobs:      hotline.PeriodicJobs(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("river: %w", err)
+	}
+	inserter.Set(client)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	r := web.NewRouter(d.log, readiness(d.pool), reg)
+	line.Routes(r)
+	if d.sim != nil {
+		line.DemoRoutes(r, d.sim)
+		r.Mount("/carrier", d.sim)
+	}
+	return &app{router: r, river: client, log: d.log, cases: cases, referrals: referrals}, nil
+}

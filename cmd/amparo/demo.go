@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/amparo/amparo/crypto"
+	"github.com/amparo/amparo/hotline/carrier"
+	"github.com/amparo/amparo/internal/clock"
+	"github.com/amparo/amparo/internal/pglocal"
+	"github.com/amparo/amparo/migrations"
+	"github.com/amparo/amparo/referral"
+)
+
+// The demo's fictional numbers: the hotline, and the on-call counsellor and
+// supervisor whose alerts show on the simulated phone page.
+const (
+	demoAccountSID    = "AC00000000000000000000000000000000"
+	demoHotline       = "+51044000100"
+	demoCounsellor    = "+51900000001"
+	demoSupervisor    = "+51900000002"
+	demoKeyringFile   = "keyring.json"
+	demoClusterSubdir = "pg"
+)
+
+func runDemo(ctx context.Context, args []string, env Env) int {
+	fs := newFlagSet("demo", "Run the whole system locally: a private PostgreSQL (unless DATABASE_URL is\nset), migrations, the demo service directory, a simulated carrier in place\nof Twilio, and the web server with the simulated phone at /demo/phone.", env)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
+	dir := fs.String("dir", ".amparo-demo", "where the demo keeps its database and keyring")
+	if code, done := parseFlags(fs, args); done {
+		return code
+	}
+	if err := demo(ctx, env, *addr, *dir); err != nil {
+		fmt.Fprintln(env.Stderr, "amparo demo:", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+func demo(ctx context.Context, env Env, addr, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	dbURL := env.Getenv("DATABASE_URL")
+	if dbURL == "" {
+		cluster, err := pglocal.Start(ctx, pglocal.Options{Dir: filepath.Join(dir, demoClusterSubdir), Durable: true})
+		if err != nil {
+			return err
+		}
+		defer cluster.Stop()
+		dbURL = cluster.URL
+	}
+	keyringEnv, err := demoKeyring(env, filepath.Join(dir, demoKeyringFile))
+	if err != nil {
+		return err
+	}
+	token := randomToken()
+	public := "http://" + addr
+	vars := map[string]string{
+		"DATABASE_URL":       dbURL,
+		"AMPARO_ADDR":        addr,
+		"AMPARO_PUBLIC_URL":  public,
+		"TWILIO_ACCOUNT_SID": demoAccountSID,
+		"TWILIO_AUTH_TOKEN":  token,
+		"TWILIO_FROM_NUMBER": demoHotline,
+		"TWILIO_API_URL":     public + "/carrier",
+	}
+	for k, v := range keyringEnv {
+		vars[k] = v
+	}
+	denv := env
+	denv.Getenv = func(k string) string {
+		if v, ok := vars[k]; ok {
+			return v
+		}
+		return env.Getenv(k)
+	}
+	cfg, err := loadConfig(denv, needs{web: true, twilio: true})
+	if err != nil {
+		return err
+	}
+	log := newLogger(denv, cfg)
+	pool, err := openPool(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := migrations.Up(ctx, pool, log); err != nil {
+		return err
+	}
+	if err := referral.LoadDirectory(ctx, pool, referral.DemoDirectory()); err != nil {
+		return fmt.Errorf("demo directory: %w", err)
+	}
+	sim := carrier.New(carrier.Config{AccountSID: demoAccountSID, AuthToken: token, PublicURL: public, HotlineNumber: demoHotline})
+	a, err := buildApp(ctx, appDeps{cfg: cfg, env: denv, pool: pool, log: log, clock: clock.Real{}, sim: sim})
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	for role, phone := range map[string]string{referral.RoleCounsellor: demoCounsellor, referral.RoleSupervisor: demoSupervisor} {
+		if err := a.referrals.AddOnCall(ctx, pool, role, phone, now, now.AddDate(1, 0, 0)); err != nil {
+			return fmt.Errorf("demo on-call roster: %w", err)
+		}
+	}
+	fmt.Fprintf(env.Stdout, "\nAmparo demo is running.\n  Simulated phone:  %s/demo/phone  (text the hotline as a survivor; read what providers receive)\n  Health:           %s/healthz\nStop with Ctrl-C. Data is kept in %s; delete it to start over.\n\n", public, public, dir)
+	return a.run(ctx, addr)
+}
+
+// demoKeyring uses the keyring the environment names, or else the demo's
+// own file, generating it (mode 0600) on first run.
+func demoKeyring(env Env, path string) (map[string]string, error) {
+	if env.Getenv(crypto.EnvKeyring) != "" || env.Getenv(crypto.EnvKeyringFile) != "" {
+		return nil, nil
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		k, err := crypto.GenerateKeyring(time.Now())
+		if err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(path, k, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	return map[string]string{crypto.EnvKeyringFile: path}, nil
+}
+
+func randomToken() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return strings.ToLower(hex.EncodeToString(b))
+}

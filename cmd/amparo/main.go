@@ -1,0 +1,85 @@
+// Command amparo is the one binary of the Amparo hotline and referral
+// system: it serves the webhooks and the portal, runs the River workers,
+// applies migrations and manages keys. This package only wires the parts
+// together; behaviour lives in the domain packages.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// Env is the outside world a subcommand sees; tests substitute it.
+type Env struct {
+	Getenv   func(string) string
+	ReadFile func(string) ([]byte, error)
+	Stdout   io.Writer
+	Stderr   io.Writer
+}
+
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, env Env) int
+}
+
+// Exit statuses: 0 success, 1 failure at run time, 2 a usage error.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+func commands() map[string]command {
+	return map[string]command{
+		"serve":   {"run the web server and the job workers", runServe},
+		"migrate": {"apply database migrations (idempotent)", runMigrate},
+		"demo":    {"run the whole system locally with demo data and a simulated phone", runDemo},
+		"keys":    {"manage encryption keys: generate, rotate, status, rewrap", runKeys},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	env := Env{Getenv: os.Getenv, ReadFile: os.ReadFile, Stdout: os.Stdout, Stderr: os.Stderr}
+	os.Exit(run(ctx, os.Args[1:], env))
+}
+
+func run(ctx context.Context, args []string, env Env) int {
+	cmds := commands()
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(env.Stderr, cmds)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	c, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(env.Stderr, "amparo: unknown command %q\n\n", args[0])
+		usage(env.Stderr, cmds)
+		return exitUsage
+	}
+	return c.run(ctx, args[1:], env)
+}
+
+func usage(w io.Writer, cmds map[string]command) {
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString("usage: amparo COMMAND [flags]\n\ncommands:\n")
+	for _, n := range names {
+		fmt.Fprintf(&b, "  %-8s %s\n", n, cmds[n].summary)
+	}
+	b.WriteString("\nRun 'amparo COMMAND -h' for a command's flags. Configuration comes from the environment; see README.md.\n")
+	io.WriteString(w, b.String())
+}

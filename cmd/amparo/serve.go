@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/amparo/amparo/internal/clock"
+	"github.com/amparo/amparo/internal/web"
+	"github.com/amparo/amparo/migrations"
+)
+
+// Shutdown bounds: requests get the first, jobs the second, then running
+// jobs are cancelled (River retries them later: jobs are at-least-once).
+const (
+	requestGrace = 15 * time.Second
+	jobGrace     = 10 * time.Second
+)
+
+func runServe(ctx context.Context, args []string, env Env) int {
+	fs := newFlagSet("serve", "Serve the Twilio webhooks, the portal and /healthz, /readyz, /metrics,\nand run the River job workers, until SIGTERM or SIGINT.", env)
+	migrate := fs.Bool("migrate", false, "apply migrations before serving")
+	if code, done := parseFlags(fs, args); done {
+		return code
+	}
+	cfg, err := loadConfig(env, needs{web: true, twilio: true})
+	if err != nil {
+		fmt.Fprintln(env.Stderr, err)
+		return exitFail
+	}
+	log := newLogger(env, cfg)
+	pool, err := openPool(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "amparo serve:", err)
+		return exitFail
+	}
+	defer pool.Close()
+	if *migrate {
+		if err := migrations.Up(ctx, pool, log); err != nil {
+			fmt.Fprintln(env.Stderr, "amparo serve:", err)
+			return exitFail
+		}
+	}
+	a, err := buildApp(ctx, appDeps{cfg: cfg, env: env, pool: pool, log: log, clock: clock.Real{}})
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "amparo serve:", err)
+		return exitFail
+	}
+	if err := a.run(ctx, cfg.Addr); err != nil {
+		log.Error("serve", "err", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+// run starts the workers and the web server and, once ctx ends, stops
+// accepting, drains requests, then stops the workers within their bound.
+func (a *app) run(ctx context.Context, addr string) error {
+	if err := a.river.Start(ctx); err != nil {
+		return fmt.Errorf("start workers: %w", err)
+	}
+	srv := web.NewServer(addr, a.router, a.log)
+	a.log.Info("serving", "addr", addr)
+	serveErr := web.Serve(ctx, srv, requestGrace)
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
+	}
+	stopCtx, cancel := context.WithTimeout(context.Background(), jobGrace)
+	defer cancel()
+	if err := a.river.Stop(stopCtx); err != nil {
+		a.log.Warn("workers did not finish in time; cancelling them", "err", err)
+		cancelCtx, cancel2 := context.WithTimeout(context.Background(), jobGrace)
+		defer cancel2()
+		_ = a.river.StopAndCancel(cancelCtx)
+	}
+	a.log.Info("stopped")
+	return serveErr
+}

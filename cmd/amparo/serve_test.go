@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/amparo/amparo/crypto"
+	"github.com/amparo/amparo/internal/pglocal"
+	"github.com/amparo/amparo/internal/pgtest"
+)
+
+// TestServeSurvivesDatabaseOutage runs the real `amparo serve` against a
+// private PostgreSQL that the test stops and starts again: /healthz stays
+// 200 throughout, /readyz turns 503 within 10 s of the outage and 200 again
+// after it, the process never exits on its own, and SIGTERM (context
+// cancellation) ends it with status 0.
+func TestServeSurvivesDatabaseOutage(t *testing.T) {
+	pgtest.AdminURL(t) // the same rule as every database test: never skip silently in CI
+	dir := t.TempDir()
+	// As root the cluster runs as an unprivileged user, who must be able to
+	// reach its data directory through the test's private temp folders.
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o711); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cluster, err := pglocal.Start(context.Background(), pglocal.Options{Dir: filepath.Join(dir, "pg")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			cluster.Stop()
+		}
+	})
+	keyring, err := crypto.GenerateKeyring(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	env, _, stderr := testEnv(map[string]string{
+		"DATABASE_URL":       cluster.URL,
+		"AMPARO_ADDR":        addr,
+		"AMPARO_PUBLIC_URL":  "http://" + addr,
+		"AMPARO_KEYRING":     string(keyring),
+		"TWILIO_ACCOUNT_SID": "AC" + strings.Repeat("0", 32),
+		"TWILIO_AUTH_TOKEN":  "testtoken0",
+		"TWILIO_FROM_NUMBER": "+51987000000",
+		"TWILIO_API_URL":     "http://127.0.0.1:1",
+	}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	exited := make(chan int, 1)
+	go func() { exited <- run(ctx, []string{"serve", "-migrate"}, env) }()
+
+	base := "http://" + addr
+	waitStatus(t, exited, stderr, base+"/readyz", http.StatusOK, 30*time.Second)
+	expectStatus(t, base+"/healthz", http.StatusOK)
+
+	if err := cluster.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	stopped = true
+	waitStatus(t, exited, stderr, base+"/readyz", http.StatusServiceUnavailable, 10*time.Second)
+	expectStatus(t, base+"/healthz", http.StatusOK)
+
+	cluster, err = pglocal.Start(context.Background(), pglocal.Options{Dir: filepath.Join(dir, "pg"), Port: cluster.Port})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped = false
+	waitStatus(t, exited, stderr, base+"/readyz", http.StatusOK, 30*time.Second)
+
+	cancel()
+	select {
+	case code := <-exited:
+		if code != exitOK {
+			t.Fatalf("serve exited %d after shutdown; stderr:\n%s", code, stderr)
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatal("serve did not stop within its shutdown bounds")
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func expectStatus(t *testing.T, url string, want int) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	res.Body.Close()
+	if res.StatusCode != want {
+		t.Fatalf("GET %s = %d, want %d", url, res.StatusCode, want)
+	}
+}
+
+// waitStatus polls url until it answers want, failing on timeout or if the
+// server exits meanwhile.
+func waitStatus(t *testing.T, exited <-chan int, stderr fmt.Stringer, url string, want int, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	last := 0
+	for time.Now().Before(deadline) {
+		select {
+		case code := <-exited:
+			t.Fatalf("serve exited on its own with status %d; stderr:\n%s", code, stderr)
+		default:
+		}
+		if res, err := http.Get(url); err == nil {
+			res.Body.Close()
+			last = res.StatusCode
+			if last == want {
+				return
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("GET %s: still %d after %s, want %d", url, last, within, want)
+}

@@ -1,0 +1,128 @@
+package hotline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/amparo/amparo/audit"
+	"github.com/amparo/amparo/crypto"
+)
+
+// Block reasons. A fixed list, not free text: the reason is audited and
+// shown to other staff, and must never carry what a caller said.
+var blockReasons = map[string]bool{"prank": true, "abusive": true, "spam": true, "impersonation": true, "other": true}
+
+// Errors of the block API.
+var (
+	ErrBadBlock = errors.New("hotline: invalid block request")
+	ErrNotFound = errors.New("hotline: not found")
+)
+
+// admit decides whether a recorded message is processed: a blocked caller
+// or one over the rate limit gets nothing more. The counter's row lock is
+// held to the end of the transaction, which also serialises one caller's
+// messages, so her conversation is never stepped twice at once.
+func (h *Hotline) admit(ctx context.Context, tx pgx.Tx, current []byte, candidates [][]byte) (string, error) {
+	now := h.clk.Now()
+	var (
+		hits    int
+		blocked bool
+	)
+	err := tx.QueryRow(ctx, `WITH hit AS (
+			INSERT INTO caller_rate (phone_index, window_start, hits) VALUES ($1, $2, 1)
+			ON CONFLICT (phone_index) DO UPDATE SET
+				hits = CASE WHEN caller_rate.window_start <= $2 - $3::interval THEN 1 ELSE caller_rate.hits + 1 END,
+				window_start = CASE WHEN caller_rate.window_start <= $2 - $3::interval THEN $2 ELSE caller_rate.window_start END
+			RETURNING hits)
+		SELECT hit.hits, EXISTS (SELECT 1 FROM caller_block WHERE phone_index = ANY($4) AND lifted_at IS NULL AND until > $2)
+		FROM hit`, current, now, h.cfg.RateWindow, candidates).Scan(&hits, &blocked)
+	if err != nil {
+		return "", fmt.Errorf("hotline: rate limit: %w", err)
+	}
+	switch {
+	case blocked:
+		return "blocked", nil
+	case hits > h.cfg.RateLimit:
+		return "rate_limited", nil
+	}
+	return "", nil
+}
+
+// Block is a supervisor's request to stop processing a caller's messages.
+// Exactly one of Phone and ConversationID names the caller: staff usually
+// know a conversation, not a number.
+type Block struct {
+	Phone          string
+	ConversationID uuid.UUID
+	Reason         string // prank, abusive, spam, impersonation, other
+	Until          time.Time
+	SetBy          string // staff user id
+}
+
+// BlockCaller records b and audits it; it returns the block's id.
+func (h *Hotline) BlockCaller(ctx context.Context, b Block) (uuid.UUID, error) {
+	now := h.clk.Now()
+	if !blockReasons[b.Reason] || b.SetBy == "" || !b.Until.After(now) || (b.Phone == "") == (b.ConversationID == uuid.Nil) {
+		return uuid.Nil, ErrBadBlock
+	}
+	tx, err := h.pool.Begin(ctx)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	defer tx.Rollback(ctx)
+	var idx []byte
+	if b.Phone != "" {
+		e164, err := crypto.NormalizePhone(b.Phone, "")
+		if err != nil {
+			return uuid.Nil, ErrBadBlock
+		}
+		idx = h.index.Current(e164)
+	} else {
+		err := tx.QueryRow(ctx, `SELECT phone_index FROM conversation WHERE id = $1`, b.ConversationID).Scan(&idx)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return uuid.Nil, ErrNotFound
+		}
+		if err != nil {
+			return uuid.Nil, err
+		}
+	}
+	id := uuid.New()
+	if _, err := tx.Exec(ctx, `INSERT INTO caller_block (id, phone_index, reason, until, set_by, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, id, idx, b.Reason, b.Until, b.SetBy, now); err != nil {
+		return uuid.Nil, err
+	}
+	if err := audit.Append(ctx, tx, now, audit.Entry{Actor: b.SetBy, Action: "caller.block",
+		Detail: fmt.Sprintf("block %s reason=%s until=%s", id, b.Reason, b.Until.UTC().Format(time.RFC3339))}); err != nil {
+		return uuid.Nil, err
+	}
+	return id, tx.Commit(ctx)
+}
+
+// LiftBlock ends a block early and audits it.
+func (h *Hotline) LiftBlock(ctx context.Context, blockID uuid.UUID, by string) error {
+	if by == "" {
+		return ErrBadBlock
+	}
+	tx, err := h.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	now := h.clk.Now()
+	tag, err := tx.Exec(ctx, `UPDATE caller_block SET lifted_at = $2 WHERE id = $1 AND lifted_at IS NULL`, blockID, now)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	if err := audit.Append(ctx, tx, now, audit.Entry{Actor: by, Action: "caller.unblock", Detail: "block " + blockID.String()}); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}

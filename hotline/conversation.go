@@ -1,0 +1,327 @@
+package hotline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/hotline/triage"
+	"github.com/amparo/amparo/templates"
+)
+
+// actorSurvivor names her in audit rows written for her own requests.
+const actorSurvivor = "survivor"
+
+// turn is one step of a conversation while its effects run.
+type turn struct {
+	h          *Hotline
+	tx         pgx.Tx
+	conv       *conversation
+	e164       string
+	candidates [][]byte
+	erased     bool
+}
+
+// converse steps her conversation with body, runs the effects and returns
+// the rendered replies. The caller's transaction holds her rate-limit row,
+// so no other message of hers is being stepped at the same time.
+func (h *Hotline) converse(ctx context.Context, tx pgx.Tx, e164 string, candidates [][]byte, body string) ([]string, error) {
+	now := h.clk.Now()
+	conv, found, err := h.activeConversation(ctx, tx, candidates)
+	if err != nil {
+		return nil, err
+	}
+	var st triage.State
+	if found {
+		err := json.Unmarshal(conv.state, &st)
+		if err != nil || now.Sub(conv.lastActivity) >= h.cfg.IdleAfter {
+			// Abandoned, or written by a release that no longer reads it:
+			// close it (a danger flag still earns its callback) and begin anew.
+			if err := h.abandon(ctx, tx, conv.id, conv.caseID, conv.danger); err != nil {
+				return nil, err
+			}
+			found = false
+		}
+	}
+	if !found {
+		if conv, st, err = h.begin(ctx, tx, e164); err != nil {
+			return nil, err
+		}
+	}
+
+	t := &turn{h: h, tx: tx, conv: conv, e164: e164, candidates: candidates}
+	st, out := triage.Step(st, body, now)
+	if st, out, err = t.run(ctx, st, out); err != nil {
+		return nil, err
+	}
+	if t.erased {
+		return h.render(out), nil
+	}
+	if slices.ContainsFunc(out.Replies, isWelcome) {
+		// She started over (INICIO, or a new conversation after SALIR):
+		// what we start may reach her again, within her hours. Asking for
+		// AYUDA while stopped is not starting over.
+		if _, err := tx.Exec(ctx, `DELETE FROM sms_opt_out WHERE phone_index = ANY($1)`, candidates); err != nil {
+			return nil, err
+		}
+	}
+	conv.danger = st.FlaggedDanger() && !st.Finished()
+	if conv.state, err = json.Marshal(st); err != nil {
+		return nil, err
+	}
+	if err := h.saveConversation(ctx, tx, conv, candidates[0], !found); err != nil {
+		return nil, err
+	}
+	return h.render(out), nil
+}
+
+func isWelcome(m templates.Message) bool { return m.Key == templates.KeyWelcome }
+
+// begin starts a conversation. A number with a code word on file is treated
+// as returning: triage asks for the word before anything else, and nothing
+// from her earlier case is disclosed here at all.
+func (h *Hotline) begin(ctx context.Context, tx pgx.Tx, e164 string) (*conversation, triage.State, error) {
+	conv, err := newConversation()
+	if err != nil {
+		return nil, triage.State{}, err
+	}
+	now := h.clk.Now()
+	contact, known, err := h.cases.FindContact(ctx, tx, e164)
+	if err != nil {
+		return nil, triage.State{}, err
+	}
+	if known {
+		conv.contactID = &contact.ID
+		if contact.HasCodeWord {
+			return conv, triage.NewReturning(now, templates.ES), nil
+		}
+	}
+	return conv, triage.New(now, templates.ES), nil
+}
+
+// run carries out the effects in order. A code-word check replaces the
+// step's output with triage's verdict on it.
+func (t *turn) run(ctx context.Context, st triage.State, out triage.Output) (triage.State, triage.Output, error) {
+	now := t.h.clk.Now()
+	for _, e := range out.Effects {
+		switch e := e.(type) {
+		case triage.DangerNow:
+			if err := t.danger(ctx, st.Lang); err != nil {
+				return st, out, err
+			}
+		case triage.OpenCase:
+			ref, err := t.openCase(ctx, e)
+			if err != nil {
+				return st, out, err
+			}
+			out = out.WithReference(ref)
+		case triage.Stop:
+			if err := t.stop(ctx); err != nil {
+				return st, out, err
+			}
+		case triage.EraseConfirmed:
+			if err := t.erase(ctx); err != nil {
+				return st, out, err
+			}
+		case triage.CheckCodeWord:
+			ok, err := t.checkCodeWord(ctx, e.Word)
+			if err != nil {
+				return st, out, err
+			}
+			st, out = triage.CodeWordResult(st, ok, now)
+			return st, out, nil
+		case triage.Callback:
+			if err := t.callback(ctx); err != nil {
+				return st, out, err
+			}
+		default:
+			return st, out, fmt.Errorf("hotline: unhandled triage effect %T", e)
+		}
+	}
+	return st, out, nil
+}
+
+// contact returns her contact, creating it the first time a case needs one.
+func (t *turn) contact(ctx context.Context) (uuid.UUID, error) {
+	if t.conv.contactID != nil {
+		return *t.conv.contactID, nil
+	}
+	c, found, err := t.h.cases.FindContact(ctx, t.tx, t.e164)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if !found {
+		if c, err = t.h.cases.CreateContact(ctx, t.tx, t.e164); err != nil {
+			return uuid.Nil, err
+		}
+	}
+	t.conv.contactID = &c.ID
+	return c.ID, nil
+}
+
+// danger opens the urgent case at once and alerts whoever is on call.
+func (t *turn) danger(ctx context.Context, lang string) error {
+	if t.conv.caseID != nil {
+		return nil // this conversation already raised its alarm
+	}
+	c, err := t.h.openUrgentCase(ctx, t.tx, t.e164, lang, casefile.ContactPrefs{})
+	if err != nil {
+		return err
+	}
+	t.conv.contactID, t.conv.caseID = &c.ContactID, &c.ID
+	return nil
+}
+
+// openUrgentCase opens a case for a survivor in danger now, before triage
+// has asked what she needs. casefile wants at least one need; the on-call
+// counsellor's call is psychosocial support, and with no consent recorded
+// no referral starts from it.
+func (h *Hotline) openUrgentCase(ctx context.Context, tx pgx.Tx, e164, lang string, prefs casefile.ContactPrefs) (casefile.Case, error) {
+	contact, found, err := h.cases.FindContact(ctx, tx, e164)
+	if err != nil {
+		return casefile.Case{}, err
+	}
+	if !found {
+		if contact, err = h.cases.CreateContact(ctx, tx, e164); err != nil {
+			return casefile.Case{}, err
+		}
+	}
+	c, err := h.cases.OpenCase(ctx, tx, contact.ID, casefile.CaseInput{
+		Urgent: true, Needs: []casefile.Need{casefile.NeedPsychosocial}, Lang: templates.Lang(lang), Contact: prefs,
+	})
+	if err != nil {
+		return casefile.Case{}, err
+	}
+	h.log.Info("hotline: urgent case opened", "case_id", c.ID)
+	return c, h.alertOnCall(ctx, tx, "danger_now", c)
+}
+
+// openCase stores the triaged case and starts its referrals in the same
+// transaction. When the conversation already opened an urgent case, this is
+// the full record of the same situation; casefile cannot yet complete a case
+// in place, so it is a second, urgent case of the same contact.
+func (t *turn) openCase(ctx context.Context, e triage.OpenCase) (string, error) {
+	contactID, err := t.contact(ctx)
+	if err != nil {
+		return "", err
+	}
+	in := casefile.CaseInput{
+		Urgent: e.Urgent || t.conv.caseID != nil, Community: e.Community, IncidentAt: e.IncidentAt,
+		Consent: map[casefile.Need]bool{}, CodeWord: e.CodeWord, Lang: templates.Lang(e.Lang),
+		Contact: casefile.ContactPrefs{MayText: e.MayText, MayCall: e.MayCall, FromHour: e.FromHour, ToHour: e.ToHour},
+	}
+	for _, n := range e.Needs {
+		in.Needs = append(in.Needs, casefile.Need(n))
+		in.Consent[casefile.Need(n)] = e.Consent[n]
+	}
+	c, err := t.h.cases.OpenCase(ctx, t.tx, contactID, in)
+	if err != nil {
+		return "", err
+	}
+	if _, err := t.h.referrals.CreateForCase(ctx, t.tx, c.ID); err != nil {
+		return "", err
+	}
+	t.conv.caseID = &c.ID
+	t.h.log.Info("hotline: case opened", "case_id", c.ID, "conversation_id", t.conv.id)
+	return c.Reference, nil
+}
+
+// stop records SALIR/STOP: nothing the system starts goes to her any more,
+// and what is already queued for her is dropped.
+func (t *turn) stop(ctx context.Context) error {
+	now := t.h.clk.Now()
+	if _, err := t.tx.Exec(ctx, `INSERT INTO sms_opt_out (phone_index, at) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+		t.candidates[0], now); err != nil {
+		return err
+	}
+	_, err := t.tx.Exec(ctx, `UPDATE outbound_message
+		SET status = 'canceled', status_rank = $2, wrapped_dek = NULL, to_sealed = NULL, body_sealed = NULL, updated_at = $3
+		WHERE to_index = ANY($1) AND purpose = $4 AND status = 'pending'`,
+		t.candidates, statusRank["canceled"], now, purposeSurvivor)
+	return err
+}
+
+// erase carries out a confirmed BORRAR: her contact and cases are shredded
+// by casefile, and every message row that holds her words or number loses
+// its key; the conversation ends.
+func (t *turn) erase(ctx context.Context) error {
+	if t.conv.contactID == nil {
+		c, found, err := t.h.cases.FindContact(ctx, t.tx, t.e164)
+		if err != nil {
+			return err
+		}
+		if found {
+			t.conv.contactID = &c.ID
+		}
+	}
+	if t.conv.contactID != nil {
+		if err := t.h.cases.EraseContact(ctx, t.tx, *t.conv.contactID, actorSurvivor); err != nil {
+			return err
+		}
+	}
+	now := t.h.clk.Now()
+	stmts := []string{
+		`UPDATE inbound_message SET phone_index = NULL, kek_id = NULL, wrapped_dek = NULL, body_sealed = NULL,
+			reply_sealed = NULL, outcome = 'erased' WHERE phone_index = ANY($1)`,
+		`UPDATE outbound_message SET status = CASE WHEN status = 'pending' THEN 'canceled' ELSE status END,
+			status_rank = CASE WHEN status = 'pending' THEN 9 ELSE status_rank END,
+			wrapped_dek = NULL, to_sealed = NULL, body_sealed = NULL, updated_at = $2 WHERE to_index = ANY($1)`,
+		`DELETE FROM caller_rate WHERE phone_index = ANY($1)`,
+		`DELETE FROM sms_opt_out WHERE phone_index = ANY($1)`,
+		`UPDATE conversation SET status = 'erased', contact_id = NULL, case_id = NULL, kek_id = NULL,
+			wrapped_dek = NULL, state_sealed = NULL WHERE phone_index = ANY($1) AND status = 'active'`,
+	}
+	for i, q := range stmts {
+		args := []any{t.candidates}
+		if i == 1 {
+			args = append(args, now)
+		}
+		if _, err := t.tx.Exec(ctx, q, args...); err != nil {
+			return err
+		}
+	}
+	t.erased = true
+	t.h.log.Info("hotline: survivor erased her data", "conversation_id", t.conv.id)
+	return nil
+}
+
+func (t *turn) checkCodeWord(ctx context.Context, word string) (bool, error) {
+	if t.conv.contactID == nil {
+		return false, nil
+	}
+	return t.h.cases.CheckCodeWord(ctx, t.tx, *t.conv.contactID, word)
+}
+
+// callback files a caseworker task on her latest case; triage emits it only
+// after her code word matched.
+func (t *turn) callback(ctx context.Context) error {
+	if t.conv.contactID == nil {
+		return nil
+	}
+	cases, err := t.h.cases.ListCases(ctx, t.tx, casefile.ListFilter{ContactID: *t.conv.contactID})
+	if err != nil || len(cases) == 0 {
+		return err
+	}
+	latest := slices.MaxFunc(cases, func(a, b casefile.CaseSummary) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return t.h.cases.AddFollowUp(ctx, t.tx, latest.ID, casefile.FollowUp{Kind: "callback", DueAt: t.h.clk.Now()})
+}
+
+// render turns triage's replies into texts. A reply that fails to render is
+// a catalogue bug: it is logged and left out, so she still gets the rest.
+func (h *Hotline) render(out triage.Output) []string {
+	texts := make([]string, 0, len(out.Replies))
+	for _, m := range out.Replies {
+		s, err := m.Render(out.Lang)
+		if err != nil {
+			h.log.Error("hotline: reply does not render", "key", m.Key, "err", err)
+			continue
+		}
+		texts = append(texts, s)
+	}
+	return texts
+}

@@ -1,0 +1,140 @@
+package hotline
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/referral"
+)
+
+// ExpireArgs is the periodic sweep for abandoned conversations.
+type ExpireArgs struct{}
+
+// Kind implements river.JobArgs.
+func (ExpireArgs) Kind() string { return "hotline.expire_conversations" }
+
+// expireEvery is how often the sweep runs; a danger callback waits at most
+// IdleAfter plus this.
+const expireEvery = 5 * time.Minute
+
+func expirePeriodicJob() *river.PeriodicJob {
+	return river.NewPeriodicJob(river.PeriodicInterval(expireEvery),
+		func() (river.JobArgs, *river.InsertOpts) { return ExpireArgs{}, nil },
+		&river.PeriodicJobOpts{ID: ExpireArgs{}.Kind(), RunOnStart: true})
+}
+
+type expireWorker struct {
+	river.WorkerDefaults[ExpireArgs]
+	h *Hotline
+}
+
+func (w *expireWorker) Work(ctx context.Context, _ *river.Job[ExpireArgs]) error {
+	_, err := w.h.ExpireIdle(ctx)
+	return err
+}
+
+// expireBatch bounds one transaction of the sweep.
+const expireBatch = 100
+
+// ExpireIdle closes every conversation idle for longer than IdleAfter and
+// returns how many it closed. SKIP LOCKED leaves a conversation that is
+// being answered right now to that message.
+func (h *Hotline) ExpireIdle(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n, err := h.expireBatch(ctx)
+		total += n
+		if err != nil || n < expireBatch {
+			return total, err
+		}
+	}
+}
+
+func (h *Hotline) expireBatch(ctx context.Context) (int, error) {
+	tx, err := h.pool.Begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback(ctx)
+	rows, err := tx.Query(ctx, `SELECT id, case_id, danger FROM conversation
+		WHERE status = 'active' AND last_activity < $1
+		ORDER BY last_activity LIMIT $2 FOR UPDATE SKIP LOCKED`, h.clk.Now().Add(-h.cfg.IdleAfter), expireBatch)
+	if err != nil {
+		return 0, err
+	}
+	type idle struct {
+		id     uuid.UUID
+		caseID *uuid.UUID
+		danger bool
+	}
+	var batch []idle
+	for rows.Next() {
+		var c idle
+		if err := rows.Scan(&c.id, &c.caseID, &c.danger); err != nil {
+			return 0, err
+		}
+		batch = append(batch, c)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	for _, c := range batch {
+		if err := h.abandon(ctx, tx, c.id, c.caseID, c.danger); err != nil {
+			return 0, err
+		}
+	}
+	return len(batch), tx.Commit(ctx)
+}
+
+// abandon expires a conversation. One in which she said she was in danger,
+// and then went silent, becomes an urgent callback for a counsellor: the
+// silence may be the danger.
+func (h *Hotline) abandon(ctx context.Context, tx pgx.Tx, id uuid.UUID, caseID *uuid.UUID, danger bool) error {
+	if err := h.closeConversation(ctx, tx, id, "expired"); err != nil {
+		return err
+	}
+	h.log.Info("hotline: conversation expired", "conversation_id", id, "danger", danger)
+	if !danger || caseID == nil {
+		return nil
+	}
+	if err := h.cases.AddFollowUp(ctx, tx, *caseID, casefile.FollowUp{Kind: "callback", DueAt: h.clk.Now(), Urgent: true}); err != nil {
+		return err
+	}
+	c, err := h.cases.GetCase(ctx, tx, *caseID)
+	if err != nil {
+		return err
+	}
+	return h.alertOnCall(ctx, tx, "callback", c)
+}
+
+// onCall returns the counsellors on call, or the supervisors when no
+// counsellor is.
+func (h *Hotline) onCall(ctx context.Context, tx pgx.Tx) ([]string, error) {
+	phones, err := h.referrals.OnCallPhones(ctx, tx, referral.RoleCounsellor)
+	if err != nil || len(phones) > 0 {
+		return phones, err
+	}
+	return h.referrals.OnCallPhones(ctx, tx, referral.RoleSupervisor)
+}
+
+// alertOnCall sends a staff alert of kind about c to whoever is on call.
+func (h *Hotline) alertOnCall(ctx context.Context, tx pgx.Tx, kind string, c casefile.Case) error {
+	phones, err := h.onCall(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if len(phones) == 0 {
+		h.log.Warn("hotline: nobody on call to alert", "case_id", c.ID, "kind", kind)
+	}
+	for _, p := range phones {
+		if err := h.out.alert(ctx, tx, referral.StaffAlert{Phone: p, Kind: kind, Reference: c.Reference}, &c.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,300 @@
+package hotline
+
+import (
+	"errors"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/hotline/carrier"
+	"github.com/amparo/amparo/referral"
+)
+
+// queue commits one outbound message and returns its id.
+func (e *env) queue(o outbound) uuid.UUID {
+	e.t.Helper()
+	var id uuid.UUID
+	err := pgx.BeginFunc(e.ctx, e.pool, func(tx pgx.Tx) (err error) {
+		id, err = e.h.out.enqueue(e.ctx, tx, o)
+		return err
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return id
+}
+
+func (e *env) status(id uuid.UUID) (status string, attempts int, code *int) {
+	e.t.Helper()
+	if err := e.pool.QueryRow(e.ctx, `SELECT status, attempts, error_code FROM outbound_message WHERE id = $1`, id).
+		Scan(&status, &attempts, &code); err != nil {
+		e.t.Fatal(err)
+	}
+	return status, attempts, code
+}
+
+// testCase opens a committed case for a fresh contact.
+func (e *env) testCase(phone string) casefile.Case {
+	e.t.Helper()
+	contact, err := e.cases.CreateContact(e.ctx, e.pool, phone)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	c, err := e.cases.OpenCase(e.ctx, e.pool, contact.ID, casefile.CaseInput{Needs: []casefile.Need{casefile.NeedHealth},
+		Consent: map[casefile.Need]bool{casefile.NeedHealth: true}, Lang: "es", Community: "El Porvenir"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
+func (e *env) followUps(caseID uuid.UUID, kind string) int {
+	e.t.Helper()
+	fs, err := e.cases.FollowUps(e.ctx, e.pool, caseID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	n := 0
+	for _, f := range fs {
+		if f.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+func TestSendAndStatusCallbacksMoveForwardOnly(t *testing.T) {
+	e := newEnv(t, false)
+	id := e.queue(outbound{purpose: purposeStaff, to: counsellor, body: "Amparo: prueba", ttl: staffAlertTTL})
+	if err := e.h.sendOutbound(e.ctx, id, false); err != nil {
+		t.Fatal(err)
+	}
+	e.sim.Settle()
+	if st, attempts, _ := e.status(id); st != "delivered" || attempts != 1 {
+		t.Fatalf("status %s after %d attempts, want delivered after 1", st, attempts)
+	}
+	e.sim.Phone(counsellor).Expect("Amparo: prueba")
+
+	var sid string
+	if err := e.pool.QueryRow(e.ctx, `SELECT twilio_sid FROM outbound_message WHERE id = $1`, id).Scan(&sid); err != nil {
+		t.Fatal(err)
+	}
+	for _, late := range []string{"sent", "queued", "failed"} {
+		resp := e.post("/twilio/status?m="+id.String(), url.Values{"MessageSid": {sid}, "MessageStatus": {late}}, testToken)
+		if resp.StatusCode/100 != 2 {
+			t.Fatalf("status callback answered %d", resp.StatusCode)
+		}
+		resp.Body.Close()
+	}
+	if st, _, _ := e.status(id); st != "delivered" {
+		t.Fatalf("late callbacks moved delivered to %s", st)
+	}
+	// A callback naming another sid, or unsigned, changes nothing.
+	resp := e.post("/twilio/status?m="+id.String(), url.Values{"MessageSid": {carrier.NewSID("SM")}, "MessageStatus": {"undelivered"}}, "")
+	if resp.StatusCode != 403 {
+		t.Fatalf("unsigned callback answered %d", resp.StatusCode)
+	}
+	resp.Body.Close()
+	// A repeated job finds the row handed over and sends nothing again.
+	if err := e.h.sendOutbound(e.ctx, id, false); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.sim.Calls(counsellor); n != 1 {
+		t.Fatalf("%d REST calls, want 1", n)
+	}
+	if hits := e.dumpContains("prueba"); len(hits) > 0 {
+		t.Errorf("body stored readable in %v", hits)
+	}
+}
+
+func TestTemporaryFailureIsRetried(t *testing.T) {
+	e := newEnv(t, false)
+	e.sim.Fail(counsellor, carrier.Fault{HTTPStatus: 503, Code: 20503, Times: 2})
+	id := e.queue(outbound{purpose: purposeStaff, to: counsellor, body: "x", ttl: staffAlertTTL})
+	for attempt := 1; attempt <= 2; attempt++ {
+		err := e.h.sendOutbound(e.ctx, id, false)
+		var se *sendError
+		if !errors.As(err, &se) || se.permanent {
+			t.Fatalf("attempt %d: %v, want a temporary failure", attempt, err)
+		}
+		if st, n, code := e.status(id); st != "pending" || n != attempt || code == nil || *code != 20503 {
+			t.Fatalf("after attempt %d: %s, %d attempts, code %v", attempt, st, n, code)
+		}
+	}
+	if err := e.h.sendOutbound(e.ctx, id, false); err != nil {
+		t.Fatal(err)
+	}
+	e.sim.Settle()
+	if st, n, _ := e.status(id); st != "delivered" || n != 3 {
+		t.Fatalf("%s after %d attempts", st, n)
+	}
+}
+
+func TestRetryBacksOffWithinAnHour(t *testing.T) {
+	w := &sendWorker{}
+	var total time.Duration
+	for attempt := 1; attempt < sendMaxAttempts; attempt++ {
+		d := time.Until(w.NextRetry(&river.Job[SendSMSArgs]{JobRow: &rivertype.JobRow{Attempt: attempt}}))
+		if d <= 0 || d > 10*time.Minute+time.Second {
+			t.Fatalf("attempt %d waits %v", attempt, d)
+		}
+		total += d
+	}
+	if total > 90*time.Minute {
+		t.Fatalf("retries span %v", total)
+	}
+}
+
+func TestPermanentFailureStopsAndRaisesTask(t *testing.T) {
+	e := newEnv(t, false)
+	c := e.testCase("+51987000111")
+	e.sim.Fail(counsellor, carrier.Fault{HTTPStatus: 400, Code: 21211})
+	id := e.queue(outbound{purpose: purposeStaff, caseID: &c.ID, to: counsellor, body: "x", ttl: staffAlertTTL})
+	if err := e.h.sendOutbound(e.ctx, id, false); err != nil {
+		t.Fatalf("a permanent failure must complete the job, got %v", err)
+	}
+	if st, n, code := e.status(id); st != "failed" || n != 1 || code == nil || *code != 21211 {
+		t.Fatalf("%s, %d attempts, code %v", st, n, code)
+	}
+	if n := e.followUps(c.ID, "delivery_failed"); n != 1 {
+		t.Fatalf("%d delivery_failed tasks, want 1", n)
+	}
+	// Undelivered after acceptance (carrier error 30003) also raises a task.
+	e.sim.Fail(counsellor, carrier.Fault{Undelivered: true, Code: 30003})
+	id = e.queue(outbound{purpose: purposeStaff, caseID: &c.ID, to: counsellor, body: "y", ttl: staffAlertTTL})
+	if err := e.h.sendOutbound(e.ctx, id, false); err != nil {
+		t.Fatal(err)
+	}
+	e.sim.Settle()
+	if st, _, code := e.status(id); st != "undelivered" || code == nil || *code != 30003 {
+		t.Fatalf("%s, code %v", st, code)
+	}
+	if n := e.followUps(c.ID, "delivery_failed"); n != 2 {
+		t.Fatalf("%d delivery_failed tasks, want 2", n)
+	}
+	// The last allowed attempt turns a temporary failure permanent.
+	e.sim.Fail(counsellor, carrier.Fault{HTTPStatus: 500, Code: 20500})
+	id = e.queue(outbound{purpose: purposeStaff, caseID: &c.ID, to: counsellor, body: "z", ttl: staffAlertTTL})
+	if err := e.h.sendOutbound(e.ctx, id, true); err != nil {
+		t.Fatal(err)
+	}
+	if st, _, _ := e.status(id); st != "failed" {
+		t.Fatalf("final attempt left %s", st)
+	}
+}
+
+func TestExpiredMessageIsNeverSent(t *testing.T) {
+	e := newEnv(t, false)
+	id := e.queue(outbound{purpose: purposeStaff, to: counsellor, body: "x", ttl: staffAlertTTL})
+	e.clk.Advance(staffAlertTTL)
+	if err := e.h.sendOutbound(e.ctx, id, false); err != nil {
+		t.Fatal(err)
+	}
+	if st, _, _ := e.status(id); st != "expired" {
+		t.Fatalf("status %s, want expired", st)
+	}
+	if n := e.sim.Calls(counsellor); n != 0 {
+		t.Fatalf("expired message sent %d times", n)
+	}
+}
+
+func TestSurvivorMessagesWaitForHerHours(t *testing.T) {
+	e := newEnv(t, false)
+	e.clk.Set(time.Date(2026, 3, 10, 20, 30, 0, 0, lima))
+	w := Window{From: 9, To: 12}
+	id := e.queue(outbound{purpose: purposeSurvivor, to: survivorPhone, body: "x", ttl: survivorTTL, window: &w})
+	var notBefore time.Time
+	if err := e.pool.QueryRow(e.ctx, `SELECT not_before FROM outbound_message WHERE id = $1`, id).Scan(&notBefore); err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 3, 11, 9, 0, 0, 0, lima); !notBefore.Equal(want) {
+		t.Fatalf("not_before %v, want %v", notBefore.In(lima), want)
+	}
+	var job rivertype.JobRow
+	if err := e.pool.QueryRow(e.ctx, `SELECT scheduled_at FROM river_job WHERE kind = 'hotline.send_sms'`).Scan(&job.ScheduledAt); err != nil {
+		t.Fatal(err)
+	}
+	if !job.ScheduledAt.Equal(notBefore) {
+		t.Fatalf("job scheduled at %v, want %v", job.ScheduledAt, notBefore)
+	}
+	// Run early anyway (a clock jump, a manual retry): it snoozes, sends nothing.
+	err := e.h.sendOutbound(e.ctx, id, false)
+	var snooze *rivertype.JobSnoozeError
+	if !errors.As(err, &snooze) || snooze.Duration != 12*time.Hour+30*time.Minute {
+		t.Fatalf("early run: %v, want a 12h30 snooze", err)
+	}
+	if e.sim.Calls(survivorPhone) != 0 {
+		t.Fatal("sent outside her hours")
+	}
+	e.clk.Set(time.Date(2026, 3, 11, 9, 0, 0, 0, lima))
+	if err := e.h.sendOutbound(e.ctx, id, false); err != nil {
+		t.Fatal(err)
+	}
+	e.sim.Settle()
+	e.sim.Phone(survivorPhone).Expect("x")
+	// Hours that wrap midnight, and the boundaries.
+	night := Window{From: 20, To: 8}
+	for _, c := range []struct {
+		h    int
+		want bool
+	}{{19, false}, {20, true}, {23, true}, {0, true}, {7, true}, {8, false}} {
+		if got := night.allows(time.Date(2026, 3, 10, c.h, 0, 0, 0, lima)); got != c.want {
+			t.Errorf("20-8 at %02d:00: %v", c.h, got)
+		}
+	}
+}
+
+func TestStoppedSurvivorGetsNothingQueued(t *testing.T) {
+	e := newEnv(t, false)
+	w := Window{From: 9, To: 12}
+	id := e.queue(outbound{purpose: purposeSurvivor, to: survivorPhone, body: "x", ttl: survivorTTL, window: &w})
+	e.sim.Phone(survivorPhone).Send("SALIR")
+	if st, _, _ := e.status(id); st != "canceled" {
+		t.Fatalf("queued message is %s after SALIR", st)
+	}
+	id = e.queue(outbound{purpose: purposeSurvivor, to: survivorPhone, body: "x", ttl: survivorTTL})
+	if err := e.h.sendOutbound(e.ctx, id, false); err != nil {
+		t.Fatal(err)
+	}
+	if st, _, _ := e.status(id); st != "canceled" || e.sim.Calls(survivorPhone) != 0 {
+		t.Fatalf("message after SALIR: %s, %d calls", st, e.sim.Calls(survivorPhone))
+	}
+	e.sim.AssertQuiet()
+}
+
+func TestProviderNoticeIsDiscreet(t *testing.T) {
+	e := newEnv(t, false)
+	err := pgx.BeginFunc(e.ctx, e.pool, func(tx pgx.Tx) error {
+		return e.h.out.NotifyProvider(e.ctx, tx, referral.ProviderNotice{ReferralID: uuid.New(), Phone: healthPhone,
+			Reference: "AMP-7K3Q", ReplyCode: "4821", Lang: "es"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var args string
+	if err := e.pool.QueryRow(e.ctx, `SELECT args::text FROM river_job WHERE kind = 'hotline.send_sms'`).Scan(&args); err != nil {
+		t.Fatal(err)
+	}
+	var id uuid.UUID
+	if err := e.pool.QueryRow(e.ctx, `SELECT id FROM outbound_message`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if args != `{"outbound_id": "`+id.String()+`"}` {
+		t.Fatalf("job args %s carry more than the id", args)
+	}
+	if err := e.h.sendOutbound(e.ctx, id, false); err != nil {
+		t.Fatal(err)
+	}
+	m := e.sim.Phone(healthPhone).ExpectSMS("AMP-7K3Q", "OK 4821")
+	for _, word := range []string{"violencia", "violence", "víctima", "sobreviviente", "abuso", "mujer"} {
+		if containsFold(m.Body, word) {
+			t.Errorf("provider notice names %q: %s", word, m.Body)
+		}
+	}
+}

@@ -1,0 +1,62 @@
+package hotline
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/amparo/amparo/referral"
+	"github.com/amparo/amparo/templates"
+)
+
+// providerReplyKeys maps referral's verdict on a provider's SMS to the
+// answer. A rate-limited phone gets none: answering would feed the flood. A
+// stale reply (the referral moved on) reads to the provider like a code that
+// no longer means anything.
+var providerReplyKeys = map[string]string{
+	referral.ReplyAcknowledged: templates.KeyProviderAcknowledged,
+	referral.ReplyDeclined:     templates.KeyProviderDeclined,
+	referral.ReplyUnknownCode:  templates.KeyProviderUnknownCode,
+	referral.ReplyStale:        templates.KeyProviderUnknownCode,
+	referral.ReplyBadFormat:    templates.KeyProviderBadFormat,
+}
+
+// providerReply lets referral act first on a message from a provider's duty
+// phone; handled is false when the sender is not one.
+func (h *Hotline) providerReply(ctx context.Context, tx pgx.Tx, e164, body string) (replies []string, handled bool, err error) {
+	out, err := h.referrals.HandleProviderReply(ctx, tx, e164, body)
+	if err != nil || !out.Handled {
+		return nil, false, err
+	}
+	key, ok := providerReplyKeys[out.Result]
+	if !ok {
+		return nil, true, nil
+	}
+	args := map[string]string(nil)
+	if out.Result == referral.ReplyAcknowledged || out.Result == referral.ReplyDeclined {
+		ref, err := h.referenceOf(ctx, tx, out)
+		if err != nil {
+			return nil, true, err
+		}
+		args = map[string]string{"ref": ref}
+	}
+	// Duty phones are answered in Spanish, like the notices they reply to.
+	text, err := templates.Render(templates.ES, key, args)
+	if err != nil {
+		return nil, true, err
+	}
+	return []string{text}, true, nil
+}
+
+// referenceOf finds the case reference a provider's reply was about.
+func (h *Hotline) referenceOf(ctx context.Context, tx pgx.Tx, out referral.ReplyOutcome) (string, error) {
+	r, err := h.referrals.Get(ctx, tx, out.ReferralID)
+	if err != nil {
+		return "", err
+	}
+	c, err := h.cases.GetCase(ctx, tx, r.CaseID)
+	if err != nil {
+		return "", err
+	}
+	return c.Reference, nil
+}

@@ -1,0 +1,84 @@
+package hotline
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+	"github.com/riverqueue/river"
+
+	"github.com/amparo/amparo/hotline/carrier"
+)
+
+// Routes registers the Twilio webhooks. Each handler authenticates first,
+// then parses, calls the domain and renders; nothing else.
+func (h *Hotline) Routes(r chi.Router) {
+	r.Post("/twilio/sms", h.handleSMS)
+	r.Post("/twilio/status", h.handleStatus)
+	r.Post("/twilio/voice", h.handleVoice)
+	r.Post("/twilio/voice/lang", h.handleVoiceLang)
+	r.Post("/twilio/voice/danger", h.handleVoiceDanger)
+	r.Post("/twilio/voice/dialed", h.handleVoiceDialed)
+}
+
+// DemoRoutes registers the simulated phone page. Mount it only in demo mode.
+func (h *Hotline) DemoRoutes(r chi.Router, sim *carrier.Carrier) {
+	d := &demo{h: h, sim: sim}
+	r.Get("/demo/phone", d.page)
+	r.Post("/demo/phone/send", d.send)
+}
+
+// AddWorkers registers the hotline's River workers.
+func AddWorkers(w *river.Workers, h *Hotline) {
+	river.AddWorker(w, &sendWorker{h: h})
+	river.AddWorker(w, &expireWorker{h: h})
+}
+
+// PeriodicJobs are the hotline's scheduled jobs, for river.Config.PeriodicJobs.
+func PeriodicJobs() []*river.PeriodicJob {
+	return []*river.PeriodicJob{expirePeriodicJob()}
+}
+
+func (h *Hotline) handleSMS(w http.ResponseWriter, r *http.Request) {
+	if err := h.readSigned(w, r); err != nil {
+		refuse(w, err)
+		return
+	}
+	in, err := parseInboundSMS(r.PostForm)
+	if err != nil {
+		refuse(w, err)
+		return
+	}
+	replies, err := h.receiveSMS(r.Context(), in)
+	if err != nil {
+		// A 500 makes Twilio's retry (if any) safe: nothing was committed.
+		h.log.Error("hotline: sms webhook failed", "err", err)
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+	writeTwiML(w, messagingResponse{Messages: replies})
+}
+
+func (h *Hotline) handleStatus(w http.ResponseWriter, r *http.Request) {
+	if err := h.readSigned(w, r); err != nil {
+		refuse(w, err)
+		return
+	}
+	id, err := uuid.Parse(r.URL.Query().Get("m"))
+	sid := r.PostForm.Get("MessageSid")
+	if err != nil || !sidPattern.MatchString(sid) {
+		refuse(w, errMalformed)
+		return
+	}
+	var code *int
+	if c, err := strconv.Atoi(r.PostForm.Get("ErrorCode")); err == nil && c > 0 {
+		code = &c
+	}
+	if err := h.applyStatus(r.Context(), id, sid, r.PostForm.Get("MessageStatus"), code); err != nil {
+		h.log.Error("hotline: status callback failed", "outbound_id", id, "err", err)
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,149 @@
+package hotline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+)
+
+type sendWorker struct {
+	river.WorkerDefaults[SendSMSArgs]
+	h *Hotline
+}
+
+// NextRetry backs off 10 s, 20 s, 40 s … capped at 10 minutes: River's
+// default (attempt^4 seconds) would wait hours, past every message's use.
+func (w *sendWorker) NextRetry(job *river.Job[SendSMSArgs]) time.Time {
+	d := 10 * time.Second << min(job.Attempt-1, 6)
+	return time.Now().Add(min(d, 10*time.Minute))
+}
+
+// Timeout leaves room for twilio-go's 10 s HTTP timeout and the commit.
+func (w *sendWorker) Timeout(*river.Job[SendSMSArgs]) time.Duration { return 30 * time.Second }
+
+func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendSMSArgs]) error {
+	return w.h.sendOutbound(ctx, job.Args.OutboundID, job.Attempt >= job.MaxAttempts)
+}
+
+// sendOutbound hands one row to Twilio. The row stays locked across the call
+// so two deliveries of the job (River is at-least-once) cannot both send, and
+// the status callback waits for the sid to be recorded. finalAttempt turns a
+// temporary failure into a permanent one.
+func (h *Hotline) sendOutbound(ctx context.Context, id uuid.UUID, finalAttempt bool) error {
+	tx, err := h.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	r := outboundRow{id: id}
+	err = tx.QueryRow(ctx, `SELECT purpose, referral_id, case_id, to_index, kek_id, wrapped_dek, to_sealed, body_sealed,
+			status, not_before, expires_at, window_from, window_to
+		FROM outbound_message WHERE id = $1 FOR UPDATE`, id).Scan(
+		&r.purpose, &r.referralID, &r.caseID, &r.toIndex, &r.kekID, &r.wrapped, &r.toS, &r.bodyS,
+		&r.status, &r.notBefore, &r.expiresAt, &r.windowFrom, &r.windowTo)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if r.status != "pending" {
+		return nil // already handed over, or stopped: at-least-once delivery of the job
+	}
+	now := h.clk.Now()
+	if !now.Before(r.expiresAt) {
+		return h.finish(ctx, tx, r, "expired", nil)
+	}
+	if r.purpose == purposeSurvivor {
+		var stopped bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sms_opt_out WHERE phone_index = $1)`, r.toIndex).Scan(&stopped); err != nil {
+			return err
+		}
+		if stopped {
+			return h.finish(ctx, tx, r, "canceled", nil)
+		}
+	}
+	due := r.notBefore
+	if r.windowFrom != nil && r.windowTo != nil {
+		due = Window{From: *r.windowFrom, To: *r.windowTo}.next(maxTime(now, due))
+	}
+	if due.After(now) {
+		// Clocks moved, or a retry slid out of her hours: wait for the
+		// window, unless it opens only after the message has lost its use.
+		if !due.Before(r.expiresAt) {
+			return h.finish(ctx, tx, r, "expired", nil)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE outbound_message SET not_before = $2, updated_at = $3 WHERE id = $1`, id, due, now); err != nil {
+			return err
+		}
+		if err := tx.Commit(ctx); err != nil {
+			return err
+		}
+		return river.JobSnooze(due.Sub(now))
+	}
+
+	to, body, err := h.openOutbound(r)
+	if errors.Is(err, errGone) {
+		return h.finish(ctx, tx, r, "canceled", nil)
+	}
+	if err != nil {
+		return err
+	}
+	sid, status, err := h.sms.send(to, body, h.cfg.PublicURL+"/twilio/status?m="+id.String())
+	var se *sendError
+	switch {
+	case err == nil:
+		_, err = tx.Exec(ctx, `UPDATE outbound_message
+			SET status = $2, status_rank = $3, twilio_sid = $4, attempts = attempts + 1, updated_at = $5
+			WHERE id = $1`, id, status, max(statusRank[status], statusRank["queued"]), sid, h.clk.Now())
+		if err != nil {
+			return err
+		}
+		return tx.Commit(ctx)
+	case errors.As(err, &se) && (se.permanent || finalAttempt):
+		h.log.Warn("hotline: send failed permanently", "outbound_id", id, "error_code", se.code)
+		return h.finish(ctx, tx, r, "failed", &se.code)
+	case errors.As(err, &se):
+		if _, err := tx.Exec(ctx, `UPDATE outbound_message SET attempts = attempts + 1, error_code = NULLIF($2, 0), updated_at = $3 WHERE id = $1`,
+			id, se.code, h.clk.Now()); err != nil {
+			return err
+		}
+		if err := tx.Commit(ctx); err != nil {
+			return err
+		}
+		return se // content-free by construction: River stores it
+	default:
+		return fmt.Errorf("hotline: send: %w", err)
+	}
+}
+
+// finish moves a pending row to a terminal state, shreds its content (it
+// will never be read again) and raises the alarm when it did not go out for
+// a reason other than her own STOP.
+func (h *Hotline) finish(ctx context.Context, tx pgx.Tx, r outboundRow, status string, code *int) error {
+	_, err := tx.Exec(ctx, `UPDATE outbound_message
+		SET status = $2, status_rank = $3, error_code = $4, attempts = attempts + CASE WHEN $2 = 'failed' THEN 1 ELSE 0 END,
+		    wrapped_dek = NULL, to_sealed = NULL, body_sealed = NULL, updated_at = $5
+		WHERE id = $1`, r.id, status, statusRank[status], code, h.clk.Now())
+	if err != nil {
+		return err
+	}
+	if status != "canceled" {
+		if err := h.deliveryFailed(ctx, tx, r); err != nil {
+			return err
+		}
+	}
+	return tx.Commit(ctx)
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}

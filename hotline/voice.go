@@ -1,0 +1,294 @@
+package hotline
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/crypto"
+	"github.com/amparo/amparo/templates"
+)
+
+// The IVR: language, "in danger now?", then a <Dial> to whoever is on call
+// with the emergency numbers and an urgent callback task when nobody
+// answers. No verb here records: <Dial> records only when asked to.
+
+type say struct {
+	XMLName  xml.Name `xml:"Say"`
+	Language string   `xml:"language,attr"`
+	Text     string   `xml:",chardata"`
+}
+
+type gather struct {
+	XMLName       xml.Name `xml:"Gather"`
+	Input         string   `xml:"input,attr"`
+	NumDigits     int      `xml:"numDigits,attr"`
+	Action        string   `xml:"action,attr"`
+	Method        string   `xml:"method,attr"`
+	Language      string   `xml:"language,attr"`
+	Timeout       int      `xml:"timeout,attr"`
+	SpeechTimeout string   `xml:"speechTimeout,attr"`
+	Says          []say
+}
+
+type dialNumber struct {
+	XMLName xml.Name `xml:"Number"`
+	Number  string   `xml:",chardata"`
+}
+
+type dial struct {
+	XMLName xml.Name `xml:"Dial"`
+	Timeout int      `xml:"timeout,attr"`
+	Action  string   `xml:"action,attr"`
+	Method  string   `xml:"method,attr"`
+	Numbers []dialNumber
+}
+
+type redirect struct {
+	XMLName xml.Name `xml:"Redirect"`
+	Method  string   `xml:"method,attr"`
+	URL     string   `xml:",chardata"`
+}
+
+type hangup struct {
+	XMLName xml.Name `xml:"Hangup"`
+}
+
+type voiceResponse struct {
+	XMLName xml.Name `xml:"Response"`
+	Verbs   []any
+}
+
+// dialTimeout is how long counsellors' phones ring before the caller hears
+// the emergency numbers instead.
+const dialTimeout = 20
+
+// voices maps our languages to Twilio's <Say> and speech-recognition tags.
+var voices = map[string][2]string{templates.ES: {"es-MX", "es-PE"}, templates.EN: {"en-US", "en-US"}}
+
+func (h *Hotline) sayKey(lang, key string) say {
+	text, err := templates.Render(lang, key, nil)
+	if err != nil {
+		h.log.Error("hotline: voice prompt", "key", key, "err", err)
+	}
+	return say{Language: voices[templates.Lang(lang)][0], Text: text}
+}
+
+func (h *Hotline) voiceURL(path, lang string, extra url.Values) string {
+	q := url.Values{"l": {templates.Lang(lang)}}
+	for k, v := range extra {
+		q[k] = v
+	}
+	return h.cfg.PublicURL + path + "?" + q.Encode()
+}
+
+func (h *Hotline) handleVoice(w http.ResponseWriter, r *http.Request) {
+	if err := h.readSigned(w, r); err != nil {
+		refuse(w, err)
+		return
+	}
+	// The choice is said once in each language, each in its own voice.
+	writeTwiML(w, voiceResponse{Verbs: []any{
+		gather{Input: "dtmf speech", NumDigits: 1, Action: h.voiceURL("/twilio/voice/lang", templates.ES, nil), Method: http.MethodPost,
+			Language: voices[templates.ES][1], Timeout: 5, SpeechTimeout: "auto",
+			Says: []say{h.sayKey(templates.ES, templates.KeyVoiceLang), h.sayKey(templates.EN, templates.KeyVoiceLang)}},
+		redirect{Method: http.MethodPost, URL: h.voiceURL("/twilio/voice/lang", templates.ES, nil)},
+	}})
+}
+
+func (h *Hotline) handleVoiceLang(w http.ResponseWriter, r *http.Request) {
+	if err := h.readSigned(w, r); err != nil {
+		refuse(w, err)
+		return
+	}
+	lang := templates.ES
+	if r.PostForm.Get("Digits") == "2" || strings.Contains(fold(r.PostForm.Get("SpeechResult")), "english") {
+		lang = templates.EN
+	}
+	writeTwiML(w, h.dangerQuestion(lang, false))
+}
+
+func (h *Hotline) dangerQuestion(lang string, retry bool) voiceResponse {
+	var says []say
+	if retry {
+		says = append(says, h.sayKey(lang, templates.KeyVoiceRetry))
+	}
+	says = append(says, h.sayKey(lang, templates.KeyVoiceDanger))
+	extra := url.Values{}
+	if retry {
+		extra.Set("retry", "1")
+	}
+	return voiceResponse{Verbs: []any{
+		gather{Input: "dtmf speech", NumDigits: 1, Action: h.voiceURL("/twilio/voice/danger", lang, extra), Method: http.MethodPost,
+			Language: voices[lang][1], Timeout: 6, SpeechTimeout: "auto", Says: says},
+		redirect{Method: http.MethodPost, URL: h.voiceURL("/twilio/voice/danger", lang, extra)},
+	}}
+}
+
+// yesNo reads a keypad or spoken answer: 1/sí/yes/uno, 2/no/dos.
+func yesNo(digits, speech string) (yes, ok bool) {
+	switch digits {
+	case "1":
+		return true, true
+	case "2":
+		return false, true
+	}
+	first, _, _ := strings.Cut(strings.TrimSpace(fold(speech)), " ")
+	first = strings.TrimFunc(first, func(r rune) bool { return !unicode.IsLetter(r) })
+	switch first {
+	case "si", "yes", "uno", "one", "yeah":
+		return true, true
+	case "no", "dos", "two":
+		return false, true
+	}
+	return false, false
+}
+
+// fold lowercases and strips accents.
+func fold(s string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(s) {
+		if !unicode.Is(unicode.Mn, r) {
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
+}
+
+func (h *Hotline) handleVoiceDanger(w http.ResponseWriter, r *http.Request) {
+	if err := h.readSigned(w, r); err != nil {
+		refuse(w, err)
+		return
+	}
+	lang := templates.Lang(r.URL.Query().Get("l"))
+	yes, ok := yesNo(r.PostForm.Get("Digits"), r.PostForm.Get("SpeechResult"))
+	if !ok && r.URL.Query().Get("retry") == "" {
+		writeTwiML(w, h.dangerQuestion(lang, true))
+		return
+	}
+	if !yes {
+		// "No", or silence twice: she may not be able to speak. Either way
+		// she leaves with the numbers and a way to text.
+		writeTwiML(w, h.farewell(lang, false))
+		return
+	}
+	phones, caseID, err := h.voiceDanger(r.Context(), r.PostForm.Get("CallSid"), r.PostForm.Get("From"), lang)
+	if err != nil {
+		h.log.Error("hotline: voice danger", "err", err)
+		writeTwiML(w, h.farewell(lang, false))
+		return
+	}
+	if len(phones) == 0 {
+		writeTwiML(w, h.farewell(lang, caseID != uuid.Nil))
+		return
+	}
+	d := dial{Timeout: dialTimeout, Method: http.MethodPost,
+		Action: h.voiceURL("/twilio/voice/dialed", lang, url.Values{"c": {caseID.String()}})}
+	for _, p := range phones {
+		d.Numbers = append(d.Numbers, dialNumber{Number: p})
+	}
+	writeTwiML(w, voiceResponse{Verbs: []any{h.sayKey(lang, templates.KeyVoiceConnecting), d}})
+}
+
+func (h *Hotline) handleVoiceDialed(w http.ResponseWriter, r *http.Request) {
+	if err := h.readSigned(w, r); err != nil {
+		refuse(w, err)
+		return
+	}
+	lang := templates.Lang(r.URL.Query().Get("l"))
+	if r.PostForm.Get("DialCallStatus") == "completed" {
+		writeTwiML(w, voiceResponse{Verbs: []any{h.sayKey(lang, templates.KeyVoiceGoodbye), hangup{}}})
+		return
+	}
+	caseID, err := uuid.Parse(r.URL.Query().Get("c"))
+	callback := err == nil && caseID != uuid.Nil
+	if callback {
+		if err := h.voiceCallback(r.Context(), caseID); err != nil {
+			h.log.Error("hotline: voice callback task", "case_id", caseID, "err", err)
+			callback = false
+		}
+	}
+	writeTwiML(w, h.farewell(lang, callback))
+}
+
+func (h *Hotline) farewell(lang string, callback bool) voiceResponse {
+	verbs := []any{h.sayKey(lang, templates.KeyVoiceEmergency)}
+	if callback {
+		verbs = append(verbs, h.sayKey(lang, templates.KeyVoiceCallback))
+	}
+	return voiceResponse{Verbs: append(verbs, h.sayKey(lang, templates.KeyVoiceSMSOffer), h.sayKey(lang, templates.KeyVoiceGoodbye), hangup{})}
+}
+
+// voiceDanger opens (once per call) an urgent case for the caller, alerts
+// the on-call counsellors by SMS too, and returns their numbers to dial. A
+// withheld number gets the dial and no case: there is nobody to call back.
+func (h *Hotline) voiceDanger(ctx context.Context, callSID, from, lang string) ([]string, uuid.UUID, error) {
+	if !sidPattern.MatchString(callSID) {
+		return nil, uuid.Nil, errMalformed
+	}
+	tx, err := h.pool.Begin(ctx)
+	if err != nil {
+		return nil, uuid.Nil, err
+	}
+	defer tx.Rollback(ctx)
+	var caseID uuid.UUID
+	e164, phoneErr := crypto.NormalizePhone(from, "")
+	if phoneErr == nil {
+		if caseID, err = h.voiceCase(ctx, tx, callSID, e164, lang); err != nil {
+			return nil, uuid.Nil, err
+		}
+	}
+	phones, err := h.onCall(ctx, tx)
+	if err != nil {
+		return nil, uuid.Nil, err
+	}
+	return phones, caseID, tx.Commit(ctx)
+}
+
+// voiceCase opens the urgent case of a call, or finds the one a retried
+// webhook of the same call already opened.
+func (h *Hotline) voiceCase(ctx context.Context, tx pgx.Tx, callSID, e164, lang string) (uuid.UUID, error) {
+	var caseID uuid.UUID
+	err := tx.QueryRow(ctx, `SELECT case_id FROM voice_call WHERE call_sid = $1`, callSID).Scan(&caseID)
+	if err == nil {
+		return caseID, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return uuid.Nil, err
+	}
+	c, err := h.openUrgentCase(ctx, tx, e164, lang, casefile.ContactPrefs{MayCall: true})
+	if err != nil {
+		return uuid.Nil, err
+	}
+	tag, err := tx.Exec(ctx, `INSERT INTO voice_call (call_sid, case_id, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+		callSID, c.ID, h.clk.Now())
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if tag.RowsAffected() == 0 {
+		return uuid.Nil, errors.New("hotline: concurrent voice webhook for one call")
+	}
+	return c.ID, nil
+}
+
+// voiceCallback files the urgent callback when no counsellor answered.
+func (h *Hotline) voiceCallback(ctx context.Context, caseID uuid.UUID) error {
+	tx, err := h.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	if err := h.cases.AddFollowUp(ctx, tx, caseID, casefile.FollowUp{Kind: "callback", DueAt: h.clk.Now(), Urgent: true}); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
