@@ -59,12 +59,9 @@ func Up(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("migrations: river migrator: %w", err)
 	}
-	res, err := riverMigrator.Migrate(ctx, rivermigrate.DirectionUp, nil)
-	if err != nil {
+	// River's migrator logs each version it applies.
+	if _, err := riverMigrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return fmt.Errorf("migrations: river: %w", err)
-	}
-	for _, v := range res.Versions {
-		log.Info("migrations: applied river migration", "version", v.Version)
 	}
 
 	provider, db, err := newProvider(pool)
