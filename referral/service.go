@@ -361,7 +361,7 @@ func (s *Service) move(ctx context.Context, tx pgx.Tx, r *Referral, to Status, a
 	if err := s.event(ctx, tx, r.ID, r.Status, to, actor, reason, now); err != nil {
 		return err
 	}
-	s.log.InfoContext(ctx, "referral: moved", "referral_id", r.ID, "from", r.Status, "to", to, "reason", reason)
+	s.log.InfoContext(ctx, "referral: moved", "referral_id", r.ID, "from_status", r.Status, "to_status", to, "reason", reason)
 	r.Status, r.UpdatedAt = to, now
 	return nil
 }

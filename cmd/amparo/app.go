@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -104,7 +105,8 @@ func buildApp(_ context.Context, d appDeps) (*app, error) {
 	line.Routes(r)
 	if d.sim != nil {
 		line.DemoRoutes(r, d.sim)
-		r.Mount("/carrier", d.sim)
+		// The carrier serves Twilio's paths (/2010-04-01/...) under /carrier.
+		r.Mount("/carrier", http.StripPrefix("/carrier", d.sim))
 	}
 	return &app{router: r, river: client, log: d.log, cases: cases, referrals: referrals}, nil
 }

@@ -96,6 +96,15 @@ func demo(ctx context.Context, env Env, addr, dir string) error {
 	if err := migrations.Up(ctx, pool, log); err != nil {
 		return err
 	}
+	// Demo providers have fictional duty phones: loading them where real
+	// providers exist would route real survivors to numbers nobody answers.
+	var real bool
+	if err := pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM organization WHERE NOT demo)").Scan(&real); err != nil {
+		return err
+	}
+	if real {
+		return errors.New("DATABASE_URL holds a real service directory; demo loads fictional providers and must run on its own database")
+	}
 	if err := referral.LoadDirectory(ctx, pool, referral.DemoDirectory()); err != nil {
 		return fmt.Errorf("demo directory: %w", err)
 	}

@@ -11,7 +11,8 @@ import (
 	"github.com/amparo/amparo/internal/pgtest"
 )
 
-// testEnv returns an Env reading vars and files from maps, and its output.
+// testEnv returns an Env reading vars and files from maps (files nil: the
+// real file system), and its output.
 func testEnv(vars map[string]string, files map[string]string) (Env, *bytes.Buffer, *bytes.Buffer) {
 	var out, errOut bytes.Buffer
 	return Env{
@@ -19,6 +20,9 @@ func testEnv(vars map[string]string, files map[string]string) (Env, *bytes.Buffe
 		ReadFile: func(p string) ([]byte, error) {
 			if s, ok := files[p]; ok {
 				return []byte(s), nil
+			}
+			if files == nil { // no fake files: the real file system, as demo writes its keyring there
+				return os.ReadFile(p)
 			}
 			return nil, &os.PathError{Op: "open", Path: p, Err: os.ErrNotExist}
 		},

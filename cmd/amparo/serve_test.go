@@ -58,8 +58,7 @@ func TestServeSurvivesDatabaseOutage(t *testing.T) {
 	}, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	exited := make(chan int, 1)
-	go func() { exited <- run(ctx, []string{"serve", "-migrate"}, env) }()
+	exited := start(ctx, env, "serve", "-migrate")
 
 	base := "http://" + addr
 	waitStatus(t, exited, stderr, base+"/readyz", http.StatusOK, 30*time.Second)
@@ -81,13 +80,28 @@ func TestServeSurvivesDatabaseOutage(t *testing.T) {
 
 	cancel()
 	select {
-	case code := <-exited:
-		if code != exitOK {
-			t.Fatalf("serve exited %d after shutdown; stderr:\n%s", code, stderr)
+	case <-exited.done:
+		if exited.code != exitOK {
+			t.Fatalf("serve exited %d after shutdown; stderr:\n%s", exited.code, stderr)
 		}
 	case <-time.After(40 * time.Second):
 		t.Fatal("serve did not stop within its shutdown bounds")
 	}
+}
+
+// running is an amparo subcommand running in the background.
+type running struct {
+	done chan struct{} // closed when it returns
+	code int           // its exit status, once done is closed
+}
+
+func start(ctx context.Context, env Env, args ...string) *running {
+	r := &running{done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		r.code = run(ctx, args, env)
+	}()
+	return r
 }
 
 func freeAddr(t *testing.T) string {
@@ -114,14 +128,14 @@ func expectStatus(t *testing.T, url string, want int) {
 
 // waitStatus polls url until it answers want, failing on timeout or if the
 // server exits meanwhile.
-func waitStatus(t *testing.T, exited <-chan int, stderr fmt.Stringer, url string, want int, within time.Duration) {
+func waitStatus(t *testing.T, exited *running, stderr fmt.Stringer, url string, want int, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	last := 0
 	for time.Now().Before(deadline) {
 		select {
-		case code := <-exited:
-			t.Fatalf("serve exited on its own with status %d; stderr:\n%s", code, stderr)
+		case <-exited.done:
+			t.Fatalf("exited on its own with status %d; stderr:\n%s", exited.code, stderr)
 		default:
 		}
 		if res, err := http.Get(url); err == nil {
