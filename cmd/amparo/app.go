@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/crypto"
@@ -93,6 +94,7 @@ func buildApp(_ context.Context, d appDeps) (*app, error) {
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: workersPerCopy}},
 		Workers:           workers,
 		PeriodicJobs:      hotline.PeriodicJobs(),
+		Middleware:        []rivertype.Middleware{&jobs.Confidential{}},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river: %w", err)

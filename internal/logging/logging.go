@@ -4,9 +4,11 @@
 package logging
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"regexp"
+	"runtime"
 	"strings"
 )
 
@@ -50,18 +52,40 @@ func Redact(groups []string, a slog.Attr) slog.Attr {
 	if sensitiveKeys[strings.ToLower(a.Key)] {
 		return slog.String(a.Key, Mask)
 	}
-	if a.Value.Kind() == slog.KindString {
+	switch a.Value.Kind() {
+	case slog.KindString:
 		if s := a.Value.String(); phoneLike.MatchString(s) {
-			return slog.String(a.Key, phoneLike.ReplaceAllString(s, Mask))
+			return slog.String(a.Key, Scrub(s))
 		}
-	}
-	if a.Value.Kind() == slog.KindAny {
-		if err, ok := a.Value.Any().(error); ok {
-			return slog.String(a.Key, phoneLike.ReplaceAllString(err.Error(), Mask))
+	case slog.KindAny:
+		// Errors, structs, slices and Stringers are all written as text in
+		// the end; scrub that text rather than trusting their types.
+		if s := fmt.Sprint(a.Value.Any()); phoneLike.MatchString(s) {
+			return slog.String(a.Key, Scrub(s))
 		}
 	}
 	return a
 }
+
+// PanicSite names where a panic happened (function and line of each frame,
+// skipping skip frames), without the panic's value or the frames' arguments,
+// which may hold whatever data the failing code was handling.
+func PanicSite(skip int) string {
+	pc := make([]uintptr, 16)
+	frames := runtime.CallersFrames(pc[:runtime.Callers(skip+1, pc)])
+	var b strings.Builder
+	for {
+		f, more := frames.Next()
+		fmt.Fprintf(&b, "%s:%d;", f.Function, f.Line)
+		if !more {
+			return b.String()
+		}
+	}
+}
+
+// Scrub masks anything phone-like in free text, for text that leaves the
+// process by another road than a log line (River's stored job errors).
+func Scrub(s string) string { return phoneLike.ReplaceAllString(s, Mask) }
 
 // New returns a JSON logger writing to w at the given level, with Redact in
 // place.

@@ -24,9 +24,11 @@ func TestSensitiveValuesNeverReachTheLog(t *testing.T) {
 		"note", "call 987654321 back",
 		"caller_id", Secret("+51 911 222 333"),
 		"when", "2026-11-27 14:20",
+		"numbers", []string{"+51 912 345 678"},
+		"packet", struct{ Phone string }{"+51913000111"},
 	)
 	out := buf.String()
-	for _, leaked := range []string{"987654321", "987 654 321", "pegó", "944111222", "911 222 333"} {
+	for _, leaked := range []string{"987654321", "987 654 321", "pegó", "944111222", "911 222 333", "912 345 678", "913000111"} {
 		if strings.Contains(out, leaked) {
 			t.Errorf("log line leaks %q: %s", leaked, out)
 		}

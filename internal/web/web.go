@@ -11,15 +11,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/amparo/amparo/internal/logging"
 )
 
 // DefaultBodyLimit bounds request bodies unless a route sets its own: Twilio
@@ -130,27 +130,12 @@ func recoverer(log *slog.Logger) func(http.Handler) http.Handler {
 				log.Error("panic serving request",
 					"request_id", middleware.GetReqID(r.Context()),
 					"panic_type", fmt.Sprintf("%T", rec),
-					"where", callers())
+					"where", logging.PanicSite(3))
 				InternalError(w, r)
 			}()
 			next.ServeHTTP(w, r)
 		})
 	}
-}
-
-func callers() string {
-	pc := make([]uintptr, 16)
-	n := runtime.Callers(4, pc)
-	frames := runtime.CallersFrames(pc[:n])
-	var b strings.Builder
-	for {
-		f, more := frames.Next()
-		fmt.Fprintf(&b, "%s:%d;", f.Function, f.Line)
-		if !more {
-			break
-		}
-	}
-	return b.String()
 }
 
 // instrument counts requests and their latency by route pattern and status.
