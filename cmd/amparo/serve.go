@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"time"
 
@@ -48,22 +49,31 @@ func runServe(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, "amparo serve:", err)
 		return exitFail
 	}
-	if err := a.run(ctx, cfg.Addr); err != nil {
+	if err := a.run(ctx, cfg.Addr, nil); err != nil {
 		log.Error("serve", "err", err)
 		return exitFail
 	}
 	return exitOK
 }
 
-// run starts the workers and the web server and, once ctx ends, stops
+// run binds addr, starts the workers and the web server, calls listening
+// (if set) once requests can be accepted, and, once ctx ends, stops
 // accepting, drains requests, then stops the workers within their bound.
-func (a *app) run(ctx context.Context, addr string) error {
+func (a *app) run(ctx context.Context, addr string, listening func()) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
 	if err := a.river.Start(ctx); err != nil {
+		ln.Close()
 		return fmt.Errorf("start workers: %w", err)
 	}
 	srv := web.NewServer(addr, a.router, a.log)
 	a.log.Info("serving", "addr", addr)
-	serveErr := web.Serve(ctx, srv, requestGrace)
+	if listening != nil {
+		listening()
+	}
+	serveErr := web.Serve(ctx, srv, ln, requestGrace)
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil
 	}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -167,11 +168,12 @@ func instrument(reg *prometheus.Registry) func(http.Handler) http.Handler {
 	}
 }
 
-// Serve runs srv until ctx is cancelled, then shuts it down gracefully:
-// stop accepting, let in-flight requests finish within grace.
-func Serve(ctx context.Context, srv *http.Server, grace time.Duration) error {
+// Serve runs srv on ln until ctx is cancelled, then shuts it down
+// gracefully: stop accepting, let in-flight requests finish within grace.
+// Taking a listener lets the caller report the address only once it is bound.
+func Serve(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration) error {
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
+	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return err
