@@ -3,6 +3,7 @@ package hotline
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -198,20 +199,18 @@ func (h *Hotline) openUrgentCase(ctx context.Context, tx pgx.Tx, e164, lang stri
 		return casefile.Case{}, err
 	}
 	h.log.Info("hotline: urgent case opened", "case_id", c.ID)
-	return c, h.alertOnCall(ctx, tx, "danger_now", c)
+	return c, h.alertOnCall(ctx, tx, "danger_now", c.ID, c.Reference)
 }
 
 // openCase stores the triaged case and starts its referrals in the same
-// transaction. When the conversation already opened an urgent case, this is
-// the full record of the same situation; casefile cannot yet complete a case
-// in place, so it is a second, urgent case of the same contact.
+// transaction. One conversation is one case: when the conversation already
+// has a case (the urgent one opened the moment she said she was in danger),
+// the triage describes that same case, so it is completed in place (it stays
+// urgent, keeps its reference and the alert already sent) instead of a
+// second case being opened.
 func (t *turn) openCase(ctx context.Context, e triage.OpenCase) (string, error) {
-	contactID, err := t.contact(ctx)
-	if err != nil {
-		return "", err
-	}
 	in := casefile.CaseInput{
-		Urgent: e.Urgent || t.conv.caseID != nil, Community: e.Community, IncidentAt: e.IncidentAt,
+		Urgent: e.Urgent, Community: e.Community, IncidentAt: e.IncidentAt,
 		Consent: map[casefile.Need]bool{}, CodeWord: e.CodeWord, Lang: templates.Lang(e.Lang),
 		Contact: casefile.ContactPrefs{MayText: e.MayText, MayCall: e.MayCall, FromHour: e.FromHour, ToHour: e.ToHour},
 	}
@@ -219,16 +218,54 @@ func (t *turn) openCase(ctx context.Context, e triage.OpenCase) (string, error) 
 		in.Needs = append(in.Needs, casefile.Need(n))
 		in.Consent[casefile.Need(n)] = e.Consent[n]
 	}
-	c, err := t.h.cases.OpenCase(ctx, t.tx, contactID, in)
+	c, completed, err := t.completeCase(ctx, in)
 	if err != nil {
 		return "", err
+	}
+	if !completed {
+		contactID, err := t.contact(ctx)
+		if err != nil {
+			return "", err
+		}
+		if c, err = t.h.cases.OpenCase(ctx, t.tx, contactID, in); err != nil {
+			return "", err
+		}
 	}
 	if _, err := t.h.referrals.CreateForCase(ctx, t.tx, c.ID); err != nil {
 		return "", err
 	}
-	t.conv.caseID = &c.ID
-	t.h.log.Info("hotline: case opened", "case_id", c.ID, "conversation_id", t.conv.id)
+	t.conv.contactID, t.conv.caseID = &c.ContactID, &c.ID
+	if completed {
+		t.h.log.Info("hotline: case completed", "case_id", c.ID, "conversation_id", t.conv.id)
+	} else {
+		t.h.log.Info("hotline: case opened", "case_id", c.ID, "conversation_id", t.conv.id)
+	}
 	return c.Reference, nil
+}
+
+// completeCase fills the conversation's case, if it has one, with in.
+// completed is false when there is no case to complete: none yet, or staff
+// erased it (or closed it) while she was still answering; her answers then
+// go to a new case of her live contact rather than into a dead end. casefile
+// refuses those cases before writing anything, so the transaction is intact.
+func (t *turn) completeCase(ctx context.Context, in casefile.CaseInput) (c casefile.Case, completed bool, err error) {
+	if t.conv.caseID == nil {
+		return casefile.Case{}, false, nil
+	}
+	c, err = t.h.cases.CompleteCase(ctx, t.tx, *t.conv.caseID, in)
+	switch {
+	case err == nil:
+		return c, true, nil
+	case errors.Is(err, casefile.ErrErased), errors.Is(err, casefile.ErrNotFound), errors.Is(err, casefile.ErrInvalidInput):
+		// An invalid input fails OpenCase in the same way; a closed case
+		// does not.
+		t.h.log.Warn("hotline: conversation's case cannot be completed; opening a new one",
+			"case_id", *t.conv.caseID, "conversation_id", t.conv.id, "err", err)
+		t.conv.caseID, t.conv.contactID = nil, nil // her contact is looked up again: it may be erased too
+		return casefile.Case{}, false, nil
+	default:
+		return casefile.Case{}, false, err
+	}
 }
 
 // stop records SALIR/STOP: nothing the system starts goes to her any more,

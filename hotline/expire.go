@@ -105,11 +105,11 @@ func (h *Hotline) abandon(ctx context.Context, tx pgx.Tx, id uuid.UUID, caseID *
 	if err := h.cases.AddFollowUp(ctx, tx, *caseID, casefile.FollowUp{Kind: "callback", DueAt: h.clk.Now(), Urgent: true}); err != nil {
 		return err
 	}
-	c, err := h.cases.GetCase(ctx, tx, *caseID)
+	ref, err := h.cases.Reference(ctx, tx, *caseID)
 	if err != nil {
 		return err
 	}
-	return h.alertOnCall(ctx, tx, "callback", c)
+	return h.alertOnCall(ctx, tx, "callback", *caseID, ref)
 }
 
 // onCall returns the counsellors on call, or the supervisors when no
@@ -122,17 +122,18 @@ func (h *Hotline) onCall(ctx context.Context, tx pgx.Tx) ([]string, error) {
 	return h.referrals.OnCallPhones(ctx, tx, referral.RoleSupervisor)
 }
 
-// alertOnCall sends a staff alert of kind about c to whoever is on call.
-func (h *Hotline) alertOnCall(ctx context.Context, tx pgx.Tx, kind string, c casefile.Case) error {
+// alertOnCall sends a staff alert of kind about the case (its id and
+// reference) to whoever is on call.
+func (h *Hotline) alertOnCall(ctx context.Context, tx pgx.Tx, kind string, caseID uuid.UUID, ref string) error {
 	phones, err := h.onCall(ctx, tx)
 	if err != nil {
 		return err
 	}
 	if len(phones) == 0 {
-		h.log.Warn("hotline: nobody on call to alert", "case_id", c.ID, "kind", kind)
+		h.log.Warn("hotline: nobody on call to alert", "case_id", caseID, "kind", kind)
 	}
 	for _, p := range phones {
-		if err := h.out.alert(ctx, tx, referral.StaffAlert{Phone: p, Kind: kind, Reference: c.Reference}, &c.ID); err != nil {
+		if err := h.out.alert(ctx, tx, referral.StaffAlert{Phone: p, Kind: kind, Reference: ref}, &caseID); err != nil {
 			return err
 		}
 	}

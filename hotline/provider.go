@@ -48,15 +48,12 @@ func (h *Hotline) providerReply(ctx context.Context, tx pgx.Tx, e164, body strin
 	return []string{text}, true, nil
 }
 
-// referenceOf finds the case reference a provider's reply was about.
+// referenceOf finds the case reference a provider's reply was about,
+// without opening the case.
 func (h *Hotline) referenceOf(ctx context.Context, tx pgx.Tx, out referral.ReplyOutcome) (string, error) {
 	r, err := h.referrals.Get(ctx, tx, out.ReferralID)
 	if err != nil {
 		return "", err
 	}
-	c, err := h.cases.GetCase(ctx, tx, r.CaseID)
-	if err != nil {
-		return "", err
-	}
-	return c.Reference, nil
+	return h.cases.Reference(ctx, tx, r.CaseID)
 }
