@@ -23,34 +23,35 @@ var (
 	ErrNotFound = errors.New("hotline: not found")
 )
 
-// admit decides whether a recorded message is processed: a blocked caller
-// or one over the rate limit gets nothing more. The counter's row lock is
-// held to the end of the transaction, which also serialises one caller's
-// messages, so her conversation is never stepped twice at once.
-func (h *Hotline) admit(ctx context.Context, tx pgx.Tx, current []byte, candidates [][]byte) (string, error) {
-	now := h.clk.Now()
-	var (
-		hits    int
-		blocked bool
-	)
-	err := tx.QueryRow(ctx, `WITH hit AS (
-			INSERT INTO caller_rate (phone_index, window_start, hits) VALUES ($1, $2, 1)
-			ON CONFLICT (phone_index) DO UPDATE SET
-				hits = CASE WHEN caller_rate.window_start <= $2 - $3::interval THEN 1 ELSE caller_rate.hits + 1 END,
-				window_start = CASE WHEN caller_rate.window_start <= $2 - $3::interval THEN $2 ELSE caller_rate.window_start END
-			RETURNING hits)
-		SELECT hit.hits, EXISTS (SELECT 1 FROM caller_block WHERE phone_index = ANY($4) AND lifted_at IS NULL AND until > $2)
-		FROM hit`, current, now, h.cfg.RateWindow, candidates).Scan(&hits, &blocked)
-	if err != nil {
-		return "", fmt.Errorf("hotline: rate limit: %w", err)
-	}
+// admitSQL decides whether a recorded message is processed: a blocked
+// caller or one over the rate limit gets nothing more. It counts the message
+// against the caller's window; the counter's row lock is held to the end of
+// the transaction, which also serialises one caller's messages, so her
+// conversation is never stepped twice at once. Arguments are admitArgs; the
+// row it returns (hits, blocked) goes to admitVerdict. receiveSMS sends it
+// in the pipeline that opens the webhook's transaction.
+const admitSQL = `WITH hit AS (
+		INSERT INTO caller_rate (phone_index, window_start, hits) VALUES ($1, $2, 1)
+		ON CONFLICT (phone_index) DO UPDATE SET
+			hits = CASE WHEN caller_rate.window_start <= $2 - $3::interval THEN 1 ELSE caller_rate.hits + 1 END,
+			window_start = CASE WHEN caller_rate.window_start <= $2 - $3::interval THEN $2 ELSE caller_rate.window_start END
+		RETURNING hits)
+	SELECT hit.hits, EXISTS (SELECT 1 FROM caller_block WHERE phone_index = ANY($4) AND lifted_at IS NULL AND until > $2)
+	FROM hit`
+
+func (h *Hotline) admitArgs(current []byte, candidates [][]byte) []any {
+	return []any{current, h.clk.Now(), h.cfg.RateWindow, candidates}
+}
+
+// admitVerdict is the outcome for a refused message, or "" to process it.
+func (h *Hotline) admitVerdict(hits int, blocked bool) string {
 	switch {
 	case blocked:
-		return "blocked", nil
+		return "blocked"
 	case hits > h.cfg.RateLimit:
-		return "rate_limited", nil
+		return "rate_limited"
 	}
-	return "", nil
+	return ""
 }
 
 // Block is a supervisor's request to stop processing a caller's messages.

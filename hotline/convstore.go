@@ -1,9 +1,11 @@
 package hotline
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -29,29 +31,60 @@ func stateBinding(id uuid.UUID) crypto.Binding {
 	return crypto.Binding{Table: "conversation", Column: "state", RowID: id.String()}
 }
 
+// activeConversationSQL loads her live conversation and locks it. Its one
+// argument is her phone index candidates.
+const activeConversationSQL = `SELECT id, contact_id, case_id, danger, last_activity, kek_id, wrapped_dek, state_sealed
+	FROM conversation WHERE phone_index = ANY($1) AND status = 'active' FOR UPDATE`
+
+// convRow is a conversation row as read, still sealed: it is opened only if
+// the message gets as far as her conversation.
+type convRow struct {
+	candidates      [][]byte // what it was looked up with
+	found           bool
+	c               conversation
+	kekID           string
+	wrapped, sealed []byte
+}
+
+// scanConversationRow reads the result of activeConversationSQL.
+func scanConversationRow(row pgx.Row, candidates [][]byte) (*convRow, error) {
+	r := &convRow{candidates: candidates}
+	err := row.Scan(&r.c.id, &r.c.contactID, &r.c.caseID, &r.c.danger, &r.c.lastActivity, &r.kekID, &r.wrapped, &r.sealed)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return r, nil
+	case err != nil:
+		return nil, fmt.Errorf("hotline: load conversation: %w", err)
+	}
+	r.found = true
+	return r, nil
+}
+
 // activeConversation returns her live conversation, locked, if she has one.
+// The webhook's transaction has already loaded it in its first pipeline;
+// that copy is used once, and only for the same caller.
 func (h *Hotline) activeConversation(ctx context.Context, tx pgx.Tx, candidates [][]byte) (*conversation, bool, error) {
-	c := &conversation{}
-	var (
-		kekID           string
-		wrapped, sealed []byte
-	)
-	err := tx.QueryRow(ctx, `SELECT id, contact_id, case_id, danger, last_activity, kek_id, wrapped_dek, state_sealed
-		FROM conversation WHERE phone_index = ANY($1) AND status = 'active' FOR UPDATE`, candidates).
-		Scan(&c.id, &c.contactID, &c.caseID, &c.danger, &c.lastActivity, &kekID, &wrapped, &sealed)
-	if errors.Is(err, pgx.ErrNoRows) {
+	var r *convRow
+	if it, ok := tx.(*inboundTx); ok && it.conv != nil && slices.EqualFunc(it.conv.candidates, candidates, bytes.Equal) {
+		r, it.conv = it.conv, nil
+	} else {
+		var err error
+		if r, err = scanConversationRow(tx.QueryRow(ctx, activeConversationSQL, candidates), candidates); err != nil {
+			return nil, false, err
+		}
+	}
+	if !r.found {
 		return nil, false, nil
 	}
-	if err != nil {
-		return nil, false, fmt.Errorf("hotline: load conversation: %w", err)
-	}
-	if c.dek, err = crypto.UnwrapDataKey(h.keys, kekID, wrapped, conversationOwner(c.id)); err != nil {
+	c := r.c
+	var err error
+	if c.dek, err = crypto.UnwrapDataKey(h.keys, r.kekID, r.wrapped, conversationOwner(c.id)); err != nil {
 		return nil, false, err
 	}
-	if c.state, err = c.dek.Open(sealed, stateBinding(c.id)); err != nil {
+	if c.state, err = c.dek.Open(r.sealed, stateBinding(c.id)); err != nil {
 		return nil, false, err
 	}
-	return c, true, nil
+	return &c, true, nil
 }
 
 // newConversation starts a conversation; it is written by saveConversation.
@@ -63,26 +96,38 @@ func newConversation() (*conversation, error) {
 	return &conversation{id: uuid.New(), dek: dek}, nil
 }
 
-// saveConversation writes c's state back, sealed, inserting it if new.
+// saveConversation writes c's state back, sealed, inserting it if new. In
+// the webhook's transaction the write is held back and sent with the
+// message's own final write (see inboundTx).
 func (h *Hotline) saveConversation(ctx context.Context, tx pgx.Tx, c *conversation, phoneIndex []byte, isNew bool) error {
 	sealed, err := c.dek.Seal(c.state, stateBinding(c.id))
 	if err != nil {
 		return err
 	}
 	now := h.clk.Now()
+	var (
+		sql  string
+		args []any
+	)
 	if !isNew {
-		_, err = tx.Exec(ctx, `UPDATE conversation SET state_sealed = $2, contact_id = $3, case_id = $4, danger = $5, last_activity = $6
-			WHERE id = $1`, c.id, sealed, c.contactID, c.caseID, c.danger, now)
-		return err
+		sql = `UPDATE conversation SET state_sealed = $2, contact_id = $3, case_id = $4, danger = $5, last_activity = $6
+			WHERE id = $1`
+		args = []any{c.id, sealed, c.contactID, c.caseID, c.danger, now}
+	} else {
+		kekID, wrapped, err := crypto.WrapDataKey(h.keys, c.dek, conversationOwner(c.id))
+		if err != nil {
+			return err
+		}
+		sql = `INSERT INTO conversation
+			(id, phone_index, contact_id, case_id, kek_id, wrapped_dek, state_sealed, danger, started_at, last_activity)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`
+		args = []any{c.id, phoneIndex, c.contactID, c.caseID, kekID, wrapped, sealed, c.danger, now}
 	}
-	kekID, wrapped, err := crypto.WrapDataKey(h.keys, c.dek, conversationOwner(c.id))
-	if err != nil {
-		return err
+	if it, ok := tx.(*inboundTx); ok {
+		it.queue(sql, args...)
+		return nil
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO conversation
-		(id, phone_index, contact_id, case_id, kek_id, wrapped_dek, state_sealed, danger, started_at, last_activity)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
-		c.id, phoneIndex, c.contactID, c.caseID, kekID, wrapped, sealed, c.danger, now)
+	_, err = tx.Exec(ctx, sql, args...)
 	return err
 }
 

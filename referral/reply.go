@@ -98,6 +98,16 @@ func parseReply(text string) (accept bool, code string, ok bool) {
 	return false, "", false
 }
 
+// ProviderPhoneSQL asks whether $1 (E.164) may be a provider's phone: a
+// service's duty phone, or the phone a live referral's code went to. Every
+// survivor message passes it first, so the hotline may send it ahead in its
+// own pipeline and skip HandleProviderReply when it answers false. The
+// literal status list lets the planner use the partial index instead of
+// scanning referrals.
+const ProviderPhoneSQL = `SELECT EXISTS (SELECT 1 FROM service WHERE duty_phone = $1)
+	OR EXISTS (SELECT 1 FROM referral WHERE code_phone = $1
+	           AND status IN ('pending', 'notified', 'acknowledged', 'accepted'))`
+
 // HandleProviderReply acts on an SMS from fromE164. A code means something
 // only together with the phone it was sent to, so a right code from another
 // number changes nothing. Replies are counted per phone in PostgreSQL (every
@@ -105,13 +115,8 @@ func parseReply(text string) (accept bool, code string, ok bool) {
 // the referral already moved and does nothing again. "NO" declines and sends
 // the need on to the next provider.
 func (s *Service) HandleProviderReply(ctx context.Context, tx pgx.Tx, fromE164, text string) (ReplyOutcome, error) {
-	// Every survivor message passes here first: the literal status list
-	// lets the planner use the partial index instead of scanning referrals.
 	var provider bool
-	err := tx.QueryRow(ctx, `
-		SELECT EXISTS (SELECT 1 FROM service WHERE duty_phone = $1)
-		    OR EXISTS (SELECT 1 FROM referral WHERE code_phone = $1
-		               AND status IN ('pending', 'notified', 'acknowledged', 'accepted'))`, fromE164).Scan(&provider)
+	err := tx.QueryRow(ctx, ProviderPhoneSQL, fromE164).Scan(&provider)
 	if err != nil || !provider {
 		return ReplyOutcome{}, err
 	}
