@@ -183,7 +183,12 @@ func TestHasherBoundsConcurrency(t *testing.T) {
 		_, _, err := h.Verify(context.Background(), argon2idReference[1].phc, "password")
 		done <- err
 	}()
-	time.Sleep(20 * time.Millisecond)
+	// It must be waiting, not hashing: every slot is still taken.
+	select {
+	case err := <-done:
+		t.Fatalf("Verify ran while every slot was taken: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
 	<-h.sem
 	select {
 	case err := <-done:
