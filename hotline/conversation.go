@@ -56,7 +56,24 @@ func (h *Hotline) converse(ctx context.Context, tx pgx.Tx, e164 string, candidat
 	}
 
 	t := &turn{h: h, tx: tx, conv: conv, e164: e164, candidates: candidates}
+	prev := st
 	st, out := triage.Step(st, body, now)
+	if !prev.Returning && slices.ContainsFunc(out.Effects, isErase) {
+		// Triage lets a conversation begun as new erase without a code
+		// word: all it can reach is what this conversation stored. If her
+		// number has more by now (a case opened meanwhile by another
+		// channel), the conversation is a returning one and BORRAR waits
+		// for her code word.
+		earlier, err := t.holdsEarlier(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if earlier {
+			h.log.Warn("hotline: erase asked in a conversation begun as new, but the number has an earlier case; code word required",
+				"conversation_id", conv.id)
+			st, out = triage.Step(triage.AsReturning(prev), body, now)
+		}
+	}
 	if st, out, err = t.run(ctx, st, out); err != nil {
 		return nil, err
 	}
@@ -83,9 +100,17 @@ func (h *Hotline) converse(ctx context.Context, tx pgx.Tx, e164 string, candidat
 
 func isWelcome(m templates.Message) bool { return m.Key == templates.KeyWelcome }
 
-// begin starts a conversation. A number with a code word on file is treated
-// as returning: triage asks for the word before anything else, and nothing
-// from her earlier case is disclosed here at all.
+func isErase(e triage.Effect) bool {
+	_, ok := e.(triage.EraseConfirmed)
+	return ok
+}
+
+// begin starts a conversation. A number with a code word or a case on file
+// is treated as returning: triage asks for the word before anything else,
+// and before BORRAR erases anything, and nothing from her earlier case is
+// disclosed here at all. (A case opened without a code word, the urgent one
+// of a conversation she abandoned or a call, still counts: without the word
+// it can be neither read out nor erased by text.)
 func (h *Hotline) begin(ctx context.Context, tx pgx.Tx, e164 string) (*conversation, triage.State, error) {
 	conv, err := newConversation()
 	if err != nil {
@@ -98,11 +123,56 @@ func (h *Hotline) begin(ctx context.Context, tx pgx.Tx, e164 string) (*conversat
 	}
 	if known {
 		conv.contactID = &contact.ID
-		if contact.HasCodeWord {
+		earlier := contact.HasCodeWord
+		if !earlier {
+			if earlier, err = h.hasLiveCase(ctx, tx, contact.ID, nil); err != nil {
+				return nil, triage.State{}, err
+			}
+		}
+		if earlier {
 			return conv, triage.NewReturning(now, templates.ES), nil
 		}
 	}
 	return conv, triage.New(now, templates.ES), nil
+}
+
+// hasLiveCase reports whether the contact has a case that is not erased,
+// other than except.
+func (h *Hotline) hasLiveCase(ctx context.Context, tx pgx.Tx, contactID uuid.UUID, except *uuid.UUID) (bool, error) {
+	cases, err := h.cases.ListCases(ctx, tx, casefile.ListFilter{ContactID: contactID})
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(cases, func(c casefile.CaseSummary) bool {
+		return c.Status != casefile.StatusErased && (except == nil || c.ID != *except)
+	}), nil
+}
+
+// holdsEarlier reports whether her number holds anything this conversation
+// did not store, and that a confirmed BORRAR would destroy: a live case
+// other than the conversation's own, or a code word while the conversation
+// has opened no case (a case it opens is what sets one).
+func (t *turn) holdsEarlier(ctx context.Context) (bool, error) {
+	c, found, err := t.h.cases.FindContact(ctx, t.tx, t.e164)
+	if err != nil {
+		return false, err
+	}
+	var contacts []uuid.UUID
+	if found {
+		if c.HasCodeWord && t.conv.caseID == nil {
+			return true, nil
+		}
+		contacts = append(contacts, c.ID)
+	}
+	if id := t.conv.contactID; id != nil && (!found || *id != c.ID) {
+		contacts = append(contacts, *id) // what erase would reach
+	}
+	for _, id := range contacts {
+		if live, err := t.h.hasLiveCase(ctx, t.tx, id, t.conv.caseID); err != nil || live {
+			return live, err
+		}
+	}
+	return false, nil
 }
 
 // run carries out the effects in order. A code-word check replaces the
@@ -327,11 +397,26 @@ func (t *turn) erase(ctx context.Context) error {
 	return nil
 }
 
+// checkCodeWord compares her word with her contact's. A word that cannot be
+// checked is not a match: none was ever chosen (a case opened in danger, or
+// by a call), checks are locked after repeated failures across
+// conversations, or staff erased her contact meanwhile. casefile refuses
+// those before writing anything, so the transaction goes on.
 func (t *turn) checkCodeWord(ctx context.Context, word string) (bool, error) {
 	if t.conv.contactID == nil {
 		return false, nil
 	}
-	return t.h.cases.CheckCodeWord(ctx, t.tx, *t.conv.contactID, word)
+	ok, err := t.h.cases.CheckCodeWord(ctx, t.tx, *t.conv.contactID, word)
+	switch {
+	case errors.Is(err, casefile.ErrNoCodeWord), errors.Is(err, casefile.ErrCodeWordLocked),
+		errors.Is(err, casefile.ErrErased), errors.Is(err, casefile.ErrNotFound):
+		t.h.log.Warn("hotline: code word cannot be checked; taken as wrong",
+			"conversation_id", t.conv.id, "err", err)
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return ok, nil
 }
 
 // callback files a caseworker task on her latest case; triage emits it only

@@ -37,6 +37,9 @@ const (
 	KeyEraseConfirm        = "sms.erase.confirm"
 	KeyEraseCancelled      = "sms.erase.cancelled"
 	KeyEraseDone           = "sms.erase.done"
+	KeyEraseCodeWord       = "sms.erase.codeword" // a returning survivor not yet verified typed BORRAR
+	KeyEraseCodeWordRetry  = "sms.erase.codeword.retry"
+	KeyEraseLocked         = "sms.erase.locked" // too many wrong code words: nothing is erased
 	KeyReturnCodeWord      = "sms.return.codeword"
 	KeyReturnCodeWordRetry = "sms.return.codeword.retry"
 	KeyReturnLocked        = "sms.return.locked"

@@ -39,12 +39,18 @@ type OpenCase struct {
 type Stop struct{}
 
 // EraseConfirmed: she confirmed BORRAR. Erase everything held about her
-// (contact and cases) and this conversation's stored state.
+// (contact and cases) and this conversation's stored state. In a returning
+// conversation it comes only after her code word matched; in any other it
+// reaches only what this conversation itself stored, so a hotline that
+// finds an earlier case of hers must not erase, but step again from
+// AsReturning(previous state).
 type EraseConfirmed struct{}
 
-// CheckCodeWord: a returning survivor gave her code word. Compare Word with
-// the stored one and answer with CodeWordResult; Step sends no reply of its
-// own in this case. Word is normalised like OpenCase.CodeWord.
+// CheckCodeWord: a returning survivor gave her code word, to go on with her
+// case or to confirm BORRAR. Compare Word with the stored one and answer
+// with CodeWordResult; Step sends no reply of its own in this case. Word is
+// normalised like OpenCase.CodeWord. A word that cannot be checked (none
+// stored, checks locked) is answered as not matching.
 type CheckCodeWord struct{ Word string }
 
 // Callback: a verified returning survivor asks a counsellor to contact her,

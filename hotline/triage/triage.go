@@ -14,6 +14,12 @@
 // Spanish and English, whatever the case or accents. An answer that is not
 // understood gets a short re-prompt that repeats the options.
 //
+// Caller ID can be spoofed, so a number match alone never unlocks her
+// earlier case: in a returning conversation (NewReturning, AsReturning) she
+// gives her code word before the returning menu, and before BORRAR erases
+// anything, unless it already matched earlier in the conversation. Wrong
+// words, at either prompt, count towards one lockout per conversation.
+//
 // Using the package:
 //
 //	st := triage.New(now, "es") // or NewReturning when the number has a case
@@ -74,6 +80,8 @@ const (
 	stepContact      step = "contact"
 	stepHours        step = "hours"
 	stepCodeWord     step = "codeword"
+	stepEraseWord    step = "erase_word" // BORRAR from a returning number: her code word first
+	stepEraseWait    step = "erase_wait"
 	stepEraseConfirm step = "erase_confirm"
 	stepDone         step = "done"
 	stepStopped      step = "stopped"
@@ -89,6 +97,7 @@ type State struct {
 	Resume    step      `json:"resume,omitempty"` // where BORRAR was typed, to return to if she does not confirm
 	Lang      string    `json:"lang"`
 	Returning bool      `json:"returning,omitempty"`
+	Verified  bool      `json:"verified,omitempty"` // her code word matched in this conversation
 	Danger    bool      `json:"danger,omitempty"`
 	Tries     int       `json:"tries,omitempty"` // wrong code words so far
 	LastAt    time.Time `json:"last_at"`
@@ -134,12 +143,30 @@ func New(now time.Time, lang string) State {
 
 // NewReturning starts a conversation with a number that has a case: after
 // the danger question she is asked for her code word before anything else.
-// Nothing of the earlier case passes through this package.
+// Nothing of the earlier case passes through this package. Caller ID can be
+// spoofed, so BORRAR in a returning conversation also needs her code word
+// before it erases anything.
 func NewReturning(now time.Time, lang string) State {
 	st := New(now, lang)
 	st.Returning = true
 	return st
 }
+
+// AsReturning treats a conversation begun as New as one with a number that
+// has a case, for a hotline that finds a case of hers it did not know of
+// when the conversation began (opened meanwhile by another channel, say):
+// from now on BORRAR needs her code word. Nothing else changes; a returning
+// conversation is returned unchanged.
+func AsReturning(st State) State {
+	st = st.clone()
+	st.Returning = true
+	return st
+}
+
+// needsCodeWord reports whether erasing would reach data from before this
+// conversation that her code word has not unlocked. A number match alone
+// must never destroy her record: caller ID can be spoofed.
+func (st State) needsCodeWord() bool { return st.Returning && !st.Verified }
 
 // Expired reports whether the conversation has been idle for IdleTimeout.
 func Expired(st State, now time.Time) bool {
@@ -203,15 +230,18 @@ func Step(st State, input string, now time.Time) (State, Output) {
 func CodeWordResult(st State, ok bool, now time.Time) (State, Output) {
 	st = st.clone()
 	st.LastAt = now.UTC()
-	if st.Step != stepReturnWait {
+	if st.Step != stepReturnWait && st.Step != stepEraseWait {
 		st, out := ask(st)
 		out.Lang = st.Lang
 		return st, out
 	}
+	if st.Step == stepEraseWait {
+		return eraseWordResult(st, ok)
+	}
 	var out Output
 	switch {
 	case ok:
-		st.Tries = 0
+		st.Tries, st.Verified = 0, true
 		st, out = goTo(st, stepReturnMenu)
 	case st.Tries+1 >= maxCodeWordTries:
 		st.Tries++
@@ -255,14 +285,18 @@ func onKeyword(st State, kw keyword) (State, Output) {
 		st, q := ask(st)
 		help.Replies = append(help.Replies, q.Replies...)
 		return st, help
-	case kwErase:
-		if st.Step != stepEraseConfirm {
+	case kwErase, kwEraseYes:
+		if !st.Step.erasing() {
 			st.Resume = st.Step
+		}
+		switch {
+		case st.needsCodeWord():
+			return askEraseWord(st)
+		case kw == kwEraseYes:
+			return erase(st)
 		}
 		st.Step = stepEraseConfirm
 		return st, reply(templates.KeyEraseConfirm)
-	case kwEraseYes:
-		return erase(st)
 	case kwRestart:
 		return restart(st)
 	default: // kwEnglish, kwSpanish
@@ -278,22 +312,93 @@ func onKeyword(st State, kw keyword) (State, Output) {
 }
 
 // forget drops her answers: once a case is stored, or she has stopped or
-// erased, the conversation keeps only what it needs to go on.
+// erased, the conversation keeps only what it needs to go on. Whether her
+// code word matched, and how many wrong ones she gave, survive INICIO, so
+// starting over neither forgets her proof nor resets the lockout. After
+// BORRAR nothing is held about her: she is a stranger again.
 func forget(st State, to step) State {
+	if to == stepErased {
+		return State{V: Version, Step: to, Lang: st.Lang, LastAt: st.LastAt}
+	}
 	return State{
 		V: Version, Step: to, Lang: st.Lang, LastAt: st.LastAt,
-		Returning: st.Returning, Danger: st.Danger && to != stepErased,
+		Returning: st.Returning, Verified: st.Verified, Tries: st.Tries, Danger: st.Danger,
 	}
 }
 
+// erase carries out a confirmed BORRAR. From a returning number it first
+// needs her code word, whatever path led here.
 func erase(st State) (State, Output) {
+	if st.needsCodeWord() {
+		return askEraseWord(st)
+	}
 	out := reply(templates.KeyEraseDone)
 	out.Effects = []Effect{EraseConfirmed{}}
 	return forget(st, stepErased), out
 }
 
+// erasing reports whether the step belongs to BORRAR's own questions.
+func (s step) erasing() bool {
+	return s == stepEraseWord || s == stepEraseWait || s == stepEraseConfirm
+}
+
+// askEraseWord asks a returning survivor for her code word before BORRAR;
+// st.Resume is already set. Once the code word is locked for this
+// conversation, nothing is erased and she goes back to where she was.
+func askEraseWord(st State) (State, Output) {
+	if st.Tries >= maxCodeWordTries {
+		return resume(st, templates.KeyEraseLocked)
+	}
+	return goTo(st, stepEraseWord)
+}
+
+// eraseWordResult continues BORRAR after her code word was checked: a match
+// leads to the usual confirmation, a wrong word counts against the lockout.
+func eraseWordResult(st State, ok bool) (State, Output) {
+	var out Output
+	switch {
+	case ok:
+		st.Tries, st.Verified = 0, true
+		st, out = goTo(st, stepEraseConfirm)
+	case st.Tries+1 >= maxCodeWordTries:
+		st.Tries++
+		st, out = resume(st, templates.KeyEraseLocked)
+	default:
+		st.Tries++
+		st.Step = stepEraseWord
+		out = reply(templates.KeyEraseCodeWordRetry)
+	}
+	out.Lang = st.Lang
+	return st, out
+}
+
+// resume leaves BORRAR without erasing: she returns to the question she
+// was at when she typed it, after lead says why. A stopped conversation
+// stays silent unless lead is a refusal she must know about.
+func resume(st State, lead string) (State, Output) {
+	st.Step, st.Resume = st.Resume, ""
+	switch st.Step {
+	case stepStopped:
+		if lead == templates.KeyEraseCancelled {
+			return st, Output{Effects: []Effect{Stop{}}}
+		}
+		return st, reply(lead)
+	case stepReturnWord, stepReturnWait:
+		// Her code word may have been settled while erasing.
+		if st.Verified {
+			st.Step = stepReturnMenu
+		} else if st.Tries >= maxCodeWordTries {
+			st.Step = stepReturnLocked
+		}
+	}
+	st, q := ask(st)
+	q.Replies = append([]templates.Message{{Key: lead}}, q.Replies...)
+	return st, q
+}
+
 // restart keeps the facts about the conversation (language, whether she is
-// known, whether she flagged danger) and asks everything again.
+// known, whether her code word matched or how often it did not, whether she
+// flagged danger) and asks everything again.
 func restart(st State) (State, Output) {
 	st = forget(st, stepStart)
 	return ask(st)
@@ -307,6 +412,8 @@ func ask(st State) (State, Output) {
 		return goTo(st, stepDanger)
 	case stepReturnWait:
 		return goTo(st, stepReturnWord)
+	case stepEraseWait:
+		return goTo(st, stepEraseWord)
 	case stepStopped:
 		return st, Output{Effects: []Effect{Stop{}}}
 	}
@@ -343,6 +450,8 @@ func goTo(st State, to step) (State, Output) {
 		return st, reply(templates.KeyHours)
 	case stepCodeWord:
 		return st, reply(templates.KeyCodeWord)
+	case stepEraseWord:
+		return st, reply(templates.KeyEraseCodeWord)
 	case stepEraseConfirm:
 		return st, reply(templates.KeyEraseConfirm)
 	}
@@ -500,17 +609,21 @@ func respond(st State, norm string, now time.Time) (State, Output) {
 			st.CodeWord = w
 			return openCase(st)
 		}
+	case stepEraseWord, stepEraseWait:
+		if norm == "2" || norm == "no" {
+			return resume(st, templates.KeyEraseCancelled)
+		}
+		if w, ok := parseCodeWord(norm); ok {
+			st.Step = stepEraseWait
+			return st, Output{Effects: []Effect{CheckCodeWord{Word: w}}}
+		}
+		st.Step = stepEraseWait
+		return CodeWordResult(st, false, now)
 	case stepEraseConfirm:
 		if norm == "1" || parseYesNo(norm) == yes {
 			return erase(st)
 		}
-		st.Step, st.Resume = st.Resume, ""
-		if st.Step == stepStopped {
-			return st, Output{Effects: []Effect{Stop{}}}
-		}
-		st, q := ask(st)
-		q.Replies = append([]templates.Message{{Key: templates.KeyEraseCancelled}}, q.Replies...)
-		return st, q
+		return resume(st, templates.KeyEraseCancelled)
 	case stepDone, stepErased:
 		return st, reply(templates.KeyDone)
 	default:
@@ -522,12 +635,18 @@ func respond(st State, norm string, now time.Time) (State, Output) {
 }
 
 // afterDanger continues once the danger question is settled: a returning
-// survivor proves who she is before anything else.
+// survivor proves who she is before anything else (once per conversation;
+// after too many wrong words only a new case is offered).
 func afterDanger(st State) (State, Output) {
-	if st.Returning {
-		return goTo(st, stepReturnWord)
+	switch {
+	case !st.Returning:
+		return goTo(st, stepConsent)
+	case st.Verified:
+		return goTo(st, stepReturnMenu)
+	case st.Tries >= maxCodeWordTries:
+		return goTo(st, stepReturnLocked)
 	}
-	return goTo(st, stepConsent)
+	return goTo(st, stepReturnWord)
 }
 
 // windowNotice tells her, when a clinical window is still open, until when

@@ -242,6 +242,8 @@ func TestHelpAtSeveralSteps(t *testing.T) {
 		{"return_word", "auxilio", "palabra clave"},
 		{"return_wait", "ayuda", "palabra clave"},
 		{"erase_confirm", "ayuda", "BORRAR SI"},
+		{"erase_word", "ayuda", "Para borrar tus datos escribe tu palabra clave"},
+		{"erase_wait", "ayuda", "Para borrar tus datos escribe tu palabra clave"},
 	}
 	states := reachable(t)
 	for _, tt := range tests {
@@ -288,6 +290,7 @@ func TestUnknownAnswersRePrompt(t *testing.T) {
 		"return_locked": "Responde 1 para abrir un caso nuevo o 2",
 		"return_menu":   "1 para que te contacte una consejera",
 		"return_word":   "no coincide",
+		"erase_word":    "Esa palabra no coincide. Escribe tu palabra clave para borrar",
 		"done":          "INICIO",
 		"erased":        "INICIO",
 	}
@@ -490,6 +493,8 @@ func reachable(t testing.TB) map[string]State {
 		locked = play(locked, "mango")
 	}
 	states["return_locked"] = locked
+	states["erase_word"] = play(ret, "hola", "2", "borrar")
+	states["erase_wait"] = play(ret, "hola", "2", "borrar", "mango")
 	for name, st := range states {
 		if !strings.HasPrefix(name, string(st.Step)) {
 			t.Fatalf("reachable: %s is at step %s", name, st.Step)

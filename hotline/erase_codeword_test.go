@@ -1,0 +1,174 @@
+package hotline
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/hotline/carrier"
+	"github.com/amparo/amparo/templates"
+)
+
+// caseByRef returns the id of the case with the reference ref.
+func (e *env) caseByRef(ref string) uuid.UUID {
+	e.t.Helper()
+	var id uuid.UUID
+	if err := e.pool.QueryRow(e.ctx, `SELECT id FROM case_file WHERE reference = $1`, ref).Scan(&id); err != nil {
+		e.t.Fatalf("case %s: %v", ref, err)
+	}
+	return id
+}
+
+// assertKept fails unless her case can still be read and her number is
+// still recognised: nothing was erased.
+func (e *env) assertKept(caseID uuid.UUID) {
+	e.t.Helper()
+	if _, err := e.cases.GetCase(e.ctx, e.pool, caseID); err != nil {
+		e.t.Fatalf("case no longer readable: %v", err)
+	}
+	if _, found, err := e.cases.FindContact(e.ctx, e.pool, survivorPhone); err != nil || !found {
+		e.t.Fatalf("contact no longer found (%v)", err)
+	}
+	if n := e.count("audit_log", "action = 'contact.erase'"); n != 0 {
+		e.t.Fatalf("%d erasures audited", n)
+	}
+}
+
+// openCaseBySMS plays a whole first conversation and returns her case.
+func openCaseBySMS(e *env, survivor *carrier.Phone, codeWord string) uuid.UUID {
+	e.t.Helper()
+	for _, step := range []string{"Hola", "2", "1", "3", "1", "NINGUNO", "4"} {
+		survivor.Send(step).ExpectSMS()
+	}
+	summary := survivor.Send(codeWord).ExpectSMS("AMP-")
+	return e.caseByRef(refPattern.FindString(summary.Body))
+}
+
+// Caller ID can be spoofed: from a later conversation, a number match alone
+// never erases her record. Whoever texts BORRAR is asked for her code word,
+// and confirming without it, or with wrong words, erases nothing.
+func TestBorrarFromALaterConversationNeedsHerCodeWord(t *testing.T) {
+	e := newEnv(t, false, func(c *Config) { c.IdleAfter = time.Hour })
+	const es = templates.ES
+	survivor := e.sim.Phone(survivorPhone)
+	caseID := openCaseBySMS(e, survivor, "girasol")
+	e.clk.Advance(2 * time.Hour)
+
+	// Someone with her number, not her code word.
+	spoofer := survivor
+	spoofer.Send("BORRAR").Expect(text(t, es, templates.KeyEraseCodeWord))
+	spoofer.Send("1").Expect(text(t, es, templates.KeyEraseCodeWordRetry)) // not a code word: counts as wrong
+	e.assertKept(caseID)
+	spoofer.Send("BORRAR SI").Expect(text(t, es, templates.KeyEraseCodeWord))
+	spoofer.Send("sí").Expect(text(t, es, templates.KeyEraseCodeWordRetry))
+	e.assertKept(caseID)
+	// The third wrong word locks the code word for this conversation.
+	spoofer.Send("margarita").Expect(text(t, es, templates.KeyEraseLocked))
+	spoofer.Expect(text(t, es, templates.KeyWelcome))
+	spoofer.Send("borrar sí").Expect(text(t, es, templates.KeyEraseLocked))
+	spoofer.Expect(text(t, es, templates.KeyWelcome))
+	spoofer.Send("2").Expect(text(t, es, templates.KeyReturnLocked)) // and her case stays closed to this number
+	spoofer.Send("BORRAR").Expect(text(t, es, templates.KeyEraseLocked))
+	spoofer.Expect(text(t, es, templates.KeyReturnLocked))
+	e.assertKept(caseID)
+	if n := e.count("conversation", "status = 'active'"); n != 1 {
+		t.Errorf("%d active conversations", n)
+	}
+
+	// She herself, in a later conversation, erases with her code word.
+	e.clk.Advance(2 * time.Hour)
+	survivor.Send("Borrar").Expect(text(t, es, templates.KeyEraseCodeWord))
+	survivor.Send("Girasol").Expect(text(t, es, templates.KeyEraseConfirm))
+	e.assertKept(caseID) // not before she confirms
+	survivor.Send("1").Expect(text(t, es, templates.KeyEraseDone))
+	if _, err := e.cases.GetCase(e.ctx, e.pool, caseID); !errors.Is(err, casefile.ErrErased) {
+		t.Errorf("GetCase after erasure: %v, want ErrErased", err)
+	}
+	if _, found, err := e.cases.FindContact(e.ctx, e.pool, survivorPhone); err != nil || found {
+		t.Errorf("contact still found (%v)", err)
+	}
+	if n := e.count("conversation", "status = 'active'"); n != 0 {
+		t.Errorf("%d conversations still active", n)
+	}
+	survivor.Send("Hola").Expect(text(t, es, templates.KeyWelcome))
+	survivor.Send("2").Expect(text(t, es, templates.KeyConsent)) // a stranger again
+	e.sim.AssertQuiet()
+}
+
+// Once her code word matched in a conversation, BORRAR works as in a first
+// one; declining keeps everything, and she goes back to her menu.
+func TestBorrarAfterHerCodeWordInTheSameConversation(t *testing.T) {
+	e := newEnv(t, false, func(c *Config) { c.IdleAfter = time.Hour })
+	const es = templates.ES
+	survivor := e.sim.Phone(survivorPhone)
+	caseID := openCaseBySMS(e, survivor, "girasol")
+	e.clk.Advance(2 * time.Hour)
+
+	survivor.Send("Hola").Expect(text(t, es, templates.KeyWelcome))
+	survivor.Send("2").Expect(text(t, es, templates.KeyReturnCodeWord))
+	survivor.Send("girasol").Expect(text(t, es, templates.KeyReturnMenu))
+	survivor.Send("BORRAR").Expect(text(t, es, templates.KeyEraseConfirm))
+	survivor.Send("2").Expect(text(t, es, templates.KeyEraseCancelled))
+	survivor.Expect(text(t, es, templates.KeyReturnMenu))
+	e.assertKept(caseID)
+	survivor.Send("BORRAR SI").Expect(text(t, es, templates.KeyEraseDone))
+	if _, err := e.cases.GetCase(e.ctx, e.pool, caseID); !errors.Is(err, casefile.ErrErased) {
+		t.Errorf("GetCase after erasure: %v, want ErrErased", err)
+	}
+}
+
+// A case opened when she said she was in danger, and then left, has no code
+// word; her number still holds it, so a later conversation is a returning
+// one, and BORRAR cannot destroy the case by text.
+func TestBorrarCannotEraseAnEarlierCaseWithoutCodeWord(t *testing.T) {
+	e := newEnv(t, false, func(c *Config) { c.IdleAfter = time.Hour })
+	const es = templates.ES
+	survivor := e.sim.Phone(survivorPhone)
+	survivor.Send("Hola").Expect(text(t, es, templates.KeyWelcome))
+	survivor.Send("1").Expect(text(t, es, templates.KeyDangerAlerted))
+	var caseID uuid.UUID
+	if err := e.pool.QueryRow(e.ctx, `SELECT id FROM case_file WHERE urgent`).Scan(&caseID); err != nil {
+		t.Fatal(err)
+	}
+	e.clk.Advance(2 * time.Hour)
+
+	survivor.Send("BORRAR").Expect(text(t, es, templates.KeyEraseCodeWord))
+	survivor.Send("girasol").Expect(text(t, es, templates.KeyEraseCodeWordRetry))
+	survivor.Send("2").Expect(text(t, es, templates.KeyEraseCancelled))
+	survivor.Expect(text(t, es, templates.KeyWelcome))
+	survivor.Send("no").Expect(text(t, es, templates.KeyReturnCodeWord))
+	e.assertKept(caseID)
+}
+
+// A conversation begun as new, while a case is opened for her number by
+// another channel (a call, here by casefile directly): BORRAR in it now
+// reaches more than the conversation stored, so it waits for a code word.
+func TestBorrarAfterACaseOpenedElsewhereNeedsCodeWord(t *testing.T) {
+	e := newEnv(t, false)
+	const es = templates.ES
+	survivor := e.sim.Phone(survivorPhone)
+	survivor.Send("Hola").Expect(text(t, es, templates.KeyWelcome))
+	survivor.Send("2").Expect(text(t, es, templates.KeyConsent))
+
+	var caseID uuid.UUID
+	err := pgx.BeginFunc(e.ctx, e.pool, func(tx pgx.Tx) error {
+		c, err := e.h.openUrgentCase(context.Background(), tx, survivorPhone, es, casefile.ContactPrefs{MayCall: true})
+		caseID = c.ID
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	survivor.Send("BORRAR").Expect(text(t, es, templates.KeyEraseConfirm)) // triage does not know yet
+	survivor.Send("1").Expect(text(t, es, templates.KeyEraseCodeWord))
+	survivor.Send("2").Expect(text(t, es, templates.KeyEraseCancelled))
+	survivor.Expect(text(t, es, templates.KeyConsent))
+	survivor.Send("BORRAR SI").Expect(text(t, es, templates.KeyEraseCodeWord))
+	e.assertKept(caseID)
+}
