@@ -139,7 +139,7 @@ func (in CaseInput) validate() error {
 	// Checked here, not only where it is stored, so that no write of a case
 	// happens before a bad code word is refused.
 	if in.CodeWord != "" && normalizeCodeWord(in.CodeWord) == "" {
-		return invalid("code word (no letters or digits)")
+		return invalid(codeWordTooShort)
 	}
 	return nil
 }
@@ -233,7 +233,9 @@ func (cc *caseColumns) fill(c *Case) {
 }
 
 // OpenCase opens a case for a live contact, sealing the incident time and the
-// narrative under a new case key, and sets her code word if one is given.
+// narrative under a new case key. A code word in in is set only if the
+// contact has none yet: an existing word is kept, and neither it nor its
+// guessing lock can be changed this way (her number may be spoofed).
 func (s *Store) OpenCase(ctx context.Context, db DB, contactID uuid.UUID, in CaseInput) (Case, error) {
 	now := s.now()
 	cc, err := newCaseColumns(in, now)
@@ -285,7 +287,7 @@ func (s *Store) OpenCase(ctx context.Context, db DB, contactID uuid.UUID, in Cas
 			return fmt.Errorf("casefile: open case: %w", err)
 		}
 		if in.CodeWord != "" {
-			return s.setCodeWord(ctx, tx, contactID, in.CodeWord)
+			return s.addCodeWord(ctx, tx, contactID, in.CodeWord)
 		}
 		return nil
 	})
@@ -302,7 +304,8 @@ func (s *Store) OpenCase(ctx context.Context, db DB, contactID uuid.UUID, in Cas
 // finishes the triage. Needs, consent, community, contact preferences,
 // language, the incident time (sealed under the case's own key) and the
 // clinical deadlines are replaced by in; the narrative is replaced only if
-// in has one, and her code word set only if in has one. The reference, the
+// in has one, and a code word in in is set only if her contact has none
+// (as in OpenCase). The reference, the
 // contact and the opening time stay; a case that was urgent stays urgent.
 // An erased case gives ErrErased, a closed one ErrInvalidInput, an unknown
 // one ErrNotFound; none of them changes anything.
@@ -339,7 +342,7 @@ func (s *Store) CompleteCase(ctx context.Context, db DB, caseID uuid.UUID, in Ca
 		)
 		err = tx.QueryRow(ctx, `
 			SELECT reference, contact_id, status, erased_at IS NOT NULL, urgent, narrative_sealed, created_at
-			FROM case_file WHERE id = $1 FOR UPDATE`, caseID).Scan(
+			FROM case_file WHERE id = $1 FOR NO KEY UPDATE`, caseID).Scan(
 			&c.Reference, &c.ContactID, &c.Status, &caseErased, &c.Urgent, &narrative, &c.CreatedAt)
 		switch {
 		case err != nil:
@@ -379,7 +382,7 @@ func (s *Store) CompleteCase(ctx context.Context, db DB, caseID uuid.UUID, in Ca
 			return fmt.Errorf("casefile: complete case: %w", err)
 		}
 		if in.CodeWord != "" {
-			return s.setCodeWord(ctx, tx, c.ContactID, in.CodeWord)
+			return s.addCodeWord(ctx, tx, c.ContactID, in.CodeWord)
 		}
 		return nil
 	})
@@ -558,7 +561,13 @@ func uuidOrNil(id uuid.UUID) *uuid.UUID {
 func (s *Store) EraseCase(ctx context.Context, db DB, caseID uuid.UUID, actor string) error {
 	return inTx(ctx, db, func(tx pgx.Tx) error {
 		var erased bool
-		err := tx.QueryRow(ctx, `SELECT erased_at IS NOT NULL FROM case_file WHERE id = $1 FOR UPDATE`, caseID).Scan(&erased)
+		// FOR NO KEY UPDATE, not FOR UPDATE: AddNote, AddFollowUp and
+		// referral inserts check their foreign key with FOR KEY SHARE on
+		// this row while holding locks this erasure needs next (the case
+		// key, the audit chain), so a FOR UPDATE here deadlocks with them
+		// and PostgreSQL aborts the erasure. Shredding changes no key
+		// column, so the weaker lock is all the UPDATEs below need.
+		err := tx.QueryRow(ctx, `SELECT erased_at IS NOT NULL FROM case_file WHERE id = $1 FOR NO KEY UPDATE`, caseID).Scan(&erased)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -568,8 +577,26 @@ func (s *Store) EraseCase(ctx context.Context, db DB, caseID uuid.UUID, actor st
 		if erased {
 			return nil
 		}
-		return s.shredCase(ctx, tx, caseID, actor, s.now())
+		now := s.now()
+		if err := s.runEraseHook(ctx, tx, []uuid.UUID{caseID}, now); err != nil {
+			return err
+		}
+		return s.shredCase(ctx, tx, caseID, actor, now)
 	})
+}
+
+// runEraseHook runs the erase hook, if any, for cases whose rows the caller
+// has locked. It runs before shredCase: a referral worker that holds one of
+// the case's referrals may still need the case key (to file a follow-up),
+// and must get it before this transaction waits for that referral.
+func (s *Store) runEraseHook(ctx context.Context, tx pgx.Tx, caseIDs []uuid.UUID, now time.Time) error {
+	if s.eraseHook == nil || len(caseIDs) == 0 {
+		return nil
+	}
+	if err := s.eraseHook(ctx, tx, caseIDs, now); err != nil {
+		return fmt.Errorf("casefile: erase hook: %w", err)
+	}
+	return nil
 }
 
 // shredCase erases a case whose case_file row the caller has locked.
@@ -595,4 +622,70 @@ func (s *Store) shredCase(ctx context.Context, tx pgx.Tx, caseID uuid.UUID, acto
 	}
 	s.log.InfoContext(ctx, "casefile: case erased", "case_id", caseID)
 	return nil
+}
+
+// Facts is what a case holds in plaintext columns: what referral and lists
+// need to act on a case, read without its key and without decrypting
+// anything (no narrative, no incident time).
+type Facts struct {
+	ID          uuid.UUID
+	Reference   string
+	ContactID   uuid.UUID
+	Status      Status
+	Urgent      bool
+	Needs       []Need
+	Consent     map[Need]bool
+	Community   string
+	Contact     ContactPrefs
+	Lang        string
+	PEPDeadline *time.Time
+	ECDeadline  *time.Time
+	CreatedAt   time.Time
+}
+
+// CaseFacts reads a case's plaintext facts. Like GetCase it gives
+// ErrNotFound for an unknown case and ErrErased for an erased one, but it
+// opens nothing, so it needs no key and is no opening of sealed content.
+func (s *Store) CaseFacts(ctx context.Context, db DB, caseID uuid.UUID) (Facts, error) {
+	return s.caseFacts(ctx, db, caseID, "")
+}
+
+// LockCaseFacts is CaseFacts holding the case row FOR SHARE until tx ends:
+// an erasure of the case waits for tx, and one that committed first gives
+// ErrErased. Callers that go on to write rows about the case (a referral)
+// use it so that nothing about her is created after her erasure. Take it
+// before the audit chain lock (audit.Append) in the same transaction, as
+// erasures take the case row before the audit lock.
+func (s *Store) LockCaseFacts(ctx context.Context, tx pgx.Tx, caseID uuid.UUID) (Facts, error) {
+	return s.caseFacts(ctx, tx, caseID, " FOR SHARE")
+}
+
+func (s *Store) caseFacts(ctx context.Context, db DB, caseID uuid.UUID, lock string) (Facts, error) {
+	c := Facts{ID: caseID, Consent: map[Need]bool{}}
+	var (
+		consented []Need
+		erased    bool
+	)
+	err := db.QueryRow(ctx, `
+		SELECT reference, contact_id, status, erased_at IS NOT NULL, urgent, needs, consented_needs, community,
+			may_text, may_call, contact_from_hour, contact_to_hour, lang, pep_deadline, ec_deadline, created_at
+		FROM case_file WHERE id = $1`+lock, caseID).Scan(
+		&c.Reference, &c.ContactID, &c.Status, &erased, &c.Urgent, &c.Needs, &consented, &c.Community,
+		&c.Contact.MayText, &c.Contact.MayCall, &c.Contact.FromHour, &c.Contact.ToHour, &c.Lang,
+		&c.PEPDeadline, &c.ECDeadline, &c.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Facts{}, ErrNotFound
+	}
+	if err != nil {
+		return Facts{}, fmt.Errorf("casefile: facts of %s: %w", caseID, err)
+	}
+	if erased || c.Status == StatusErased {
+		return Facts{}, ErrErased
+	}
+	utc(&c.CreatedAt)
+	utcOpt(&c.PEPDeadline, &c.ECDeadline)
+	for _, n := range c.Needs {
+		c.Consent[n] = slices.Contains(consented, n)
+	}
+	return c, nil
 }

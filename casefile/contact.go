@@ -26,13 +26,38 @@ type Contact struct {
 	CreatedAt   time.Time
 }
 
-// Code-word guessing: after this many wrong answers in a row, checks are
-// refused for codeWordLockFor. A survivor who forgot hers reaches a
-// caseworker by voice; an abuser spoofing her number gets five tries an hour.
+// Code-word guessing: every maxCodeWordFailures wrong answers since the last
+// right one, checks are refused for a while: codeWordLockFor the first time,
+// twice as long each time after, up to codeWordMaxLock. A survivor who forgot
+// hers reaches a caseworker by voice; an abuser spoofing her number gets five
+// tries, then five more an hour later, then two hours later, and so on.
+// minCodeWordLen (after normalising) keeps the word itself from being
+// guessable in a handful of tries.
 const (
 	maxCodeWordFailures = 5
 	codeWordLockFor     = time.Hour
+	codeWordMaxLock     = 7 * 24 * time.Hour
+	minCodeWordLen      = 3
+	// The failure count is a smallint; past the cap it stops growing and
+	// every further lockout is codeWordMaxLock.
+	maxCodeWordFailureCount = 10000
 )
+
+// codeWordLock is how long checks are refused after the given number of
+// wrong answers in a row, or 0 if that count does not start a lock.
+func codeWordLock(failures int) time.Duration {
+	if failures < maxCodeWordFailures || failures%maxCodeWordFailures != 0 {
+		return 0
+	}
+	d := codeWordLockFor
+	for range failures/maxCodeWordFailures - 1 {
+		if d >= codeWordMaxLock {
+			break
+		}
+		d *= 2
+	}
+	return min(d, codeWordMaxLock)
+}
 
 func normalizePhone(raw string) (string, error) {
 	e164, err := crypto.NormalizePhone(raw, "")
@@ -154,13 +179,22 @@ func (s *Store) ContactKey(ctx context.Context, db DB, contactID uuid.UUID) (*cr
 }
 
 // normalizeCodeWord folds what a survivor may type differently each time:
-// case, accents, spaces and punctuation ("Mi Gatíta." = "migatita").
+// case, accents, spaces and punctuation ("Mi Gatíta." = "migatita"). It
+// returns "" for a word with fewer than minCodeWordLen letters or digits,
+// which is no code word at all.
 func normalizeCodeWord(w string) string {
-	var b strings.Builder
+	var (
+		b strings.Builder
+		n int
+	)
 	for _, r := range norm.NFD.String(w) {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			b.WriteRune(unicode.ToLower(r))
+			n++
 		}
+	}
+	if n < minCodeWordLen {
+		return ""
 	}
 	return b.String()
 }
@@ -169,12 +203,35 @@ func normalizeCodeWord(w string) string {
 // same code word do not share a token.
 func codeWordPurpose(contactID uuid.UUID) string { return "code_word|" + contactID.String() }
 
+// addCodeWord sets the contact's code word if she has none, and otherwise
+// changes nothing: her word and its guessing lock are hers, and whoever
+// texts from her number (caller ID can be spoofed) must not replace the one
+// or reset the other by answering a triage.
+func (s *Store) addCodeWord(ctx context.Context, tx pgx.Tx, contactID uuid.UUID, word string) error {
+	w := normalizeCodeWord(word)
+	if w == "" {
+		return invalid(codeWordTooShort)
+	}
+	_, err := tx.Exec(ctx, `
+		UPDATE contact SET code_word_token = $2, code_word_key_id = $3
+		WHERE id = $1 AND code_word_token IS NULL`,
+		contactID, s.index.Token(codeWordPurpose(contactID), w), s.index.CurrentKeyID())
+	if err != nil {
+		return fmt.Errorf("casefile: set code word: %w", err)
+	}
+	return nil
+}
+
+const codeWordTooShort = "code word (fewer than 3 letters or digits)"
+
 // setCodeWord stores a keyed one-way token of the code word: the database
-// alone cannot reveal it, and no code path can read it back.
+// alone cannot reveal it, and no code path can read it back. It replaces
+// the word and clears the guessing count, so only CheckCodeWord calls it,
+// after a right answer (to re-key it under the current index key).
 func (s *Store) setCodeWord(ctx context.Context, tx pgx.Tx, contactID uuid.UUID, word string) error {
 	w := normalizeCodeWord(word)
 	if w == "" {
-		return invalid("code word (no letters or digits)")
+		return invalid(codeWordTooShort)
 	}
 	_, err := tx.Exec(ctx, `
 		UPDATE contact SET code_word_token = $2, code_word_key_id = $3,
@@ -224,12 +281,14 @@ func (s *Store) CheckCodeWord(ctx context.Context, db DB, contactID uuid.UUID, w
 		w := normalizeCodeWord(word)
 		ok = w != "" && hmac.Equal(s.index.TokenCandidates(codeWordPurpose(contactID), w)[keyAt], token)
 		if !ok {
-			failures++
+			// The count runs on across locks (only a right answer clears
+			// it), so each lockout is longer than the one before.
+			failures = min(failures+1, maxCodeWordFailureCount)
 			var lock *time.Time
-			if failures >= maxCodeWordFailures {
-				until := now.Add(codeWordLockFor)
-				lock, failures = &until, 0
-				s.log.WarnContext(ctx, "casefile: code word checks locked", "contact_id", contactID)
+			if d := codeWordLock(failures); d > 0 {
+				until := now.Add(d)
+				lock = &until
+				s.log.WarnContext(ctx, "casefile: code word checks locked", "contact_id", contactID, "lock", d)
 			}
 			_, err = tx.Exec(ctx, `UPDATE contact SET code_word_failures = $2, code_word_locked_until = $3 WHERE id = $1`,
 				contactID, failures, lock)
@@ -251,6 +310,11 @@ func (s *Store) CheckCodeWord(ctx context.Context, db DB, contactID uuid.UUID, w
 func (s *Store) EraseContact(ctx context.Context, db DB, contactID uuid.UUID, actor string) error {
 	return inTx(ctx, db, func(tx pgx.Tx) error {
 		var erased bool
+		// The contact stays FOR UPDATE: its UPDATE below clears
+		// phone_index, a unique (key) column, which needs this lock
+		// anyway, and taking it first avoids upgrading a weaker one.
+		// Nothing inserts a row referencing a contact without first
+		// locking it FOR SHARE or stronger (OpenCase, CompleteCase).
 		err := tx.QueryRow(ctx, `SELECT erased_at IS NOT NULL FROM contact WHERE id = $1 FOR UPDATE`, contactID).Scan(&erased)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNotFound
@@ -261,7 +325,8 @@ func (s *Store) EraseContact(ctx context.Context, db DB, contactID uuid.UUID, ac
 		if erased {
 			return nil
 		}
-		rows, err := tx.Query(ctx, `SELECT id FROM case_file WHERE contact_id = $1 AND erased_at IS NULL ORDER BY id FOR UPDATE`, contactID)
+		// FOR NO KEY UPDATE on the cases, as in EraseCase.
+		rows, err := tx.Query(ctx, `SELECT id FROM case_file WHERE contact_id = $1 AND erased_at IS NULL ORDER BY id FOR NO KEY UPDATE`, contactID)
 		if err != nil {
 			return fmt.Errorf("casefile: erase contact: %w", err)
 		}
@@ -270,6 +335,9 @@ func (s *Store) EraseContact(ctx context.Context, db DB, contactID uuid.UUID, ac
 			return fmt.Errorf("casefile: erase contact: %w", err)
 		}
 		now := s.now()
+		if err := s.runEraseHook(ctx, tx, caseIDs, now); err != nil {
+			return err
+		}
 		for _, id := range caseIDs {
 			if err := s.shredCase(ctx, tx, id, actor, now); err != nil {
 				return err

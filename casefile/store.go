@@ -62,6 +62,7 @@ type Store struct {
 	log         *slog.Logger
 	batchSize   int           // rows of each kind per re-wrap transaction
 	rewrapSlice time.Duration // how long one run of the re-wrap job goes on
+	eraseHook   EraseHook
 }
 
 // Option configures a Store.
@@ -69,6 +70,18 @@ type Option func(*Store)
 
 // WithLogger sets the logger (default: discard). Store logs ids only.
 func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
+
+// EraseHook runs inside an erasure's transaction, after the erased cases'
+// rows are locked and before their keys are destroyed, with the ids of the
+// cases being erased and the erasure time. It lets a package that holds
+// copies of a case's facts (referral: deadlines, open referrals, scheduled
+// jobs) erase them atomically with the case, without casefile importing it.
+// An error aborts the erasure.
+type EraseHook func(ctx context.Context, tx pgx.Tx, caseIDs []uuid.UUID, at time.Time) error
+
+// WithEraseHook sets the hook EraseCase and EraseContact run (usually
+// referral.CaseErased).
+func WithEraseHook(h EraseHook) Option { return func(s *Store) { s.eraseHook = h } }
 
 // New returns a Store. keys wraps data keys (the keyring, or later a KMS);
 // index computes blind indexes (usually keyring.BlindIndex()).

@@ -328,24 +328,28 @@ func GenerateKeyring(now time.Time) ([]byte, error) {
 // RotateKeyring returns data with a new KEK prepended; existing KEKs are kept
 // so everything they wrapped still unwraps until it is re-wrapped.
 func RotateKeyring(data []byte, now time.Time) ([]byte, error) {
-	kj, err := validated(data)
-	if err != nil {
-		return nil, err
-	}
-	if kj.KEKs, err = prependNewKey(kj.KEKs, kekPrefix, now, kj.IndexKeys); err != nil {
-		return nil, err
-	}
-	return encodeKeyring(kj)
+	return rotate(data, now, func(kj *keyringJSON) (*[]keyEntryJSON, string, []keyEntryJSON) {
+		return &kj.KEKs, kekPrefix, kj.IndexKeys
+	})
 }
 
 // RotateIndexKey returns data with a new index key prepended; old index keys
 // stay accepted for lookups until rows are re-indexed.
 func RotateIndexKey(data []byte, now time.Time) ([]byte, error) {
+	return rotate(data, now, func(kj *keyringJSON) (*[]keyEntryJSON, string, []keyEntryJSON) {
+		return &kj.IndexKeys, idxPrefix, kj.KEKs
+	})
+}
+
+// rotate prepends a new key to the list pick chooses (with its id prefix and
+// the other list, whose ids the new one must not repeat) of a valid keyring.
+func rotate(data []byte, now time.Time, pick func(*keyringJSON) (list *[]keyEntryJSON, prefix string, other []keyEntryJSON)) ([]byte, error) {
 	kj, err := validated(data)
 	if err != nil {
 		return nil, err
 	}
-	if kj.IndexKeys, err = prependNewKey(kj.IndexKeys, idxPrefix, now, kj.KEKs); err != nil {
+	list, prefix, other := pick(kj)
+	if *list, err = prependNewKey(*list, prefix, now, other); err != nil {
 		return nil, err
 	}
 	return encodeKeyring(kj)

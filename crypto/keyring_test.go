@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -281,5 +282,29 @@ func TestLoadKeyring(t *testing.T) {
 		if strings.Contains(err.Error(), key16) {
 			t.Errorf("%s: error contains key", c.name)
 		}
+	}
+}
+
+// RotateIndexKey prepends an index key and leaves the KEKs alone, as
+// RotateKeyring does the other way round (the two share one helper).
+func TestRotateIndexKey(t *testing.T) {
+	kA, dataA := newTestKeyring(t)
+	dataB, err := RotateIndexKey(dataA, testNow.Add(24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kB, err := ParseKeyring(dataB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, ids := kA.BlindIndex().KeyIDs(), kB.BlindIndex().KeyIDs()
+	if len(ids) != 2 || ids[1] != old[0] || !strings.HasPrefix(ids[0], "idx-20261128-") {
+		t.Fatalf("after rotation index key ids = %v, want [new, %s]", ids, old[0])
+	}
+	if !slices.Equal(kA.KEKIDs(), kB.KEKIDs()) {
+		t.Fatalf("index-key rotation changed the KEKs: %v → %v", kA.KEKIDs(), kB.KEKIDs())
+	}
+	if bytes.Equal(kA.BlindIndex().Current("+51987654321"), kB.BlindIndex().Current("+51987654321")) {
+		t.Fatal("index-key rotation did not change the current index")
 	}
 }

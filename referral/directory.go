@@ -45,8 +45,6 @@ const (
 
 var kinds = []Kind{HealthPost, Police, Shelter, CEM, LegalAid, Psychosocial}
 
-var needs = []casefile.Need{"health", "police", "shelter", "legal", "psychosocial"}
-
 // AnyCommunity in a provider's communities covers every community.
 const AnyCommunity = "*"
 
@@ -94,9 +92,9 @@ type ServiceEntry struct {
 	Active *bool  `json:"active"`
 }
 
-// LoadDirectory upserts the organisations and services in r, by key. Keys
-// absent from r are left alone: retiring a provider is a deliberate act
-// (set "active": false), not a side effect of a shorter file.
+// LoadDirectory upserts the organisations and services in r, by key, all or
+// nothing. Keys absent from r are left alone: retiring a provider is a
+// deliberate act (set "active": false), not a side effect of a shorter file.
 func LoadDirectory(ctx context.Context, db DB, r io.Reader) error {
 	var d Directory
 	dec := json.NewDecoder(io.LimitReader(r, 4<<20))
@@ -107,56 +105,61 @@ func LoadDirectory(ctx context.Context, db DB, r io.Reader) error {
 	if err := d.validate(); err != nil {
 		return err
 	}
-	for _, o := range d.Organizations {
-		var orgID uuid.UUID
-		err := db.QueryRow(ctx, `
-			INSERT INTO organization (key, name, demo) VALUES ($1, $2, $3)
-			ON CONFLICT (key) DO UPDATE SET name = excluded.name, demo = excluded.demo, updated_at = now()
-			RETURNING id`, o.Key, o.Name, d.Demo).Scan(&orgID)
-		if err != nil {
-			return fmt.Errorf("referral: directory: upsert organization: %w", err)
-		}
-		for _, s := range o.Services {
-			hours, err := json.Marshal(s.Hours)
+	// One transaction (a savepoint when db is already one): a file that
+	// fails half-way, e.g. on an escalation link to a service that does not
+	// exist, leaves the directory as it was rather than half-loaded.
+	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		for _, o := range d.Organizations {
+			var orgID uuid.UUID
+			err := tx.QueryRow(ctx, `
+				INSERT INTO organization (key, name, demo) VALUES ($1, $2, $3)
+				ON CONFLICT (key) DO UPDATE SET name = excluded.name, demo = excluded.demo, updated_at = now()
+				RETURNING id`, o.Key, o.Name, d.Demo).Scan(&orgID)
 			if err != nil {
-				return err
+				return fmt.Errorf("referral: directory: upsert organization: %w", err)
 			}
-			active := s.Active == nil || *s.Active
-			_, err = db.Exec(ctx, `
-				INSERT INTO service (key, organization_id, name, kind, needs, communities, hours, timezone,
-				                     capacity, duty_phone, lang, ack_urgent_min, ack_routine_min, priority, active, demo)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-				ON CONFLICT (key) DO UPDATE SET
-					organization_id = excluded.organization_id, name = excluded.name, kind = excluded.kind,
-					needs = excluded.needs, communities = excluded.communities, hours = excluded.hours,
-					timezone = excluded.timezone, capacity = excluded.capacity, duty_phone = excluded.duty_phone,
-					lang = excluded.lang, ack_urgent_min = excluded.ack_urgent_min,
-					ack_routine_min = excluded.ack_routine_min, priority = excluded.priority,
-					active = excluded.active, demo = excluded.demo, updated_at = now()`,
-				s.Key, orgID, s.Name, s.Kind, s.Needs, s.Communities, hours, d.Timezone,
-				s.Capacity, s.DutyPhone, s.Lang, s.AckMinutes.Urgent, s.AckMinutes.Routine, s.Priority, active, d.Demo)
-			if err != nil {
-				return fmt.Errorf("referral: directory: upsert service %s: %w", s.Key, err)
-			}
-		}
-	}
-	// Links are set in a second pass because a chain may point forward in
-	// the file; an escalation target may also live in an earlier load.
-	for _, o := range d.Organizations {
-		for _, s := range o.Services {
-			var next *uuid.UUID
-			err := db.QueryRow(ctx, `
-				UPDATE service SET next_service_id = (SELECT id FROM service WHERE key = NULLIF($2, ''))
-				WHERE key = $1 RETURNING next_service_id`, s.Key, s.Next).Scan(&next)
-			if err != nil {
-				return fmt.Errorf("referral: directory: link %s: %w", s.Key, err)
-			}
-			if s.Next != "" && next == nil {
-				return fmt.Errorf("referral: directory: service %s escalates to unknown service %q", s.Key, s.Next)
+			for _, s := range o.Services {
+				hours, err := json.Marshal(s.Hours)
+				if err != nil {
+					return err
+				}
+				active := s.Active == nil || *s.Active
+				_, err = tx.Exec(ctx, `
+					INSERT INTO service (key, organization_id, name, kind, needs, communities, hours, timezone,
+					                     capacity, duty_phone, lang, ack_urgent_min, ack_routine_min, priority, active, demo)
+					VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+					ON CONFLICT (key) DO UPDATE SET
+						organization_id = excluded.organization_id, name = excluded.name, kind = excluded.kind,
+						needs = excluded.needs, communities = excluded.communities, hours = excluded.hours,
+						timezone = excluded.timezone, capacity = excluded.capacity, duty_phone = excluded.duty_phone,
+						lang = excluded.lang, ack_urgent_min = excluded.ack_urgent_min,
+						ack_routine_min = excluded.ack_routine_min, priority = excluded.priority,
+						active = excluded.active, demo = excluded.demo, updated_at = now()`,
+					s.Key, orgID, s.Name, s.Kind, s.Needs, s.Communities, hours, d.Timezone,
+					s.Capacity, s.DutyPhone, s.Lang, s.AckMinutes.Urgent, s.AckMinutes.Routine, s.Priority, active, d.Demo)
+				if err != nil {
+					return fmt.Errorf("referral: directory: upsert service %s: %w", s.Key, err)
+				}
 			}
 		}
-	}
-	return nil
+		// Links are set in a second pass because a chain may point forward in
+		// the file; an escalation target may also live in an earlier load.
+		for _, o := range d.Organizations {
+			for _, s := range o.Services {
+				var next *uuid.UUID
+				err := tx.QueryRow(ctx, `
+					UPDATE service SET next_service_id = (SELECT id FROM service WHERE key = NULLIF($2, ''))
+					WHERE key = $1 RETURNING next_service_id`, s.Key, s.Next).Scan(&next)
+				if err != nil {
+					return fmt.Errorf("referral: directory: link %s: %w", s.Key, err)
+				}
+				if s.Next != "" && next == nil {
+					return fmt.Errorf("referral: directory: service %s escalates to unknown service %q", s.Key, s.Next)
+				}
+			}
+		}
+		return nil
+	})
 }
 
 // validate checks the file and normalises it in place (phones to E.164,
@@ -193,7 +196,7 @@ func (d *Directory) validate() error {
 				return bad("serves no need")
 			}
 			for _, n := range s.Needs {
-				if !slices.Contains(needs, n) {
+				if !slices.Contains(casefile.Needs, n) {
 					return bad("unknown need " + string(n))
 				}
 			}

@@ -122,6 +122,9 @@ type harness struct {
 	inserter *jobs.Deferred
 	config   *river.Config
 	phones   atomic.Int64
+	// eraseGate, if set, runs once inside the next erasure, after it has
+	// locked the case rows.
+	eraseGate atomic.Pointer[func()]
 }
 
 func newHarness(t testing.TB, directory string) *harness {
@@ -135,7 +138,15 @@ func newHarness(t testing.TB, directory string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.cases = casefile.New(h.pool, kr, kr.BlindIndex(), h.clk)
+	// Wired as cmd/amparo wires it: an erasure erases the case's referrals
+	// in the same transaction. eraseGate lets a test stop an erasure there.
+	h.cases = casefile.New(h.pool, kr, kr.BlindIndex(), h.clk, casefile.WithEraseHook(
+		func(ctx context.Context, tx pgx.Tx, ids []uuid.UUID, at time.Time) error {
+			if g := h.eraseGate.Swap(nil); g != nil {
+				(*g)()
+			}
+			return CaseErased(ctx, tx, ids, at)
+		}))
 	h.inserter = &jobs.Deferred{}
 	h.svc = New(h.pool, h.cases, h.inserter, h.rec, h.clk)
 	workers := river.NewWorkers()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -85,7 +86,7 @@ func (s *Service) dispatch(ctx context.Context, tx pgx.Tx, id uuid.UUID) error {
 	if err != nil || r.Status != Pending {
 		return ignoreGone(err)
 	}
-	c, err := s.cases.GetCase(ctx, tx, r.CaseID)
+	c, err := s.cases.CaseFacts(ctx, tx, r.CaseID)
 	if errors.Is(err, casefile.ErrErased) {
 		return s.move(ctx, tx, &r, Revoked, actorSystem, "case_erased")
 	}
@@ -152,6 +153,11 @@ func (s *Service) serveDeadline(ctx context.Context, tx pgx.Tx, id uuid.UUID, st
 	now := s.now()
 	if wait := at.Sub(now); wait > 0 {
 		return river.JobSnooze(wait)
+	} else if wait == 0 && stage == stageMissed {
+		// serve-by is met up to and including its instant (serveBy,
+		// Packet, Overdue): it is missed only once that instant is past.
+		// A microsecond is PostgreSQL's precision.
+		return river.JobSnooze(time.Microsecond)
 	}
 	var done bool
 	err = tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM referral_event WHERE referral_id = $1 AND reason = $2)`,
@@ -167,7 +173,7 @@ func (s *Service) serveDeadline(ctx context.Context, tx pgx.Tx, id uuid.UUID, st
 		_, err := tx.Exec(ctx, `UPDATE referral SET breached_at = $2, updated_at = $2 WHERE id = $1`, r.ID, now)
 		return err
 	}
-	c, err := s.cases.GetCase(ctx, tx, r.CaseID)
+	c, err := s.cases.CaseFacts(ctx, tx, r.CaseID)
 	if err != nil {
 		return s.caseGone(ctx, err, &r)
 	}

@@ -51,7 +51,7 @@ func (s *Service) Packet(ctx context.Context, db DB, referralID uuid.UUID) (Pack
 	if err != nil {
 		return Packet{}, err
 	}
-	c, err := s.cases.GetCase(ctx, db, r.CaseID)
+	c, err := s.cases.CaseFacts(ctx, db, r.CaseID)
 	if err != nil {
 		return Packet{}, fmt.Errorf("referral: packet %s: %w", referralID, err)
 	}

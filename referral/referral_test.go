@@ -308,7 +308,16 @@ func TestServeDeadlineNearAndMissed(t *testing.T) {
 	if f := h.followUps(c.ID); len(f) != 1 || f[0].Kind != followUpServeDeadline {
 		t.Fatalf("follow-ups = %+v", f)
 	}
+	// At serve-by's very instant the deadline is still met (as serveBy and
+	// Packet count it): not breached, not on the SLA board.
 	h.clk.Advance(2 * time.Hour)
+	if k := h.serveDeadline(r.ID, stageMissed); k != river.EventKindJobSnoozed {
+		t.Fatalf("missed at serve-by's instant: %s, want snoozed", k)
+	}
+	if got := h.get(r.ID); got.BreachedAt != nil {
+		t.Fatalf("breached at serve-by's instant: %+v", got)
+	}
+	h.clk.Advance(time.Microsecond)
 	for range 2 {
 		h.serveDeadline(r.ID, stageMissed)
 	}
@@ -322,6 +331,36 @@ func TestServeDeadlineNearAndMissed(t *testing.T) {
 	}
 	if n := len(h.history(r.ID)); n != 3 {
 		t.Fatalf("history has %d events, want created + near + breached", n)
+	}
+}
+
+// A serve-by deadline is met up to and including its instant everywhere:
+// the SLA board and the missed job agree with serveBy and Packet.
+func TestServeByInstantIsNotBreached(t *testing.T) {
+	h := newHarness(t, testDirectory)
+	c := h.openCase(casefile.CaseInput{Needs: []casefile.Need{casefile.NeedPolice}})
+	r := h.create(c)[0]
+	h.dispatch(r.ID)
+	if out := h.reply(phonePol, "OK "+r.ReplyCode); out.Result != ReplyAcknowledged {
+		t.Fatalf("ack: %+v", out)
+	}
+	h.clk.Set(*r.ServeBy)
+	if over, err := h.svc.Overdue(h.ctx, h.pool); err != nil || len(over) != 0 {
+		t.Fatalf("SLA board at serve-by's instant = %+v, %v; want empty", over, err)
+	}
+	if k := h.serveDeadline(r.ID, stageMissed); k != river.EventKindJobSnoozed {
+		t.Fatalf("missed job at serve-by's instant: %s, want snoozed", k)
+	}
+	if got := h.get(r.ID); got.BreachedAt != nil {
+		t.Fatalf("breached at serve-by's instant: %+v", got)
+	}
+	h.clk.Advance(time.Microsecond)
+	if over, err := h.svc.Overdue(h.ctx, h.pool); err != nil || len(over) != 1 {
+		t.Fatalf("SLA board just after serve-by = %+v, %v; want the referral", over, err)
+	}
+	h.serveDeadline(r.ID, stageMissed)
+	if got := h.get(r.ID); got.BreachedAt == nil {
+		t.Fatalf("not breached just after serve-by: %+v", got)
 	}
 }
 
@@ -511,9 +550,9 @@ func TestDemoDirectoryCoversEveryCommunityAndNeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, community := range []string{"El Porvenir", "La Esperanza", "Florencia de Mora"} {
-		c := h.openCase(casefile.CaseInput{Community: community, Needs: needOrder})
-		if refs := h.create(c); len(refs) != len(needOrder) {
-			t.Errorf("%s on a Tuesday morning: %d of %d needs routed", community, len(refs), len(needOrder))
+		c := h.openCase(casefile.CaseInput{Community: community, Needs: casefile.Needs})
+		if refs := h.create(c); len(refs) != len(casefile.Needs) {
+			t.Errorf("%s on a Tuesday morning: %d of %d needs routed", community, len(refs), len(casefile.Needs))
 		}
 	}
 }

@@ -136,7 +136,7 @@ func (s *Service) HandleProviderReply(ctx context.Context, tx pgx.Tx, fromE164, 
 	}
 	r, err := scanReferral(tx.QueryRow(ctx, `
 		SELECT `+referralCols+` FROM referral
-		WHERE code_phone = $1 AND reply_code = $2 AND status = ANY($3) FOR UPDATE`, fromE164, code, openStatuses))
+		WHERE code_phone = $1 AND reply_code = $2 AND status = ANY($3) FOR NO KEY UPDATE`, fromE164, code, openStatuses))
 	if errors.Is(err, ErrNotFound) {
 		out.Result = ReplyUnknownCode
 		return out, nil

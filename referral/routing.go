@@ -113,7 +113,7 @@ func (s *Service) take(ctx context.Context, tx pgx.Tx, p provider, need casefile
 	if !p.fits(need, community, now) {
 		return false, nil
 	}
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM service WHERE id = $1 FOR UPDATE`, p.ID); err != nil {
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM service WHERE id = $1 FOR NO KEY UPDATE`, p.ID); err != nil {
 		return false, fmt.Errorf("referral: lock %s: %w", p.ID, err)
 	}
 	var open int
@@ -133,7 +133,7 @@ const (
 
 // insert writes a new pending referral to p with its history line and
 // schedules its dispatch and deadline jobs in the same transaction.
-func (s *Service) insert(ctx context.Context, tx pgx.Tx, c casefile.Case, need casefile.Need, p provider, prev *Referral, override bool, actor, reason string) (Referral, error) {
+func (s *Service) insert(ctx context.Context, tx pgx.Tx, c casefile.Facts, need casefile.Need, p provider, prev *Referral, override bool, actor, reason string) (Referral, error) {
 	now := s.now()
 	ack := p.AckRoutine
 	if c.Urgent {
@@ -205,7 +205,7 @@ func nearAt(created, serveBy time.Time) time.Time {
 // contraception (+ 120 h), taken from the case. A window is open up to and
 // including its last minute, since "within 72 hours" includes hour 72.
 // Other needs use the configured default, if any.
-func (s *Service) serveBy(c casefile.Case, need casefile.Need, now time.Time) *time.Time {
+func (s *Service) serveBy(c casefile.Facts, need casefile.Need, now time.Time) *time.Time {
 	if need == casefile.NeedHealth {
 		for _, d := range []*time.Time{c.PEPDeadline, c.ECDeadline} {
 			if d != nil && !now.After(*d) {

@@ -171,22 +171,21 @@ func New(pool *pgxpool.Pool, cases *casefile.Store, jobs jobs.Inserter, notifier
 // compared before and after a round trip stays equal.
 func (s *Service) now() time.Time { return s.clk.Now().UTC().Truncate(time.Microsecond) }
 
-// needOrder is the order in which CreateForCase takes provider locks, the
-// same in every transaction so that two cases cannot deadlock each other.
-var needOrder = []casefile.Need{casefile.NeedHealth, casefile.NeedPolice, casefile.NeedShelter, casefile.NeedLegal, casefile.NeedPsychosocial}
-
 // CreateForCase refers every need of the case she consented to. For each it
 // picks a provider and inserts the dispatch and deadline jobs in tx; a need
 // nobody can take becomes an urgent caseworker task and a supervisor alert.
 // It is idempotent: a need that already has an open referral keeps it, and
-// that referral is returned again.
+// that referral is returned again. Needs are taken in casefile.Needs order,
+// the same in every transaction, so that two cases cannot deadlock each
+// other on provider locks. The case row is held FOR SHARE until tx ends, so
+// an erasure of the case either sees these referrals or refuses them.
 func (s *Service) CreateForCase(ctx context.Context, tx pgx.Tx, caseID uuid.UUID) ([]Referral, error) {
-	c, err := s.cases.GetCase(ctx, tx, caseID)
+	c, err := s.cases.LockCaseFacts(ctx, tx, caseID)
 	if err != nil {
 		return nil, fmt.Errorf("referral: case %s: %w", caseID, err)
 	}
 	var out []Referral
-	for _, need := range needOrder {
+	for _, need := range casefile.Needs {
 		if !c.Consent[need] {
 			continue
 		}
@@ -208,10 +207,12 @@ func (s *Service) CreateForCase(ctx context.Context, tx pgx.Tx, caseID uuid.UUID
 // is false when no provider could take it: the urgent task and alert are then
 // written in tx, so commit it.
 func (s *Service) Refer(ctx context.Context, tx pgx.Tx, caseID uuid.UUID, need casefile.Need, actor, override string) (r Referral, routed bool, err error) {
-	if actor == "" || !slices.Contains(needOrder, need) {
+	if actor == "" || !slices.Contains(casefile.Needs, need) {
 		return Referral{}, false, fmt.Errorf("%w: actor and need", ErrBadInput)
 	}
-	c, err := s.cases.GetCase(ctx, tx, caseID)
+	// Held FOR SHARE before the audit lock below: an erasure takes the
+	// case row before the audit lock too, so the two cannot deadlock.
+	c, err := s.cases.LockCaseFacts(ctx, tx, caseID)
 	if err != nil {
 		return Referral{}, false, fmt.Errorf("referral: case %s: %w", caseID, err)
 	}
@@ -296,10 +297,12 @@ func (s *Service) History(ctx context.Context, db DB, referralID uuid.UUID) ([]E
 
 // Overdue is the SLA board: open referrals past their acknowledge-by or
 // serve-by time, and breached ones, most urgent and oldest deadline first.
+// A serve-by time is met up to and including its instant (as in serveBy and
+// the missed job), so it is overdue only strictly after it.
 func (s *Service) Overdue(ctx context.Context, db DB) ([]Referral, error) {
 	rows, err := db.Query(ctx, `
 		SELECT `+referralCols+` FROM referral
-		WHERE status = ANY($1) AND (breached_at IS NOT NULL OR serve_by <= $2
+		WHERE status = ANY($1) AND (breached_at IS NOT NULL OR serve_by < $2
 			OR (ack_by <= $2 AND status IN ('pending', 'notified')))
 		ORDER BY urgent DESC, LEAST(serve_by, ack_by), id`, openStatuses, s.now())
 	if err != nil {
@@ -339,7 +342,7 @@ func (s *Service) AddOnCall(ctx context.Context, db DB, role, phone string, star
 // lock reads a referral and holds it until tx ends, so that workers, replies
 // and the portal acting at once see each other's result instead of racing.
 func (s *Service) lock(ctx context.Context, tx pgx.Tx, id uuid.UUID) (Referral, error) {
-	return scanReferral(tx.QueryRow(ctx, `SELECT `+referralCols+` FROM referral WHERE id = $1 FOR UPDATE`, id))
+	return scanReferral(tx.QueryRow(ctx, `SELECT `+referralCols+` FROM referral WHERE id = $1 FOR NO KEY UPDATE`, id))
 }
 
 // move applies one edge of the state machine and records it.
@@ -382,7 +385,7 @@ func (s *Service) escalate(ctx context.Context, tx pgx.Tx, r *Referral, actor, r
 	if err := s.move(ctx, tx, r, Escalated, actor, reason); err != nil {
 		return err
 	}
-	c, err := s.cases.GetCase(ctx, tx, r.CaseID)
+	c, err := s.cases.CaseFacts(ctx, tx, r.CaseID)
 	if err != nil {
 		return s.caseGone(ctx, err, r)
 	}
@@ -401,7 +404,7 @@ func (s *Service) decline(ctx context.Context, tx pgx.Tx, r *Referral, actor, re
 	if err := s.move(ctx, tx, r, Declined, actor, reason); err != nil {
 		return err
 	}
-	c, err := s.cases.GetCase(ctx, tx, r.CaseID)
+	c, err := s.cases.CaseFacts(ctx, tx, r.CaseID)
 	if err != nil {
 		return s.caseGone(ctx, err, r)
 	}
@@ -423,7 +426,7 @@ func (s *Service) caseGone(ctx context.Context, err error, r *Referral) error {
 // escalation chain, then anyone else who fits, never one already tried for
 // this need of this case. Consent is checked again, since she may have
 // withdrawn it since the first referral.
-func (s *Service) successor(ctx context.Context, tx pgx.Tx, c casefile.Case, prev *Referral) (Referral, bool, error) {
+func (s *Service) successor(ctx context.Context, tx pgx.Tx, c casefile.Facts, prev *Referral) (Referral, bool, error) {
 	if !prev.Override && !c.Consent[prev.Need] {
 		s.log.InfoContext(ctx, "referral: consent withdrawn, not re-routing", "referral_id", prev.ID)
 		return Referral{}, false, nil
@@ -433,7 +436,7 @@ func (s *Service) successor(ctx context.Context, tx pgx.Tx, c casefile.Case, pre
 
 // refer creates a referral for need, or an urgent task and alert if no
 // provider fits. An open referral for the same need is returned as is.
-func (s *Service) refer(ctx context.Context, tx pgx.Tx, c casefile.Case, need casefile.Need, prev *Referral, override bool, actor, reason string) (Referral, bool, error) {
+func (s *Service) refer(ctx context.Context, tx pgx.Tx, c casefile.Facts, need casefile.Need, prev *Referral, override bool, actor, reason string) (Referral, bool, error) {
 	existing, err := scanReferral(tx.QueryRow(ctx,
 		`SELECT `+referralCols+` FROM referral WHERE case_id = $1 AND need = $2 AND status = ANY($3)`,
 		c.ID, need, openStatuses))
@@ -466,7 +469,7 @@ func (s *Service) refer(ctx context.Context, tx pgx.Tx, c casefile.Case, need ca
 	return r, err == nil, err
 }
 
-func (s *Service) noProvider(ctx context.Context, tx pgx.Tx, c casefile.Case, need casefile.Need) error {
+func (s *Service) noProvider(ctx context.Context, tx pgx.Tx, c casefile.Facts, need casefile.Need) error {
 	s.log.WarnContext(ctx, "referral: no provider fits", "case_id", c.ID, "need", need)
 	if err := s.followUp(ctx, tx, c.ID, followUpNoProvider, need); err != nil {
 		return err

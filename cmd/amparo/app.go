@@ -59,7 +59,7 @@ func buildApp(_ context.Context, d appDeps) (*app, error) {
 	}
 	index := keyring.BlindIndex()
 	inserter := &jobs.Deferred{}
-	cases := casefile.New(d.pool, keyring, index, d.clock, casefile.WithLogger(d.log))
+	cases := casefile.New(d.pool, keyring, index, d.clock, casefile.WithLogger(d.log), casefile.WithEraseHook(referral.CaseErased))
 	// The outbox is built before the referral service because it is the
 	// referral service's Notifier, and the hotline needs both.
 	outbox := hotline.NewOutbox(keyring, index, inserter, d.clock)

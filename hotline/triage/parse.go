@@ -305,8 +305,15 @@ const (
 var reservedWords = map[string]bool{"nuevo": true, "new": true}
 
 func parseCodeWord(norm string) (string, bool) {
-	n := utf8.RuneCountInString(norm)
-	if n < minCodeWord || n > maxCodeWord || strings.Contains(norm, " ") || reservedWords[norm] ||
+	// Count what the case file will keep: it compares letters and digits
+	// only, so "a.b" is a one-character word there and must be one here.
+	n := 0
+	for _, r := range norm {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			n++
+		}
+	}
+	if n < minCodeWord || utf8.RuneCountInString(norm) > maxCodeWord || n > maxCodeWord || strings.Contains(norm, " ") || reservedWords[norm] ||
 		parseKeyword(norm) != kwNone {
 		return "", false
 	}

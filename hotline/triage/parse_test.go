@@ -171,7 +171,7 @@ func TestParseCommunityContactHours(t *testing.T) {
 func TestParseCodeWord(t *testing.T) {
 	for in, want := range map[string]string{
 		"Mangó": "mango", "TIGRE": "tigre", "tiger7": "tiger7", "1234": "1234", "  Pera!  ": "pera",
-		"ab": "", "mi gato": "", "nuevo": "", "NEW": "", "salir": "", strings.Repeat("a", 21): "",
+		"ab": "", "a.b": "", "--x": "", "mi gato": "", "nuevo": "", "NEW": "", "salir": "", strings.Repeat("a", 21): "",
 		strings.Repeat("a", 20): strings.Repeat("a", 20),
 	} {
 		got, ok := parseCodeWord(normalize(in))

@@ -1,0 +1,105 @@
+package referral
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/amparo/amparo/casefile"
+)
+
+// reasonCaseErased is the reason on the event that revokes a referral whose
+// case was erased.
+const reasonCaseErased = "case_erased"
+
+// referralJobKinds are the River jobs that carry a referral id.
+var referralJobKinds = []string{DispatchArgs{}.Kind(), AckDeadlineArgs{}.Kind(), ServeDeadlineArgs{}.Kind()}
+
+// CaseErased erases what referral holds about cases being erased, in the
+// erasure's transaction tx: every open referral of theirs is revoked
+// (reason "case_erased", which frees its reply code), every referral of
+// theirs loses its serve-by and breach times (for health, serve-by is the
+// PEP or EC deadline, so it tells the incident time), the serve-deadline
+// milestone events (timed by that deadline) are dropped, and their pending
+// River jobs are deleted, since a job's scheduled time is such a deadline
+// too. A job running right now cannot be deleted under River; its
+// scheduled time is overwritten with at, and it finds its referral revoked
+// when it gets the lock.
+//
+// It is a casefile.EraseHook: pass it to casefile.WithEraseHook. It runs
+// while the erasure holds the cases' rows (FOR NO KEY UPDATE), and before it
+// destroys their keys.
+func CaseErased(ctx context.Context, tx pgx.Tx, caseIDs []uuid.UUID, at time.Time) error {
+	at = at.UTC().Truncate(time.Microsecond)
+	// Repeat until nothing is left: a worker holding one of these referrals
+	// when we asked may create a successor (escalation, decline) before it
+	// commits, and that row is not in the snapshot of the statement that
+	// waited for it. Rows this transaction has handled never match again.
+	for {
+		rows, err := tx.Query(ctx, `
+			SELECT id, status FROM referral
+			WHERE case_id = ANY($1) AND (status = ANY($2) OR serve_by IS NOT NULL OR breached_at IS NOT NULL)
+			ORDER BY id FOR NO KEY UPDATE`, caseIDs, openStatuses)
+		if err != nil {
+			return fmt.Errorf("referral: case erased: %w", err)
+		}
+		type ref struct {
+			ID     uuid.UUID
+			Status Status
+		}
+		refs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[ref])
+		if err != nil {
+			return fmt.Errorf("referral: case erased: %w", err)
+		}
+		if len(refs) == 0 {
+			break
+		}
+		ids := make([]uuid.UUID, len(refs))
+		for i, r := range refs {
+			ids[i] = r.ID
+			if !r.Status.Open() {
+				continue
+			}
+			if _, err := tx.Exec(ctx, `UPDATE referral SET status = $2 WHERE id = $1`, r.ID, Revoked); err != nil {
+				return fmt.Errorf("referral: revoke %s: %w", r.ID, err)
+			}
+			if _, err := tx.Exec(ctx, `
+				INSERT INTO referral_event (referral_id, from_status, to_status, actor, reason, at)
+				VALUES ($1, $2, $3, $4, $5, $6)`, r.ID, r.Status, Revoked, actorSystem, reasonCaseErased, at); err != nil {
+				return fmt.Errorf("referral: event %s: %w", r.ID, err)
+			}
+		}
+		steps := []struct {
+			sql  string
+			args []any
+		}{
+			{`UPDATE referral SET serve_by = NULL, breached_at = NULL, updated_at = $2 WHERE id = ANY($1)`, []any{ids, at}},
+			{`DELETE FROM referral_event WHERE referral_id = ANY($1) AND reason = ANY($2)`,
+				[]any{ids, []string{reasonServeNear, reasonServeBreached}}},
+		}
+		for _, st := range steps {
+			if _, err := tx.Exec(ctx, st.sql, st.args...); err != nil {
+				return fmt.Errorf("referral: case erased: %w", err)
+			}
+		}
+	}
+	// Every job of every referral of these cases, not only those handled
+	// above: a finished job's row keeps its scheduled time until River
+	// prunes it.
+	const jobsOf = `kind = ANY($1) AND args @> ANY(ARRAY(
+		SELECT jsonb_build_object('referral_id', id) FROM referral WHERE case_id = ANY($2)))`
+	if _, err := tx.Exec(ctx, `DELETE FROM river_job WHERE `+jobsOf+` AND state <> 'running'`,
+		referralJobKinds, caseIDs); err != nil {
+		return fmt.Errorf("referral: case erased: delete jobs: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE river_job SET scheduled_at = $3 WHERE `+jobsOf+` AND state = 'running'`,
+		referralJobKinds, caseIDs, at); err != nil {
+		return fmt.Errorf("referral: case erased: jobs: %w", err)
+	}
+	return nil
+}
+
+var _ casefile.EraseHook = CaseErased
