@@ -13,15 +13,8 @@ func runMigrate(ctx context.Context, args []string, env Env) int {
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
-	cfg, err := loadConfig(env, needs{})
-	if err != nil {
-		fmt.Fprintln(env.Stderr, err)
-		return exitFail
-	}
-	log := newLogger(env, cfg)
-	pool, err := openPool(ctx, cfg)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "amparo migrate:", err)
+	_, log, pool, ok := connect(ctx, "migrate", env, needs{})
+	if !ok {
 		return exitFail
 	}
 	defer pool.Close()

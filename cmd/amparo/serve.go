@@ -26,15 +26,8 @@ func runServe(ctx context.Context, args []string, env Env) int {
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
-	cfg, err := loadConfig(env, needs{web: true, twilio: true})
-	if err != nil {
-		fmt.Fprintln(env.Stderr, err)
-		return exitFail
-	}
-	log := newLogger(env, cfg)
-	pool, err := openPool(ctx, cfg)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "amparo serve:", err)
+	cfg, log, pool, ok := connect(ctx, "serve", env, needs{web: true, twilio: true})
+	if !ok {
 		return exitFail
 	}
 	defer pool.Close()

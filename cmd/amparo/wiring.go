@@ -19,6 +19,23 @@ func newLogger(env Env, cfg config) *slog.Logger {
 	return logging.New(env.Stderr, level)
 }
 
+// connect loads the configuration a subcommand needs, its logger and its
+// pool. On failure it has printed why, prefixed with the subcommand's name,
+// and ok is false.
+func connect(ctx context.Context, name string, env Env, n needs) (cfg config, log *slog.Logger, pool *pgxpool.Pool, ok bool) {
+	cfg, err := loadConfig(env, n)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, err)
+		return cfg, nil, nil, false
+	}
+	log = newLogger(env, cfg)
+	if pool, err = openPool(ctx, cfg); err != nil {
+		fmt.Fprintf(env.Stderr, "amparo %s: %v\n", name, err)
+		return cfg, nil, nil, false
+	}
+	return cfg, log, pool, true
+}
+
 // openPool connects lazily: pgxpool does not dial until first use, so a
 // server can start while the database is down and become ready later.
 func openPool(ctx context.Context, cfg config) (*pgxpool.Pool, error) {
