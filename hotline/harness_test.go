@@ -199,7 +199,7 @@ func (e *env) dumpContains(needle string) []string {
 	e.t.Helper()
 	var hits []string
 	for _, table := range []string{"inbound_message", "outbound_message", "conversation", "caller_rate", "caller_block",
-		"sms_opt_out", "voice_call", "contact", "case_file", "case_note", "follow_up", "referral", "referral_event",
+		"sms_opt_out", "voice_call", "voice_event", "contact", "case_file", "case_note", "follow_up", "referral", "referral_event",
 		"river_job", "audit_log"} {
 		var n int
 		err := e.pool.QueryRow(e.ctx, "SELECT count(*) FROM "+table+" t WHERE strpos(t::text, $1) > 0 OR strpos(t::text, $2) > 0",

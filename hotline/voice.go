@@ -181,22 +181,16 @@ func (h *Hotline) handleVoiceDanger(w http.ResponseWriter, r *http.Request) {
 		writeTwiML(w, h.farewell(lang, false))
 		return
 	}
-	phones, caseID, err := h.voiceDanger(r.Context(), r.PostForm.Get("CallSid"), r.PostForm.Get("From"), lang)
+	from := r.PostForm.Get("From")
+	out, err := h.voiceOnce(r.Context(), r.PostForm.Get("CallSid"), stepDanger, func(ctx context.Context, tx pgx.Tx) (voiceResponse, error) {
+		return h.voiceDanger(ctx, tx, r.PostForm.Get("CallSid"), from, lang)
+	})
 	if err != nil {
 		h.log.Error("hotline: voice danger", "err", err)
 		writeTwiML(w, h.farewell(lang, false))
 		return
 	}
-	if len(phones) == 0 {
-		writeTwiML(w, h.farewell(lang, caseID != uuid.Nil))
-		return
-	}
-	d := dial{Timeout: dialTimeout, Method: http.MethodPost,
-		Action: h.voiceURL("/twilio/voice/dialed", lang, url.Values{"c": {caseID.String()}})}
-	for _, p := range phones {
-		d.Numbers = append(d.Numbers, dialNumber{Number: p})
-	}
-	writeTwiML(w, voiceResponse{Verbs: []any{h.sayKey(lang, templates.KeyVoiceConnecting), d}})
+	writeTwiMLBytes(w, out)
 }
 
 func (h *Hotline) handleVoiceDialed(w http.ResponseWriter, r *http.Request) {
@@ -210,14 +204,23 @@ func (h *Hotline) handleVoiceDialed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	caseID, err := uuid.Parse(r.URL.Query().Get("c"))
-	callback := err == nil && caseID != uuid.Nil
-	if callback {
-		if err := h.voiceCallback(r.Context(), caseID); err != nil {
-			h.log.Error("hotline: voice callback task", "case_id", caseID, "err", err)
-			callback = false
-		}
+	if err != nil || caseID == uuid.Nil {
+		// A withheld number: nobody to call back, nothing to record.
+		writeTwiML(w, h.farewell(lang, false))
+		return
 	}
-	writeTwiML(w, h.farewell(lang, callback))
+	out, err := h.voiceOnce(r.Context(), r.PostForm.Get("CallSid"), stepDialed, func(ctx context.Context, tx pgx.Tx) (voiceResponse, error) {
+		if err := h.cases.AddFollowUp(ctx, tx, caseID, casefile.FollowUp{Kind: "callback", DueAt: h.clk.Now(), Urgent: true}); err != nil {
+			return voiceResponse{}, err
+		}
+		return h.farewell(lang, true), nil
+	})
+	if err != nil {
+		h.log.Error("hotline: voice callback task", "case_id", caseID, "err", err)
+		writeTwiML(w, h.farewell(lang, false))
+		return
+	}
+	writeTwiMLBytes(w, out)
 }
 
 func (h *Hotline) farewell(lang string, callback bool) voiceResponse {
@@ -229,29 +232,30 @@ func (h *Hotline) farewell(lang string, callback bool) voiceResponse {
 }
 
 // voiceDanger opens (once per call) an urgent case for the caller, alerts
-// the on-call counsellors by SMS too, and returns their numbers to dial. A
+// the on-call counsellors by SMS too, and answers with a <Dial> to them. A
 // withheld number gets the dial and no case: there is nobody to call back.
-func (h *Hotline) voiceDanger(ctx context.Context, callSID, from, lang string) ([]string, uuid.UUID, error) {
-	if !sidPattern.MatchString(callSID) {
-		return nil, uuid.Nil, errMalformed
-	}
-	tx, err := h.pool.Begin(ctx)
-	if err != nil {
-		return nil, uuid.Nil, err
-	}
-	defer tx.Rollback(ctx)
+func (h *Hotline) voiceDanger(ctx context.Context, tx pgx.Tx, callSID, from, lang string) (voiceResponse, error) {
 	var caseID uuid.UUID
 	e164, phoneErr := crypto.NormalizePhone(from, "")
 	if phoneErr == nil {
+		var err error
 		if caseID, err = h.voiceCase(ctx, tx, callSID, e164, lang); err != nil {
-			return nil, uuid.Nil, err
+			return voiceResponse{}, err
 		}
 	}
 	phones, err := h.onCall(ctx, tx)
 	if err != nil {
-		return nil, uuid.Nil, err
+		return voiceResponse{}, err
 	}
-	return phones, caseID, tx.Commit(ctx)
+	if len(phones) == 0 {
+		return h.farewell(lang, caseID != uuid.Nil), nil
+	}
+	d := dial{Timeout: dialTimeout, Method: http.MethodPost,
+		Action: h.voiceURL("/twilio/voice/dialed", lang, url.Values{"c": {caseID.String()}})}
+	for _, p := range phones {
+		d.Numbers = append(d.Numbers, dialNumber{Number: p})
+	}
+	return voiceResponse{Verbs: []any{h.sayKey(lang, templates.KeyVoiceConnecting), d}}, nil
 }
 
 // voiceCase opens the urgent case of a call, or finds the one a retried
@@ -280,15 +284,99 @@ func (h *Hotline) voiceCase(ctx context.Context, tx pgx.Tx, callSID, e164, lang 
 	return c.ID, nil
 }
 
-// voiceCallback files the urgent callback when no counsellor answered.
-func (h *Hotline) voiceCallback(ctx context.Context, caseID uuid.UUID) error {
+// The steps of a call whose effects happen once: the key of voice_event
+// with the CallSid.
+const (
+	stepDanger = "danger" // "in danger now": urgent case, on-call alert, <Dial>
+	stepDialed = "dialed" // nobody answered the <Dial>: urgent callback task
+)
+
+func voiceEventBinding(id uuid.UUID) crypto.Binding {
+	return crypto.Binding{Table: "voice_event", Column: "twiml_sealed", RowID: id.String()}
+}
+
+func voiceEventOwner(id uuid.UUID) string { return "voice_event|" + id.String() }
+
+// voiceOnce runs the effects of one step of a call at most once per
+// (CallSid, step) and returns the TwiML to answer with. The voice_event row
+// is inserted first, in the effects' transaction: a concurrent copy of the
+// webhook waits on its unique key until the first commits, then inserts
+// nothing, does nothing, and replays the TwiML stored (sealed) with the row.
+// If the first copy fails, its row rolls back with its effects and a retry
+// does the work.
+func (h *Hotline) voiceOnce(ctx context.Context, callSID, step string, effects func(context.Context, pgx.Tx) (voiceResponse, error)) ([]byte, error) {
+	if !sidPattern.MatchString(callSID) {
+		return nil, errMalformed
+	}
+	id := uuid.New()
+	dek, err := crypto.NewDataKey()
+	if err != nil {
+		return nil, err
+	}
+	kekID, wrapped, err := crypto.WrapDataKey(h.keys, dek, voiceEventOwner(id))
+	if err != nil {
+		return nil, err
+	}
 	tx, err := h.pool.Begin(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer tx.Rollback(ctx)
-	if err := h.cases.AddFollowUp(ctx, tx, caseID, casefile.FollowUp{Kind: "callback", DueAt: h.clk.Now(), Urgent: true}); err != nil {
-		return err
+	tag, err := tx.Exec(ctx, `INSERT INTO voice_event (id, call_sid, step, kek_id, wrapped_dek, at)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (call_sid, step) DO NOTHING`,
+		id, callSID, step, kekID, wrapped, h.clk.Now())
+	if err != nil {
+		return nil, err
 	}
-	return tx.Commit(ctx)
+	if tag.RowsAffected() == 0 {
+		return h.voiceReplay(ctx, tx, callSID, step)
+	}
+	resp, err := effects(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	out, err := xml.Marshal(resp)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := dek.Seal(out, voiceEventBinding(id))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE voice_event SET twiml_sealed = $2 WHERE id = $1`, id, sealed); err != nil {
+		return nil, err
+	}
+	return out, tx.Commit(ctx)
+}
+
+// voiceReplay returns the TwiML a step of a call was first answered with.
+func (h *Hotline) voiceReplay(ctx context.Context, tx pgx.Tx, callSID, step string) ([]byte, error) {
+	var (
+		id      uuid.UUID
+		kekID   string
+		wrapped []byte
+		sealed  []byte
+	)
+	err := tx.QueryRow(ctx, `SELECT id, kek_id, wrapped_dek, twiml_sealed FROM voice_event WHERE call_sid = $1 AND step = $2`,
+		callSID, step).Scan(&id, &kekID, &wrapped, &sealed)
+	if err != nil {
+		return nil, err
+	}
+	if sealed == nil {
+		return nil, errors.New("hotline: voice event without its answer")
+	}
+	dek, err := crypto.UnwrapDataKey(h.keys, kekID, wrapped, voiceEventOwner(id))
+	if err != nil {
+		return nil, err
+	}
+	return dek.Open(sealed, voiceEventBinding(id))
+}
+
+// writeTwiMLBytes answers with TwiML already marshalled, exactly as
+// writeTwiML would have written it.
+func writeTwiMLBytes(w http.ResponseWriter, out []byte) {
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte(xml.Header))
+	_, _ = w.Write(out)
 }
