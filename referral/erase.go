@@ -46,11 +46,7 @@ func CaseErased(ctx context.Context, tx pgx.Tx, caseIDs []uuid.UUID, at time.Tim
 		if err != nil {
 			return fmt.Errorf("referral: case erased: %w", err)
 		}
-		type ref struct {
-			ID     uuid.UUID
-			Status Status
-		}
-		refs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[ref])
+		refs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[lockedRef])
 		if err != nil {
 			return fmt.Errorf("referral: case erased: %w", err)
 		}
@@ -60,17 +56,9 @@ func CaseErased(ctx context.Context, tx pgx.Tx, caseIDs []uuid.UUID, at time.Tim
 		ids := make([]uuid.UUID, len(refs))
 		for i, r := range refs {
 			ids[i] = r.ID
-			if !r.Status.Open() {
-				continue
-			}
-			if _, err := tx.Exec(ctx, `UPDATE referral SET status = $2 WHERE id = $1`, r.ID, Revoked); err != nil {
-				return fmt.Errorf("referral: revoke %s: %w", r.ID, err)
-			}
-			if _, err := tx.Exec(ctx, `
-				INSERT INTO referral_event (referral_id, from_status, to_status, actor, reason, at)
-				VALUES ($1, $2, $3, $4, $5, $6)`, r.ID, r.Status, Revoked, actorSystem, reasonCaseErased, at); err != nil {
-				return fmt.Errorf("referral: event %s: %w", r.ID, err)
-			}
+		}
+		if err := revokeLocked(ctx, tx, refs, reasonCaseErased, at); err != nil {
+			return err
 		}
 		steps := []struct {
 			sql  string
@@ -89,15 +77,51 @@ func CaseErased(ctx context.Context, tx pgx.Tx, caseIDs []uuid.UUID, at time.Tim
 	// Every job of every referral of these cases, not only those handled
 	// above: a finished job's row keeps its scheduled time until River
 	// prunes it.
-	const jobsOf = `kind = ANY($1) AND args @> ANY(ARRAY(
-		SELECT jsonb_build_object('referral_id', id) FROM referral WHERE case_id = ANY($2)))`
+	return dropJobs(ctx, tx, `case_id = ANY($2)`, caseIDs, at)
+}
+
+// lockedRef is a referral its caller holds FOR NO KEY UPDATE.
+type lockedRef struct {
+	ID     uuid.UUID
+	Status Status
+}
+
+// revokeLocked revokes the open referrals among refs, which the caller has
+// locked, recording reason and at on each one's revoked event. Revoking
+// frees the reply code (after codeQuarantine) and the provider's place;
+// closed referrals in refs are left alone.
+func revokeLocked(ctx context.Context, tx pgx.Tx, refs []lockedRef, reason string, at time.Time) error {
+	for _, r := range refs {
+		if !r.Status.Open() {
+			continue
+		}
+		if _, err := tx.Exec(ctx, `UPDATE referral SET status = $2, updated_at = $3 WHERE id = $1`, r.ID, Revoked, at); err != nil {
+			return fmt.Errorf("referral: revoke %s: %w", r.ID, err)
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO referral_event (referral_id, from_status, to_status, actor, reason, at)
+			VALUES ($1, $2, $3, $4, $5, $6)`, r.ID, r.Status, Revoked, actorSystem, reason, at); err != nil {
+			return fmt.Errorf("referral: event %s: %w", r.ID, err)
+		}
+	}
+	return nil
+}
+
+// dropJobs deletes the River jobs of the referrals that match where (an SQL
+// condition on referral, with $2 bound to arg). A job running right now
+// cannot be deleted under River; its scheduled time is overwritten with at
+// (a deadline job's time tells the deadline), and it finds its referral
+// closed when it gets the lock.
+func dropJobs(ctx context.Context, tx pgx.Tx, where string, arg any, at time.Time) error {
+	jobsOf := `kind = ANY($1) AND args @> ANY(ARRAY(
+		SELECT jsonb_build_object('referral_id', id) FROM referral WHERE ` + where + `))`
 	if _, err := tx.Exec(ctx, `DELETE FROM river_job WHERE `+jobsOf+` AND state <> 'running'`,
-		referralJobKinds, caseIDs); err != nil {
-		return fmt.Errorf("referral: case erased: delete jobs: %w", err)
+		referralJobKinds, arg); err != nil {
+		return fmt.Errorf("referral: delete jobs: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `UPDATE river_job SET scheduled_at = $3 WHERE `+jobsOf+` AND state = 'running'`,
-		referralJobKinds, caseIDs, at); err != nil {
-		return fmt.Errorf("referral: case erased: jobs: %w", err)
+		referralJobKinds, arg, at); err != nil {
+		return fmt.Errorf("referral: jobs: %w", err)
 	}
 	return nil
 }

@@ -94,7 +94,9 @@ func TestEraseRevokesReferralsAndForgetsDeadlines(t *testing.T) {
 			t.Errorf("dump after erasure still holds %s, which tells the incident time", s)
 		}
 	}
-	// Her codes are free again for the next case at the same providers.
+	// Her codes are free again for the next case at the same providers,
+	// once a late reply to them can no longer arrive.
+	h.clk.Advance(codeQuarantine)
 	next := h.openCase(casefile.CaseInput{Urgent: true, Needs: []casefile.Need{casefile.NeedHealth, casefile.NeedPolice}})
 	for _, r := range h.create(next) {
 		if r.ReplyCode != "1000" {

@@ -170,12 +170,24 @@ func (s *Service) serveDeadline(ctx context.Context, tx pgx.Tx, id uuid.UUID, st
 	}
 	if stage == stageMissed {
 		s.log.WarnContext(ctx, "referral: serve-by breached", "referral_id", r.ID, "case_id", r.CaseID)
-		_, err := tx.Exec(ctx, `UPDATE referral SET breached_at = $2, updated_at = $2 WHERE id = $1`, r.ID, now)
-		return err
+		if _, err := tx.Exec(ctx, `UPDATE referral SET breached_at = $2, updated_at = $2 WHERE id = $1`, r.ID, now); err != nil {
+			return err
+		}
 	}
 	c, err := s.cases.CaseFacts(ctx, tx, r.CaseID)
 	if err != nil {
 		return s.caseGone(ctx, err, &r)
+	}
+	if stage == stageMissed {
+		// The breach shows on the SLA board; the supervisor on call is told
+		// too (once: the event above marks it done), or, with none on call,
+		// the counsellor.
+		n, err := s.alert(ctx, tx, RoleSupervisor, AlertServeDeadlineMissed, c.Reference)
+		if err != nil || n > 0 {
+			return err
+		}
+		_, err = s.alert(ctx, tx, RoleCounsellor, AlertServeDeadlineMissed, c.Reference)
+		return err
 	}
 	if err := s.followUp(ctx, tx, c.ID, followUpServeDeadline, r.Need); err != nil {
 		return err

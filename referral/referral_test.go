@@ -434,8 +434,12 @@ func TestReplyCodesPerPhoneReusedAfterClose(t *testing.T) {
 		t.Fatalf("codes = %s %s (police), %s (health): smallest unused per phone", r1.ReplyCode, r2.ReplyCode, health.ReplyCode)
 	}
 	h.inTx(func(tx pgx.Tx) error { return h.svc.Transition(h.ctx, tx, r1.ID, Revoked, "cw-1", "survivor_request") })
-	if r3 := h.create(h.openCase(casefile.CaseInput{Needs: police}))[0]; r3.ReplyCode != "1000" {
-		t.Fatalf("a closed referral's code is reused: got %s", r3.ReplyCode)
+	if r3 := h.create(h.openCase(casefile.CaseInput{Needs: police}))[0]; r3.ReplyCode != "1002" {
+		t.Fatalf("a just-closed referral's code is quarantined: got %s, want 1002", r3.ReplyCode)
+	}
+	h.clk.Advance(codeQuarantine)
+	if r4 := h.create(h.openCase(casefile.CaseInput{Needs: police}))[0]; r4.ReplyCode != "1000" {
+		t.Fatalf("a closed referral's code is reused after the quarantine: got %s", r4.ReplyCode)
 	}
 }
 

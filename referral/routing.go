@@ -143,7 +143,7 @@ func (s *Service) insert(ctx context.Context, tx pgx.Tx, c casefile.Facts, need 
 	if err != nil {
 		return Referral{}, err
 	}
-	code, err := nextCode(ctx, tx, p.DutyPhone)
+	code, err := nextCode(ctx, tx, p.DutyPhone, now)
 	if err != nil {
 		return Referral{}, err
 	}
@@ -227,10 +227,21 @@ const (
 	lastCode  = 9999
 )
 
-// nextCode returns the smallest code not held by an open referral to phone.
+// codeQuarantine is how long a code stays out of use for a phone after its
+// referral closes. Providers answer late: a nurse reads last night's notice
+// after a shift, long after the referral escalated. Were the code handed
+// straight to that phone's next referral, her "NO 1000" meant for the old one
+// would decline the new one. A day covers a shift and a night; with 9,000
+// codes per phone it costs nothing, and a reply to a quarantined code finds
+// no open referral and changes nothing.
+const codeQuarantine = 24 * time.Hour
+
+// nextCode returns the smallest code of phone that is neither held by an open
+// referral nor quarantined (its referral closed less than codeQuarantine
+// before now; a closed referral's updated_at is when it closed, or later).
 // The advisory lock serialises code choice per phone; the partial unique
 // index on (code_phone, reply_code) is the backstop.
-func nextCode(ctx context.Context, tx pgx.Tx, phone string) (string, error) {
+func nextCode(ctx context.Context, tx pgx.Tx, phone string, now time.Time) (string, error) {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('referral.code:' || $1, 0))`, phone); err != nil {
 		return "", err
 	}
@@ -238,16 +249,17 @@ func nextCode(ctx context.Context, tx pgx.Tx, phone string) (string, error) {
 	var code *int
 	err := tx.QueryRow(ctx, `
 		WITH used AS (
-			SELECT reply_code::int AS c FROM referral WHERE code_phone = $1 AND status = ANY($4)
+			SELECT reply_code::int AS c FROM referral
+			WHERE code_phone = $1 AND (status = ANY($4) OR updated_at > $5)
 		)
 		SELECT min(c) FROM (SELECT $2::int AS c UNION ALL SELECT c + 1 FROM used) candidate
 		WHERE c <= $3 AND c NOT IN (SELECT c FROM used)`,
-		phone, firstCode, lastCode, openStatuses).Scan(&code)
+		phone, firstCode, lastCode, openStatuses, now.Add(-codeQuarantine)).Scan(&code)
 	if err != nil {
 		return "", fmt.Errorf("referral: reply code: %w", err)
 	}
 	if code == nil {
-		return "", fmt.Errorf("referral: every reply code of a duty phone is in use")
+		return "", fmt.Errorf("referral: every reply code of a duty phone is in use or quarantined")
 	}
 	return fmt.Sprint(*code), nil
 }

@@ -49,7 +49,10 @@ type StaffAlert struct {
 const (
 	AlertEscalated         = "escalated"
 	AlertServeDeadlineNear = "serve_deadline_near"
-	AlertNoProvider        = "no_provider"
+	// AlertServeDeadlineMissed: serve-by passed before the referral was
+	// served; it is breached on the SLA board.
+	AlertServeDeadlineMissed = "serve_deadline_missed"
+	AlertNoProvider          = "no_provider"
 )
 
 // Follow-up kinds referral files with casefile for a caseworker.
@@ -175,7 +178,10 @@ func (s *Service) now() time.Time { return s.clk.Now().UTC().Truncate(time.Micro
 // picks a provider and inserts the dispatch and deadline jobs in tx; a need
 // nobody can take becomes an urgent caseworker task and a supervisor alert.
 // It is idempotent: a need that already has an open referral keeps it, and
-// that referral is returned again. Needs are taken in casefile.Needs order,
+// that referral is returned again. Called again after she changes her
+// answers, it first revokes (reason "consent_withdrawn") every open referral
+// made on consent she has since withdrawn, with its pending jobs; a
+// caseworker's override referral, never based on her consent, stays. Needs are taken in casefile.Needs order,
 // the same in every transaction, so that two cases cannot deadlock each
 // other on provider locks. The case row is held FOR SHARE until tx ends, so
 // an erasure of the case either sees these referrals or refuses them.
@@ -183,6 +189,9 @@ func (s *Service) CreateForCase(ctx context.Context, tx pgx.Tx, caseID uuid.UUID
 	c, err := s.cases.LockCaseFacts(ctx, tx, caseID)
 	if err != nil {
 		return nil, fmt.Errorf("referral: case %s: %w", caseID, err)
+	}
+	if err := s.revokeWithdrawn(ctx, tx, c); err != nil {
+		return nil, err
 	}
 	var out []Referral
 	for _, need := range casefile.Needs {
@@ -198,6 +207,58 @@ func (s *Service) CreateForCase(ctx context.Context, tx pgx.Tx, caseID uuid.UUID
 		}
 	}
 	return out, nil
+}
+
+// reasonConsentWithdrawn is the reason on the event that revokes a referral
+// whose need she no longer consents to.
+const reasonConsentWithdrawn = "consent_withdrawn"
+
+// revokeWithdrawn revokes c's open referrals, other than overrides, for needs
+// she no longer consents to, and deletes their jobs. It runs before any new
+// referral is made in tx, so that its referral locks are taken before the
+// provider locks routing takes, the order workers use.
+func (s *Service) revokeWithdrawn(ctx context.Context, tx pgx.Tx, c casefile.Facts) error {
+	var withdrawn []string
+	for _, need := range casefile.Needs {
+		if !c.Consent[need] {
+			withdrawn = append(withdrawn, string(need))
+		}
+	}
+	if len(withdrawn) == 0 {
+		return nil
+	}
+	now := s.now()
+	// Repeat until nothing is left, as CaseErased does: a worker that held
+	// one of these referrals when we asked may have escalated it, reading
+	// her consent before this transaction changed it, and its successor is
+	// not in the snapshot of the statement that waited for it. Rows revoked
+	// here never match again.
+	for {
+		rows, err := tx.Query(ctx, `
+			SELECT id, status FROM referral
+			WHERE case_id = $1 AND need = ANY($2) AND status = ANY($3) AND NOT override
+			ORDER BY id FOR NO KEY UPDATE`, c.ID, withdrawn, openStatuses)
+		if err != nil {
+			return fmt.Errorf("referral: consent withdrawn: %w", err)
+		}
+		refs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[lockedRef])
+		if err != nil || len(refs) == 0 {
+			return err
+		}
+		ids := make([]uuid.UUID, len(refs))
+		for i, r := range refs {
+			ids[i] = r.ID
+		}
+		if err := revokeLocked(ctx, tx, refs, reasonConsentWithdrawn, now); err != nil {
+			return err
+		}
+		if err := dropJobs(ctx, tx, `id = ANY($2)`, ids, now); err != nil {
+			return err
+		}
+		for _, r := range refs {
+			s.log.InfoContext(ctx, "referral: consent withdrawn, revoked", "referral_id", r.ID, "from_status", r.Status)
+		}
+	}
 }
 
 // Refer is a caseworker's referral for one need. Without the survivor's

@@ -61,12 +61,13 @@ const (
 
 	// Staff alerts are keyed "sms.staff." + the alert kind, each with {ref};
 	// see StaffAlertKey.
-	KeyStaffDangerNow         = "sms.staff.danger_now"
-	KeyStaffEscalated         = "sms.staff.escalated"
-	KeyStaffServeDeadlineNear = "sms.staff.serve_deadline_near"
-	KeyStaffNoProvider        = "sms.staff.no_provider"
-	KeyStaffDeliveryFailed    = "sms.staff.delivery_failed"
-	KeyStaffCallback          = "sms.staff.callback"
+	KeyStaffDangerNow           = "sms.staff.danger_now"
+	KeyStaffEscalated           = "sms.staff.escalated"
+	KeyStaffServeDeadlineNear   = "sms.staff.serve_deadline_near"
+	KeyStaffServeDeadlineMissed = "sms.staff.serve_deadline_missed"
+	KeyStaffNoProvider          = "sms.staff.no_provider"
+	KeyStaffDeliveryFailed      = "sms.staff.delivery_failed"
+	KeyStaffCallback            = "sms.staff.callback"
 
 	KeyFollowUpCheckIn  = "sms.followup.checkin"
 	KeyFollowUpReminder = "sms.followup.reminder" // {when}
@@ -98,8 +99,8 @@ const (
 )
 
 // StaffAlertKey returns the key for a staff alert of the given kind
-// ("danger_now", "escalated", "serve_deadline_near", "no_provider",
-// "delivery_failed", "callback"), and false for a kind with no text.
+// ("danger_now", "escalated", "serve_deadline_near", "serve_deadline_missed",
+// "no_provider", "delivery_failed", "callback"), and false for a kind with no text.
 func StaffAlertKey(kind string) (string, bool) {
 	key := "sms.staff." + kind
 	_, ok := catalogues[ES][key]
