@@ -43,6 +43,7 @@ type appDeps struct {
 type app struct {
 	router    chi.Router
 	river     *river.Client[pgx.Tx]
+	driver    *riverpgxv5.Driver
 	log       *slog.Logger
 	cases     *casefile.Store
 	referrals *referral.Service
@@ -83,7 +84,8 @@ func buildApp(_ context.Context, d appDeps) (*app, error) {
 	casefile.AddWorkers(workers, cases)
 	referral.AddWorkers(workers, referrals)
 	hotline.AddWorkers(workers, line)
-	client, err := river.NewClient(riverpgxv5.New(d.pool), &river.Config{
+	driver := riverpgxv5.New(d.pool)
+	client, err := river.NewClient(driver, &river.Config{
 		Logger: d.log,
 		// River's defaults (1 s poll, 100 ms notification cooldown) put
 		// most of a second between a consent and its provider notice under
@@ -95,6 +97,14 @@ func buildApp(_ context.Context, d appDeps) (*app, error) {
 		Workers:           workers,
 		PeriodicJobs:      hotline.PeriodicJobs(),
 		Middleware:        []rivertype.Middleware{&jobs.Confidential{}},
+		// A job left 'running' by a killed process is retried only after
+		// RescueStuckJobsAfter: River's default hour would let a danger alert
+		// expire and a provider notice miss its acknowledge-by deadline.
+		// Every job here finishes in seconds (a Twilio call is bounded at
+		// 10 s; re-wrap snoozes itself after 20 s), and a rescued duplicate
+		// is harmless because workers re-read and lock their row.
+		JobTimeout:           time.Minute,
+		RescueStuckJobsAfter: 2 * time.Minute,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river: %w", err)
@@ -110,5 +120,5 @@ func buildApp(_ context.Context, d appDeps) (*app, error) {
 		// The carrier serves Twilio's paths (/2010-04-01/...) under /carrier.
 		r.Mount("/carrier", http.StripPrefix("/carrier", d.sim))
 	}
-	return &app{router: r, river: client, log: d.log, cases: cases, referrals: referrals}, nil
+	return &app{router: r, river: client, driver: driver, log: d.log, cases: cases, referrals: referrals}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/amparo/amparo/internal/clock"
+	"github.com/amparo/amparo/internal/jobs"
 	"github.com/amparo/amparo/internal/web"
 	"github.com/amparo/amparo/migrations"
 )
@@ -61,6 +62,9 @@ func (a *app) run(ctx context.Context, addr string, listening func()) error {
 		ln.Close()
 		return fmt.Errorf("start workers: %w", err)
 	}
+	promoting, stopPromoting := context.WithCancel(ctx)
+	defer stopPromoting()
+	go jobs.PromoteDue(promoting, a.driver, a.log)
 	srv := web.NewServer(addr, a.router, a.log)
 	a.log.Info("serving", "addr", addr)
 	if listening != nil {
