@@ -186,7 +186,7 @@ func (t *turn) run(ctx context.Context, st triage.State, out triage.Output) (tri
 				return st, out, err
 			}
 		case triage.OpenCase:
-			ref, err := t.openCase(ctx, e)
+			ref, err := t.openCase(ctx, e, st.Returning && !st.Verified)
 			if err != nil {
 				return st, out, err
 			}
@@ -278,7 +278,13 @@ func (h *Hotline) openUrgentCase(ctx context.Context, tx pgx.Tx, e164, lang stri
 // the triage describes that same case, so it is completed in place (it stays
 // urgent, keeps its reference and the alert already sent) instead of a
 // second case being opened.
-func (t *turn) openCase(ctx context.Context, e triage.OpenCase) (string, error) {
+// unverified marks a returning number that has not given the code word: a
+// caller-ID spoofer could be typing, so the word chosen here is not kept.
+// Kept, it would be the word that later unlocks her record (and BORRAR).
+func (t *turn) openCase(ctx context.Context, e triage.OpenCase, unverified bool) (string, error) {
+	if unverified {
+		e.CodeWord = ""
+	}
 	in := casefile.CaseInput{
 		Urgent: e.Urgent, Community: e.Community, IncidentAt: e.IncidentAt,
 		Consent: map[casefile.Need]bool{}, CodeWord: e.CodeWord, Lang: templates.Lang(e.Lang),

@@ -2,6 +2,7 @@ package hotline
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -102,7 +103,15 @@ func (h *Hotline) abandon(ctx context.Context, tx pgx.Tx, id uuid.UUID, caseID *
 	if !danger || caseID == nil {
 		return nil
 	}
-	if err := h.cases.AddFollowUp(ctx, tx, *caseID, casefile.FollowUp{Kind: "callback", DueAt: h.clk.Now(), Urgent: true}); err != nil {
+	err := h.cases.AddFollowUp(ctx, tx, *caseID, casefile.FollowUp{Kind: "callback", DueAt: h.clk.Now(), Urgent: true})
+	if caseGone(err) {
+		// Erased meanwhile (at her request, or by staff): there is nobody
+		// to call back, and failing here would jam her next text and the
+		// whole expiry sweep on this one row.
+		h.log.Info("hotline: no callback for an erased case", "case_id", *caseID)
+		return nil
+	}
+	if err != nil {
 		return err
 	}
 	ref, err := h.cases.Reference(ctx, tx, *caseID)
@@ -138,4 +147,9 @@ func (h *Hotline) alertOnCall(ctx context.Context, tx pgx.Tx, kind string, caseI
 		}
 	}
 	return nil
+}
+
+// caseGone reports an error that means the case no longer exists to act on.
+func caseGone(err error) bool {
+	return errors.Is(err, casefile.ErrErased) || errors.Is(err, casefile.ErrNotFound)
 }

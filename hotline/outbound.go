@@ -218,9 +218,13 @@ func (h *Hotline) deliveryFailed(ctx context.Context, tx pgx.Tx, r outboundRow) 
 		return h.referrals.NoticeFailed(ctx, tx, *r.referralID)
 	}
 	if r.caseID != nil {
-		return h.cases.AddFollowUp(ctx, tx, *r.caseID, casefile.FollowUp{
+		err := h.cases.AddFollowUp(ctx, tx, *r.caseID, casefile.FollowUp{
 			Kind: "delivery_failed", DueAt: h.clk.Now(), Urgent: true,
 		})
+		if caseGone(err) {
+			return nil // erased since it was queued: no task to raise
+		}
+		return err
 	}
 	return nil
 }

@@ -93,7 +93,7 @@ func TestEraseWrongWordsShareTheLockout(t *testing.T) {
 	})
 	// The third wrong word: nothing erased, and the old case is locked for
 	// this conversation, so she is offered a new one.
-	st = checkWord(t, st, false, [][]string{frags("sin tu palabra clave no borramos nada"), frags("¿Abrimos uno nuevo?")}, nil)
+	st = checkWord(t, st, false, [][]string{frags("sin tu palabra clave no borramos nada"), frags("¿Abrimos un caso nuevo?")}, nil)
 	if st.Step != stepReturnLocked || st.Tries != maxCodeWordTries {
 		t.Fatalf("after the lockout: %#v", st)
 	}
@@ -107,7 +107,7 @@ func TestEraseWrongWordsShareTheLockout(t *testing.T) {
 	}
 	st = converse(t, st, t0, []turn{
 		{"INICIO", [][]string{frags("¿Estás en peligro ahora?")}, nil},
-		{"2", [][]string{frags("¿Abrimos uno nuevo?")}, nil},
+		{"2", [][]string{frags("¿Abrimos un caso nuevo?")}, nil},
 		{"1", [][]string{frags("¿Abrimos un caso?")}, nil},
 		{"borrar", [][]string{frags("sin tu palabra clave no borramos nada"), frags("¿Abrimos un caso?")}, nil},
 	})

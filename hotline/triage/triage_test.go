@@ -343,7 +343,7 @@ func TestReturningSurvivor(t *testing.T) {
 		{"pera", nil, []Effect{CheckCodeWord{Word: "pera"}}},
 	})
 	locked, out := CodeWordResult(st, false, t0)
-	if texts := render(t, out); len(texts) != 1 || !strings.Contains(texts[0], "¿Abrimos uno nuevo?") {
+	if texts := render(t, out); len(texts) != 1 || !strings.Contains(texts[0], "¿Abrimos un caso nuevo?") {
 		t.Fatalf("locked: %q", texts)
 	}
 	converse(t, locked, t0, []turn{
