@@ -388,11 +388,17 @@ func (t *turn) erase(ctx context.Context) error {
 		`DELETE FROM sms_opt_out WHERE phone_index = ANY($1)`,
 		`UPDATE conversation SET status = 'erased', contact_id = NULL, case_id = NULL, kek_id = NULL,
 			wrapped_dek = NULL, state_sealed = NULL WHERE phone_index = ANY($1) AND status = 'active'`,
+		// Past conversations would still tie her number's index to the
+		// dates she wrote and whether she flagged danger.
+		`DELETE FROM conversation WHERE phone_index = ANY($1) AND id <> $2`,
 	}
 	for i, q := range stmts {
 		args := []any{t.candidates}
-		if i == 1 {
+		switch i {
+		case 1:
 			args = append(args, now)
+		case len(stmts) - 1:
+			args = append(args, t.conv.id)
 		}
 		if _, err := t.tx.Exec(ctx, q, args...); err != nil {
 			return err

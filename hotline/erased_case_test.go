@@ -73,3 +73,23 @@ func TestUnverifiedNewCaseCannotSetHerCodeWord(t *testing.T) {
 	e.sim.Settle()
 	e.assertKept(caseID)
 }
+
+// BORRAR leaves no trail of her earlier conversations: their rows tied her
+// number's index to when she wrote and whether she flagged danger.
+func TestBorrarForgetsEarlierConversations(t *testing.T) {
+	e := newEnv(t, false)
+	const es = templates.ES
+	survivor := e.sim.Phone(survivorPhone)
+	survivor.Send("Hola").Expect(text(t, es, templates.KeyWelcome))
+	survivor.Send("2").Expect(text(t, es, templates.KeyConsent))
+	e.clk.Advance(e.h.cfg.IdleAfter + time.Minute)
+	if _, err := e.h.ExpireIdle(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	survivor.Send("Hola").Expect(text(t, es, templates.KeyWelcome))
+	survivor.Send("BORRAR").Expect(text(t, es, templates.KeyEraseConfirm))
+	survivor.Send("1").Expect(text(t, es, templates.KeyEraseDone))
+	if n := e.count("conversation", "status <> 'erased'"); n != 0 {
+		t.Errorf("%d earlier conversations kept after BORRAR", n)
+	}
+}
