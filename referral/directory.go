@@ -14,21 +14,14 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/crypto"
 )
 
-// DB is a pool or a transaction; the same shape as casefile.DB, so one
-// value serves both packages.
-type DB interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-	Begin(ctx context.Context) (pgx.Tx, error)
-}
+// DB is a pool or a transaction: casefile's, so one value serves both.
+type DB = casefile.DB
 
 // Kind is what sort of provider a service is.
 type Kind string
