@@ -186,7 +186,10 @@ func (h *Hotline) handleVoiceDanger(w http.ResponseWriter, r *http.Request) {
 		return h.voiceDanger(ctx, tx, r.PostForm.Get("CallSid"), from, lang)
 	})
 	if err != nil {
-		h.log.Error("hotline: voice danger", "err", err)
+		// Nobody was alerted and no callback exists: say so loudly, with
+		// the call's id, so an operator can find the caller in Twilio's
+		// log. She still hears the emergency numbers.
+		h.log.Error("hotline: danger call NOT recorded, no one alerted", "call_sid", r.PostForm.Get("CallSid"), "err", err)
 		writeTwiML(w, h.farewell(lang, false))
 		return
 	}
