@@ -93,11 +93,7 @@ func TestDangerThenTriageIsOneCase(t *testing.T) {
 		t.Errorf("counsellor got %q; want one alert", toCounsellor)
 	}
 
-	for _, secret := range []string{"girasol", survivorPhone, "987654321"} {
-		if hits := e.dumpContains(secret); len(hits) > 0 {
-			t.Errorf("%q stored readable in %v", secret, hits)
-		}
-	}
+	e.assertNotStored("girasol", survivorPhone, "987654321")
 	e.sim.Settle()
 	e.sim.AssertQuiet()
 }

@@ -193,9 +193,19 @@ func (e *env) count(table, where string, args ...any) int {
 	return n
 }
 
-// dumpContains lists the tables in which needle appears, in the clear or
-// hex-encoded inside a bytea: the check that nothing is stored readable.
-func (e *env) dumpContains(needle string) []string {
+// assertNotStored fails the test for every secret that appears in any
+// table, in the clear or hex-encoded inside a bytea: the check that nothing
+// is stored readable.
+func (e *env) assertNotStored(secrets ...string) {
+	e.t.Helper()
+	for _, s := range secrets {
+		if hits := e.tablesContaining(s); len(hits) > 0 {
+			e.t.Errorf("%q stored readable in %v", s, hits)
+		}
+	}
+}
+
+func (e *env) tablesContaining(needle string) []string {
 	e.t.Helper()
 	var hits []string
 	for _, table := range []string{"inbound_message", "outbound_message", "conversation", "caller_rate", "caller_block",
