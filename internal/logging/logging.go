@@ -43,6 +43,11 @@ var sensitiveKeys = map[string]bool{
 // common Peruvian mobile grouping "987 654 321". Dates and ports stay legible.
 var phoneLike = regexp.MustCompile(`\+\s?\d[\d \-().]{5,}\d|\b\d{8,}\b|\b\d{3}[ \-]\d{3}[ \-]\d{3}\b`)
 
+// uuidLike finds the ids every log line is meant to carry. About one random
+// UUID in forty starts with eight decimal digits, which phoneLike alone would
+// mask, leaving a case id nobody can follow.
+var uuidLike = regexp.MustCompile(`\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b`)
+
 // Redact applies the masking rules to one attribute; it has the signature of
 // slog.HandlerOptions.ReplaceAttr.
 func Redact(groups []string, a slog.Attr) slog.Attr {
@@ -85,7 +90,26 @@ func PanicSite(skip int) string {
 
 // Scrub masks anything phone-like in free text, for text that leaves the
 // process by another road than a log line (River's stored job errors).
-func Scrub(s string) string { return phoneLike.ReplaceAllString(s, Mask) }
+func Scrub(s string) string {
+	// Phone-like runs are searched for in a copy whose UUIDs are blanked out
+	// (same length, so offsets carry over): a UUID is never masked, and a
+	// number written next to one cannot hide inside it either.
+	probe := []byte(s)
+	for _, span := range uuidLike.FindAllStringIndex(s, -1) {
+		for i := span[0]; i < span[1]; i++ {
+			probe[i] = 'x'
+		}
+	}
+	var b strings.Builder
+	last := 0
+	for _, span := range phoneLike.FindAllIndex(probe, -1) {
+		b.WriteString(s[last:span[0]])
+		b.WriteString(Mask)
+		last = span[1]
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
 
 // New returns a JSON logger writing to w at the given level, with Redact in
 // place.

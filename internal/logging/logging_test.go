@@ -59,3 +59,26 @@ func TestSecretIsMaskedByFmt(t *testing.T) {
 		}
 	}
 }
+
+func TestIDsThatLookLikeNumbersStayLegible(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"84629173-413c-47e8-aac4-c8a5a251da09", "84629173-413c-47e8-aac4-c8a5a251da09"},
+		{"case 12345678-1234-4123-8123-123456789012 opened", "case 12345678-1234-4123-8123-123456789012 opened"},
+		{"+51 987654321 12345678-1234-4123-8123-123456789012", Mask + " 12345678-1234-4123-8123-123456789012"},
+		{"12345678-1234-4123-8123-123456789012 987654321", "12345678-1234-4123-8123-123456789012 " + Mask},
+	}
+	for _, c := range cases {
+		if got := Scrub(c.in); got != c.want {
+			t.Errorf("Scrub(%q) = %q, want %q", c.in, got, c.want)
+		}
+		var buf bytes.Buffer
+		New(&buf, slog.LevelInfo).Info("x", "case_id", c.in)
+		var rec map[string]any
+		if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec["case_id"] != c.want {
+			t.Errorf("logged %q as %v, want %q", c.in, rec["case_id"], c.want)
+		}
+	}
+}
