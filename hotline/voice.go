@@ -190,7 +190,7 @@ func (h *Hotline) handleVoiceDanger(w http.ResponseWriter, r *http.Request) {
 		// the call's id, so an operator can find the caller in Twilio's
 		// log. She still hears the emergency numbers.
 		h.log.Error("hotline: danger call NOT recorded, no one alerted", "call_sid", r.PostForm.Get("CallSid"), "err", err)
-		writeTwiML(w, h.farewell(lang, false))
+		writeTwiML(w, h.dialDuty(lang, uuid.Nil, nil))
 		return
 	}
 	writeTwiMLBytes(w, out)
@@ -250,15 +250,29 @@ func (h *Hotline) voiceDanger(ctx context.Context, tx pgx.Tx, callSID, from, lan
 	if err != nil {
 		return voiceResponse{}, err
 	}
+	return h.dialDuty(lang, caseID, phones), nil
+}
+
+// dialDuty puts a caller in danger through to phones, or, when there are
+// none (an empty roster, or a database that cannot be read), to the fallback
+// duty numbers from the configuration; with neither, she hears the emergency
+// numbers. caseID, when known, is where a missed <Dial> leaves its callback.
+func (h *Hotline) dialDuty(lang string, caseID uuid.UUID, phones []string) voiceResponse {
 	if len(phones) == 0 {
-		return h.farewell(lang, caseID != uuid.Nil), nil
+		phones = h.cfg.FallbackDuty
 	}
-	d := dial{Timeout: dialTimeout, Method: http.MethodPost,
-		Action: h.voiceURL("/twilio/voice/dialed", lang, url.Values{"c": {caseID.String()}})}
+	if len(phones) == 0 {
+		return h.farewell(lang, caseID != uuid.Nil)
+	}
+	var params url.Values
+	if caseID != uuid.Nil {
+		params = url.Values{"c": {caseID.String()}}
+	}
+	d := dial{Timeout: dialTimeout, Method: http.MethodPost, Action: h.voiceURL("/twilio/voice/dialed", lang, params)}
 	for _, p := range phones {
 		d.Numbers = append(d.Numbers, dialNumber{Number: p})
 	}
-	return voiceResponse{Verbs: []any{h.sayKey(lang, templates.KeyVoiceConnecting), d}}, nil
+	return voiceResponse{Verbs: []any{h.sayKey(lang, templates.KeyVoiceConnecting), d}}
 }
 
 // voiceCase opens the urgent case of a call, or finds the one a retried

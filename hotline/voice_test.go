@@ -53,6 +53,65 @@ func TestVoiceDangerDialsOnCallThenCallback(t *testing.T) {
 	}
 }
 
+// A caller in danger must reach a person even when nobody is on the roster
+// or the database is down: then she is put through to the fallback duty
+// phones from the configuration.
+func TestVoiceDangerFallsBackToDutyNumbers(t *testing.T) {
+	const duty = "+51944000001"
+	withFallback := func(c *Config) { c.FallbackDuty = []string{duty} }
+	danger := func(e *env) (url.Values, string) {
+		form := url.Values{"CallSid": {carrier.NewSID("CA")}, "From": {survivorPhone}, "To": {hotlineNumber}, "AccountSid": {testAccount}}
+		return form, readAll(t, e.post("/twilio/voice/danger?l=es", withParam(form, "Digits", "1"), testToken))
+	}
+	dialedAction := func(e *env, twiml string) string {
+		action := twiml[strings.Index(twiml, `action="`)+len(`action="`):]
+		action, _ = url.QueryUnescape(strings.ReplaceAll(action[:strings.Index(action, `"`)], "&amp;", "&"))
+		return strings.TrimPrefix(action, e.srv.URL)
+	}
+
+	t.Run("empty roster", func(t *testing.T) {
+		e := newEnv(t, false, withFallback)
+		if _, err := e.pool.Exec(e.ctx, `DELETE FROM on_call`); err != nil {
+			t.Fatal(err)
+		}
+		form, twiml := danger(e)
+		if !strings.Contains(twiml, "<Number>"+duty+"</Number>") {
+			t.Fatalf("not put through to the fallback duty phone: %s", twiml)
+		}
+		if e.count("case_file", "urgent") != 1 {
+			t.Fatal("no urgent case for the call")
+		}
+		// Nobody answers: the case still gets its callback.
+		done := readAll(t, e.post(dialedAction(e, twiml), withParam(form, "DialCallStatus", "no-answer"), testToken))
+		if !strings.Contains(done, text(t, templates.ES, templates.KeyVoiceCallback)) || e.count("follow_up", "kind = 'callback' AND urgent") != 1 {
+			t.Fatalf("no callback after a missed fallback dial: %s", done)
+		}
+	})
+
+	t.Run("database down", func(t *testing.T) {
+		e := newEnv(t, false, withFallback)
+		e.pool.Close()
+		form, twiml := danger(e)
+		if !strings.Contains(twiml, "<Dial") || !strings.Contains(twiml, "<Number>"+duty+"</Number>") || strings.Contains(twiml, counsellor) {
+			t.Fatalf("with the database down, want a dial to the fallback phone only: %s", twiml)
+		}
+		// No case could be opened, so a missed dial promises no callback.
+		done := readAll(t, e.post(dialedAction(e, twiml), withParam(form, "DialCallStatus", "no-answer"), testToken))
+		if !strings.Contains(done, text(t, templates.ES, templates.KeyVoiceEmergency)) || strings.Contains(done, text(t, templates.ES, templates.KeyVoiceCallback)) {
+			t.Fatalf("after a missed fallback dial: %s", done)
+		}
+	})
+
+	t.Run("database down, no fallback configured", func(t *testing.T) {
+		e := newEnv(t, false)
+		e.pool.Close()
+		_, twiml := danger(e)
+		if strings.Contains(twiml, "<Dial") || !strings.Contains(twiml, text(t, templates.ES, templates.KeyVoiceEmergency)) {
+			t.Fatalf("want the emergency numbers: %s", twiml)
+		}
+	})
+}
+
 func withParam(v url.Values, k, val string) url.Values {
 	out := url.Values{}
 	for key, vals := range v {

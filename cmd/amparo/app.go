@@ -66,12 +66,13 @@ func buildApp(_ context.Context, d appDeps) (*app, error) {
 	outbox := hotline.NewOutbox(keyring, index, inserter, d.clock)
 	referrals := referral.New(d.pool, cases, inserter, outbox, d.clock, referral.WithLogger(d.log))
 	line, err := hotline.New(hotline.Config{
-		PublicURL:  d.cfg.PublicURL,
-		AuthToken:  d.cfg.TwilioAuthToken,
-		AccountSID: d.cfg.TwilioAccountSID,
-		FromNumber: d.cfg.TwilioFromNumber,
-		APIURL:     d.cfg.TwilioAPIURL,
-		Log:        d.log,
+		PublicURL:    d.cfg.PublicURL,
+		AuthToken:    d.cfg.TwilioAuthToken,
+		AccountSID:   d.cfg.TwilioAccountSID,
+		FromNumber:   d.cfg.TwilioFromNumber,
+		APIURL:       d.cfg.TwilioAPIURL,
+		FallbackDuty: d.cfg.FallbackDuty,
+		Log:          d.log,
 	}, hotline.Deps{
 		Pool: d.pool, Cases: cases, Referrals: referrals, Outbox: outbox,
 		Keys: keyring, Index: index, Clock: d.clock,

@@ -20,6 +20,7 @@ type config struct {
 	TwilioAuthToken  string
 	TwilioFromNumber string
 	TwilioAPIURL     string
+	FallbackDuty     []string
 	LogLevel         string
 }
 
@@ -98,6 +99,16 @@ func loadConfig(env Env, n needs) (config, error) {
 		}
 		if !e164Pattern.MatchString(c.TwilioFromNumber) {
 			errs = append(errs, "TWILIO_FROM_NUMBER is required: the hotline number in E.164 form, e.g. +51987000000")
+		}
+		for _, n := range strings.Split(env.Getenv("AMPARO_FALLBACK_DUTY_NUMBERS"), ",") {
+			if n = strings.TrimSpace(n); n == "" {
+				continue
+			}
+			if !e164Pattern.MatchString(n) {
+				errs = append(errs, fmt.Sprintf("AMPARO_FALLBACK_DUTY_NUMBERS must be E.164 numbers separated by commas, e.g. +51944000001,+51944000002 (entry %d is not)", len(c.FallbackDuty)+1))
+				continue
+			}
+			c.FallbackDuty = append(c.FallbackDuty, n)
 		}
 		if c.TwilioAPIURL != "" {
 			if u, err := url.Parse(c.TwilioAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {

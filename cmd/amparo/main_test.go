@@ -65,6 +65,8 @@ func TestConfigNamesEveryProblem(t *testing.T) {
 		"TWILIO_FROM_NUMBER":     "987654321",
 		"TWILIO_API_URL":         "not a url",
 		"AMPARO_LOG_LEVEL":       "loud",
+
+		"AMPARO_FALLBACK_DUTY_NUMBERS": "+51944000001, 944 000 002",
 	}, nil)
 	_, err := loadConfig(env, needs{web: true, twilio: true})
 	var ce configErrors
@@ -72,12 +74,12 @@ func TestConfigNamesEveryProblem(t *testing.T) {
 		t.Fatalf("want configErrors, got %v", err)
 	}
 	msg := err.Error()
-	for _, name := range []string{"DATABASE_URL must be", "AMPARO_ADDR", "AMPARO_PUBLIC_URL is required", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN and TWILIO_AUTH_TOKEN_FILE are both set", "TWILIO_FROM_NUMBER", "TWILIO_API_URL", "AMPARO_LOG_LEVEL"} {
+	for _, name := range []string{"DATABASE_URL must be", "AMPARO_ADDR", "AMPARO_PUBLIC_URL is required", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN and TWILIO_AUTH_TOKEN_FILE are both set", "TWILIO_FROM_NUMBER", "TWILIO_API_URL", "AMPARO_LOG_LEVEL", "AMPARO_FALLBACK_DUTY_NUMBERS must be E.164 numbers separated by commas, e.g. +51944000001,+51944000002 (entry 2 is not)"} {
 		if !strings.Contains(msg, name) {
 			t.Errorf("error does not mention %q:\n%s", name, msg)
 		}
 	}
-	if strings.Contains(msg, "987654321") {
+	if strings.Contains(msg, "987654321") || strings.Contains(msg, "000 002") {
 		t.Errorf("error echoes the configured number: %s", msg)
 	}
 }
@@ -89,12 +91,15 @@ func TestSecretsFromFiles(t *testing.T) {
 		"TWILIO_ACCOUNT_SID":     "AC" + strings.Repeat("a", 32),
 		"TWILIO_AUTH_TOKEN_FILE": "/run/secrets/token",
 		"TWILIO_FROM_NUMBER":     "+51987000000",
+
+		"AMPARO_FALLBACK_DUTY_NUMBERS": " +51944000001 ,+51944000002,",
 	}, map[string]string{"/run/secrets/db": "postgres://a@b/c\n", "/run/secrets/token": "s3cret\n"})
 	cfg, err := loadConfig(env, needs{web: true, twilio: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.DatabaseURL != "postgres://a@b/c" || cfg.TwilioAuthToken != "s3cret" || cfg.Addr != "127.0.0.1:8080" {
+	if cfg.DatabaseURL != "postgres://a@b/c" || cfg.TwilioAuthToken != "s3cret" || cfg.Addr != "127.0.0.1:8080" ||
+		strings.Join(cfg.FallbackDuty, " ") != "+51944000001 +51944000002" {
 		t.Errorf("unexpected config %+v", cfg)
 	}
 	env, _, _ = testEnv(map[string]string{"DATABASE_URL_FILE": "/missing"}, nil)
