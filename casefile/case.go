@@ -560,14 +560,17 @@ func uuidOrNil(id uuid.UUID) *uuid.UUID {
 // erased case is a no-op.
 func (s *Store) EraseCase(ctx context.Context, db DB, caseID uuid.UUID, actor string) error {
 	return inTx(ctx, db, func(tx pgx.Tx) error {
-		var erased bool
+		var (
+			erased bool
+			ref    string
+		)
 		// FOR NO KEY UPDATE, not FOR UPDATE: AddNote, AddFollowUp and
 		// referral inserts check their foreign key with FOR KEY SHARE on
 		// this row while holding locks this erasure needs next (the case
 		// key, the audit chain), so a FOR UPDATE here deadlocks with them
 		// and PostgreSQL aborts the erasure. Shredding changes no key
 		// column, so the weaker lock is all the UPDATEs below need.
-		err := tx.QueryRow(ctx, `SELECT erased_at IS NOT NULL FROM case_file WHERE id = $1 FOR NO KEY UPDATE`, caseID).Scan(&erased)
+		err := tx.QueryRow(ctx, `SELECT erased_at IS NOT NULL, reference FROM case_file WHERE id = $1 FOR NO KEY UPDATE`, caseID).Scan(&erased, &ref)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -578,7 +581,7 @@ func (s *Store) EraseCase(ctx context.Context, db DB, caseID uuid.UUID, actor st
 			return nil
 		}
 		now := s.now()
-		if err := s.runEraseHook(ctx, tx, []uuid.UUID{caseID}, now); err != nil {
+		if err := s.runEraseHook(ctx, tx, []ErasedCase{{ID: caseID, Reference: ref}}, now); err != nil {
 			return err
 		}
 		return s.shredCase(ctx, tx, caseID, actor, now)
@@ -589,11 +592,11 @@ func (s *Store) EraseCase(ctx context.Context, db DB, caseID uuid.UUID, actor st
 // has locked. It runs before shredCase: a referral worker that holds one of
 // the case's referrals may still need the case key (to file a follow-up),
 // and must get it before this transaction waits for that referral.
-func (s *Store) runEraseHook(ctx context.Context, tx pgx.Tx, caseIDs []uuid.UUID, now time.Time) error {
-	if s.eraseHook == nil || len(caseIDs) == 0 {
+func (s *Store) runEraseHook(ctx context.Context, tx pgx.Tx, cases []ErasedCase, now time.Time) error {
+	if s.eraseHook == nil || len(cases) == 0 {
 		return nil
 	}
-	if err := s.eraseHook(ctx, tx, caseIDs, now); err != nil {
+	if err := s.eraseHook(ctx, tx, cases, now); err != nil {
 		return fmt.Errorf("casefile: erase hook: %w", err)
 	}
 	return nil

@@ -326,20 +326,20 @@ func (s *Store) EraseContact(ctx context.Context, db DB, contactID uuid.UUID, ac
 			return nil
 		}
 		// FOR NO KEY UPDATE on the cases, as in EraseCase.
-		rows, err := tx.Query(ctx, `SELECT id FROM case_file WHERE contact_id = $1 AND erased_at IS NULL ORDER BY id FOR NO KEY UPDATE`, contactID)
+		rows, err := tx.Query(ctx, `SELECT id, reference FROM case_file WHERE contact_id = $1 AND erased_at IS NULL ORDER BY id FOR NO KEY UPDATE`, contactID)
 		if err != nil {
 			return fmt.Errorf("casefile: erase contact: %w", err)
 		}
-		caseIDs, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+		cases, err := pgx.CollectRows(rows, pgx.RowToStructByPos[ErasedCase])
 		if err != nil {
 			return fmt.Errorf("casefile: erase contact: %w", err)
 		}
 		now := s.now()
-		if err := s.runEraseHook(ctx, tx, caseIDs, now); err != nil {
+		if err := s.runEraseHook(ctx, tx, cases, now); err != nil {
 			return err
 		}
-		for _, id := range caseIDs {
-			if err := s.shredCase(ctx, tx, id, actor, now); err != nil {
+		for _, c := range cases {
+			if err := s.shredCase(ctx, tx, c.ID, actor, now); err != nil {
 				return err
 			}
 		}
@@ -352,11 +352,11 @@ func (s *Store) EraseContact(ctx context.Context, db DB, contactID uuid.UUID, ac
 		}
 		if err := audit.Append(ctx, tx, now, audit.Entry{
 			Actor: actor, Action: "contact.erase",
-			Detail: fmt.Sprintf("contact %s; %d case(s)", contactID, len(caseIDs)),
+			Detail: fmt.Sprintf("contact %s; %d case(s)", contactID, len(cases)),
 		}); err != nil {
 			return err
 		}
-		s.log.InfoContext(ctx, "casefile: contact erased", "contact_id", contactID, "cases", len(caseIDs))
+		s.log.InfoContext(ctx, "casefile: contact erased", "contact_id", contactID, "cases", len(cases))
 		return nil
 	})
 }

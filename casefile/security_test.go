@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -142,14 +143,14 @@ func TestEraseHookRunsInTheErasure(t *testing.T) {
 	t.Parallel()
 	var (
 		mu  sync.Mutex
-		got [][]uuid.UUID
+		got [][]casefile.ErasedCase
 		at  []time.Time
 	)
 	fail := false
-	hook := func(ctx context.Context, tx pgx.Tx, ids []uuid.UUID, when time.Time) error {
+	hook := func(ctx context.Context, tx pgx.Tx, cases []casefile.ErasedCase, when time.Time) error {
 		mu.Lock()
 		defer mu.Unlock()
-		got, at = append(got, ids), append(at, when)
+		got, at = append(got, cases), append(at, when)
 		if fail {
 			return errors.New("hook failed")
 		}
@@ -173,8 +174,9 @@ func TestEraseHookRunsInTheErasure(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(got) != 2 || len(got[0]) != 1 || got[0][0] != a.ID || len(got[1]) != 1 || got[1][0] != b.ID {
-		t.Fatalf("hook calls = %v; want [[a] [b]] (an erased case is not erased again)", got)
+	want := [][]casefile.ErasedCase{{{ID: a.ID, Reference: a.Reference}}, {{ID: b.ID, Reference: b.Reference}}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("hook calls = %v; want %v (an erased case is not erased again)", got, want)
 	}
 	if !at[0].Equal(t0) {
 		t.Errorf("hook time = %v, want the store's clock %v", at[0], t0)

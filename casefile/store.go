@@ -71,16 +71,24 @@ type Option func(*Store)
 // WithLogger sets the logger (default: discard). Store logs ids only.
 func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
 
+// ErasedCase names a case an erasure is about to shred: its id, and the
+// reference staff and providers know it by (a plaintext fact that outlives
+// the erasure).
+type ErasedCase struct {
+	ID        uuid.UUID
+	Reference string
+}
+
 // EraseHook runs inside an erasure's transaction, after the erased cases'
-// rows are locked and before their keys are destroyed, with the ids of the
-// cases being erased and the erasure time. It lets a package that holds
-// copies of a case's facts (referral: deadlines, open referrals, scheduled
-// jobs) erase them atomically with the case, without casefile importing it.
-// An error aborts the erasure.
-type EraseHook func(ctx context.Context, tx pgx.Tx, caseIDs []uuid.UUID, at time.Time) error
+// rows are locked and before their keys are destroyed, with the cases being
+// erased and the erasure time. It lets a package that holds copies of a
+// case's facts (referral: deadlines, open referrals, scheduled jobs, the
+// providers who were sent them) deal with them atomically with the case,
+// without casefile importing it. An error aborts the erasure.
+type EraseHook func(ctx context.Context, tx pgx.Tx, cases []ErasedCase, at time.Time) error
 
 // WithEraseHook sets the hook EraseCase and EraseContact run (usually
-// referral.CaseErased).
+// referral.EraseHook).
 func WithEraseHook(h EraseHook) Option { return func(s *Store) { s.eraseHook = h } }
 
 // New returns a Store. keys wraps data keys (the keyring, or later a KMS);

@@ -94,8 +94,8 @@ func newEnv(t testing.TB, work bool, opts ...envOpt) *env {
 		t.Fatal(err)
 	}
 	ins := &jobs.Deferred{}
-	e.cases = casefile.New(e.pool, e.kr, e.kr.BlindIndex(), e.clk, casefile.WithEraseHook(referral.CaseErased))
 	outbox := NewOutbox(e.kr, e.kr.BlindIndex(), ins, e.clk)
+	e.cases = casefile.New(e.pool, e.kr, e.kr.BlindIndex(), e.clk, casefile.WithEraseHook(referral.EraseHook(outbox)))
 	e.refs = referral.New(e.pool, e.cases, ins, outbox, e.clk)
 
 	// Routes are registered before the server starts: the race detector

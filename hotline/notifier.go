@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -30,6 +31,61 @@ func (o *Outbox) NotifyProvider(ctx context.Context, tx pgx.Tx, n referral.Provi
 		return err
 	}
 	_, err = o.enqueue(ctx, tx, outbound{purpose: purposeProvider, referralID: &n.ReferralID, to: to, body: body, ttl: providerNoticeTTL})
+	return err
+}
+
+// NotifyWithdrawn queues, in the caller's transaction, the text that tells
+// a provider a request is withdrawn (reference and code only). A notice of
+// that request still waiting to be sent is cancelled instead, and when no
+// notice of it was ever handed to Twilio nothing is sent: a provider that
+// never heard of the request needs no withdrawal.
+func (o *Outbox) NotifyWithdrawn(ctx context.Context, tx pgx.Tx, n referral.ProviderNotice) error {
+	now := o.clk.Now()
+	// SKIP LOCKED rather than a wait: the sender holds a notice's row
+	// across its call to Twilio and may then lock the referral
+	// (NoticeFailed), which our caller already holds.
+	rows, err := tx.Query(ctx, `
+		UPDATE outbound_message
+		SET status = 'canceled', status_rank = $3, wrapped_dek = NULL, to_sealed = NULL, body_sealed = NULL, updated_at = $4
+		WHERE id IN (SELECT id FROM outbound_message WHERE referral_id = $1 AND purpose = $2 AND status = 'pending'
+			FOR UPDATE SKIP LOCKED)
+		RETURNING attempts`, n.ReferralID, purposeProvider, statusRank["canceled"], now)
+	if err != nil {
+		return err
+	}
+	attempts, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		return err
+	}
+	// A canceled notice that was tried before may have arrived: a timeout
+	// does not say it did not.
+	tried := slices.ContainsFunc(attempts, func(a int) bool { return a > 0 })
+	var inFlight, handedOver int
+	if err := tx.QueryRow(ctx, `
+		SELECT count(*) FILTER (WHERE status = 'pending'),
+		       count(*) FILTER (WHERE status NOT IN ('pending', 'canceled', 'expired'))
+		FROM outbound_message WHERE referral_id = $1 AND purpose = $2`, n.ReferralID, purposeProvider).
+		Scan(&inFlight, &handedOver); err != nil {
+		return err
+	}
+	if !tried && inFlight == 0 && handedOver == 0 {
+		return nil
+	}
+	to, err := crypto.NormalizePhone(n.Phone, "")
+	if err != nil {
+		return err
+	}
+	body, err := templates.Render(n.Lang, templates.KeyProviderWithdrawn, map[string]string{"ref": n.Reference, "code": n.ReplyCode})
+	if err != nil {
+		return err
+	}
+	out := outbound{purpose: purposeWithdrawal, referralID: &n.ReferralID, to: to, body: body, ttl: withdrawalTTL}
+	if inFlight > 0 {
+		// A notice being handed over right now: the withdrawal must not
+		// overtake it.
+		out.delay = sendTimeout
+	}
+	_, err = o.enqueue(ctx, tx, out)
 	return err
 }
 

@@ -18,9 +18,10 @@ import (
 
 // Purposes of outbound messages; each fails differently (see deliveryFailed).
 const (
-	purposeProvider = "provider_notice"
-	purposeStaff    = "staff_alert"
-	purposeSurvivor = "survivor"
+	purposeProvider   = "provider_notice"
+	purposeWithdrawal = "provider_withdrawal"
+	purposeStaff      = "staff_alert"
+	purposeSurvivor   = "survivor"
 )
 
 // How long a message stays worth sending. A provider notice older than its
@@ -31,6 +32,9 @@ const (
 	providerNoticeTTL = 2 * time.Hour
 	staffAlertTTL     = 30 * time.Minute
 	survivorTTL       = 24 * time.Hour
+	// A provider that accepted a request may act on it days later: its
+	// withdrawal is worth delivering late rather than never.
+	withdrawalTTL = 72 * time.Hour
 )
 
 // lima is where survivors' allowed hours are read. Peru has no DST; the
@@ -84,6 +88,7 @@ type outbound struct {
 	to         string // E.164
 	body       string
 	ttl        time.Duration
+	delay      time.Duration // from now until it may be sent
 	window     *Window
 }
 
@@ -140,10 +145,10 @@ func (h *Outbox) enqueue(ctx context.Context, tx pgx.Tx, o outbound) (uuid.UUID,
 		return uuid.Nil, err
 	}
 	now := h.clk.Now()
-	notBefore := now
+	notBefore := now.Add(o.delay)
 	var wFrom, wTo *int
 	if o.window != nil {
-		notBefore = o.window.next(now)
+		notBefore = o.window.next(notBefore)
 		wFrom, wTo = &o.window.From, &o.window.To
 	}
 	_, err = tx.Exec(ctx, `INSERT INTO outbound_message

@@ -23,8 +23,11 @@ func (w *sendWorker) NextRetry(job *river.Job[SendSMSArgs]) time.Time {
 	return time.Now().Add(min(d, 10*time.Minute))
 }
 
-// Timeout leaves room for twilio-go's 10 s HTTP timeout and the commit.
-func (w *sendWorker) Timeout(*river.Job[SendSMSArgs]) time.Duration { return 30 * time.Second }
+// sendTimeout bounds one send job, and so how long it holds its row: room
+// for twilio-go's 10 s HTTP timeout and the commit.
+const sendTimeout = 30 * time.Second
+
+func (w *sendWorker) Timeout(*river.Job[SendSMSArgs]) time.Duration { return sendTimeout }
 
 func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendSMSArgs]) error {
 	return w.h.sendOutbound(ctx, job.Args.OutboundID, job.Attempt >= job.MaxAttempts)

@@ -18,35 +18,40 @@ const reasonCaseErased = "case_erased"
 // referralJobKinds are the River jobs that carry a referral id.
 var referralJobKinds = []string{DispatchArgs{}.Kind(), AckDeadlineArgs{}.Kind(), ServeDeadlineArgs{}.Kind()}
 
-// CaseErased erases what referral holds about cases being erased, in the
-// erasure's transaction tx: every open referral of theirs is revoked
-// (reason "case_erased", which frees its reply code), every referral of
-// theirs loses its serve-by and breach times (for health, serve-by is the
-// PEP or EC deadline, so it tells the incident time), the serve-deadline
-// milestone events (timed by that deadline) are dropped, and their pending
-// River jobs are deleted, since a job's scheduled time is such a deadline
-// too. A job running right now cannot be deleted under River; its
-// scheduled time is overwritten with at, and it finds its referral revoked
-// when it gets the lock.
+// EraseHook returns the casefile.EraseHook that erases what referral holds
+// about cases being erased, in the erasure's transaction tx: every open
+// referral of theirs is revoked (reason "case_erased", which frees its reply
+// code) and its provider, if it was sent the request, is told through n that
+// it is withdrawn; every referral of theirs loses its serve-by and breach
+// times (for health, serve-by is the PEP or EC deadline, so it tells the
+// incident time), the serve-deadline milestone events (timed by that
+// deadline) are dropped, and their pending River jobs are deleted, since a
+// job's scheduled time is such a deadline too. A job running right now
+// cannot be deleted under River; its scheduled time is overwritten with at,
+// and it finds its referral revoked when it gets the lock.
 //
-// It is a casefile.EraseHook: pass it to casefile.WithEraseHook. It runs
-// while the erasure holds the cases' rows (FOR NO KEY UPDATE), and before it
-// destroys their keys.
-func CaseErased(ctx context.Context, tx pgx.Tx, caseIDs []uuid.UUID, at time.Time) error {
+// Pass it to casefile.WithEraseHook. It runs while the erasure holds the
+// cases' rows (FOR NO KEY UPDATE), and before it destroys their keys.
+func EraseHook(n Notifier) casefile.EraseHook {
+	return func(ctx context.Context, tx pgx.Tx, cases []casefile.ErasedCase, at time.Time) error {
+		return casesErased(ctx, tx, n, cases, at)
+	}
+}
+
+func casesErased(ctx context.Context, tx pgx.Tx, n Notifier, cases []casefile.ErasedCase, at time.Time) error {
 	at = at.UTC().Truncate(time.Microsecond)
+	caseIDs := make([]uuid.UUID, len(cases))
+	references := make(map[uuid.UUID]string, len(cases))
+	for i, c := range cases {
+		caseIDs[i], references[c.ID] = c.ID, c.Reference
+	}
 	// Repeat until nothing is left: a worker holding one of these referrals
 	// when we asked may create a successor (escalation, decline) before it
 	// commits, and that row is not in the snapshot of the statement that
 	// waited for it. Rows this transaction has handled never match again.
 	for {
-		rows, err := tx.Query(ctx, `
-			SELECT id, status FROM referral
-			WHERE case_id = ANY($1) AND (status = ANY($2) OR serve_by IS NOT NULL OR breached_at IS NOT NULL)
-			ORDER BY id FOR NO KEY UPDATE`, caseIDs, openStatuses)
-		if err != nil {
-			return fmt.Errorf("referral: case erased: %w", err)
-		}
-		refs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[lockedRef])
+		refs, err := lockRefs(ctx, tx, `r.case_id = ANY($1) AND (r.status = ANY($2) OR r.serve_by IS NOT NULL OR r.breached_at IS NOT NULL)`,
+			caseIDs, openStatuses)
 		if err != nil {
 			return fmt.Errorf("referral: case erased: %w", err)
 		}
@@ -57,7 +62,7 @@ func CaseErased(ctx context.Context, tx pgx.Tx, caseIDs []uuid.UUID, at time.Tim
 		for i, r := range refs {
 			ids[i] = r.ID
 		}
-		if err := revokeLocked(ctx, tx, refs, reasonCaseErased, at); err != nil {
+		if err := revokeLocked(ctx, tx, n, refs, references, reasonCaseErased, at); err != nil {
 			return err
 		}
 		steps := []struct {
@@ -80,17 +85,37 @@ func CaseErased(ctx context.Context, tx pgx.Tx, caseIDs []uuid.UUID, at time.Tim
 	return dropJobs(ctx, tx, `case_id = ANY($2)`, caseIDs, at)
 }
 
-// lockedRef is a referral its caller holds FOR NO KEY UPDATE.
+// lockedRef is a referral its caller holds FOR NO KEY UPDATE, with what a
+// withdrawal notice to its provider needs.
 type lockedRef struct {
-	ID     uuid.UUID
-	Status Status
+	ID        uuid.UUID
+	Status    Status
+	CaseID    uuid.UUID
+	ReplyCode string
+	CodePhone string
+	Lang      string // the provider's
+}
+
+// lockRefs locks, in id order, the referrals (alias r) that match where.
+func lockRefs(ctx context.Context, tx pgx.Tx, where string, args ...any) ([]lockedRef, error) {
+	rows, err := tx.Query(ctx, `
+		SELECT r.id, r.status, r.case_id, r.reply_code, r.code_phone, s.lang
+		FROM referral r JOIN service s ON s.id = r.service_id
+		WHERE `+where+` ORDER BY r.id FOR NO KEY UPDATE OF r`, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[lockedRef])
 }
 
 // revokeLocked revokes the open referrals among refs, which the caller has
-// locked, recording reason and at on each one's revoked event. Revoking
-// frees the reply code (after codeQuarantine) and the provider's place;
-// closed referrals in refs are left alone.
-func revokeLocked(ctx context.Context, tx pgx.Tx, refs []lockedRef, reason string, at time.Time) error {
+// locked, recording reason and at on each one's revoked event, and tells
+// each provider that was sent its request (through n) that it is withdrawn:
+// a provider must not go looking for her, or call her, once she has said
+// no. Revoking frees the reply code (after codeQuarantine) and the
+// provider's place; closed referrals in refs are left alone. references
+// maps case ids to case references.
+func revokeLocked(ctx context.Context, tx pgx.Tx, n Notifier, refs []lockedRef, references map[uuid.UUID]string, reason string, at time.Time) error {
 	for _, r := range refs {
 		if !r.Status.Open() {
 			continue
@@ -102,6 +127,14 @@ func revokeLocked(ctx context.Context, tx pgx.Tx, refs []lockedRef, reason strin
 			INSERT INTO referral_event (referral_id, from_status, to_status, actor, reason, at)
 			VALUES ($1, $2, $3, $4, $5, $6)`, r.ID, r.Status, Revoked, actorSystem, reason, at); err != nil {
 			return fmt.Errorf("referral: event %s: %w", r.ID, err)
+		}
+		if r.Status == Pending {
+			continue // not dispatched: the provider knows nothing of it
+		}
+		if err := n.NotifyWithdrawn(ctx, tx, ProviderNotice{
+			ReferralID: r.ID, Phone: r.CodePhone, Reference: references[r.CaseID], ReplyCode: r.ReplyCode, Lang: r.Lang,
+		}); err != nil {
+			return fmt.Errorf("referral: withdrawal notice for %s: %w", r.ID, err)
 		}
 	}
 	return nil
@@ -125,5 +158,3 @@ func dropJobs(ctx context.Context, tx pgx.Tx, where string, arg any, at time.Tim
 	}
 	return nil
 }
-
-var _ casefile.EraseHook = CaseErased

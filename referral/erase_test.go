@@ -41,7 +41,8 @@ func pgTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") +
 
 // S1: erasing her erases her referrals' copies of the incident time (the
 // clinical deadline is serve-by, and River's scheduled time of the serve
-// jobs), revokes them and frees their reply codes.
+// jobs), revokes them, tells the providers that were sent them, and frees
+// their reply codes.
 func TestEraseRevokesReferralsAndForgetsDeadlines(t *testing.T) {
 	h := newHarness(t, testDirectory)
 	h.onCall(RoleCounsellor, phoneCou)
@@ -82,6 +83,12 @@ func TestEraseRevokesReferralsAndForgetsDeadlines(t *testing.T) {
 		if last := ev[len(ev)-1]; last.To != Revoked || last.Reason != "case_erased" {
 			t.Errorf("last event of %s = %+v; want revoked for case_erased", r.ID, last)
 		}
+	}
+	// The health post acknowledged and may act on it: it is told the
+	// request is withdrawn. The police were never sent theirs.
+	if w := h.rec.withdrawals(); len(w) != 1 || w[0].ReferralID != health.ID || w[0].Phone != phoneA ||
+		w[0].ReplyCode != health.ReplyCode || w[0].Reference != c.Reference || w[0].Lang != "es" {
+		t.Errorf("withdrawal notices = %+v; want one, to the health post, for %s code %s", w, c.Reference, health.ReplyCode)
 	}
 	var jobs int
 	if err := h.pool.QueryRow(h.ctx, `SELECT count(*) FROM river_job WHERE args->>'referral_id' = ANY($1)`,

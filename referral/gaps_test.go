@@ -140,6 +140,9 @@ func TestCreateForCaseRevokesWithdrawnConsent(t *testing.T) {
 	if last := ev[len(ev)-1]; last.From != Notified || last.To != Revoked || last.Reason != "consent_withdrawn" || last.Actor != "system" {
 		t.Fatalf("history = %+v", ev)
 	}
+	if w := h.rec.withdrawals(); len(w) != 1 || w[0].ReferralID != health.ID || w[0].Phone != phoneA || w[0].ReplyCode != health.ReplyCode || w[0].Reference != c.Reference {
+		t.Fatalf("withdrawal notices = %+v; want one, to the health post that was sent the request", w)
+	}
 	if s := h.get(police.ID).Status; s != Pending {
 		t.Fatalf("police (still consented): %s", s)
 	}

@@ -72,10 +72,11 @@ const (
 
 // recorder is the Notifier: it keeps what referral asked to send.
 type recorder struct {
-	mu      sync.Mutex
-	notices []ProviderNotice
-	alerts  []StaffAlert
-	onSend  func(ProviderNotice)
+	mu        sync.Mutex
+	notices   []ProviderNotice
+	withdrawn []ProviderNotice
+	alerts    []StaffAlert
+	onSend    func(ProviderNotice)
 }
 
 func (r *recorder) NotifyProvider(_ context.Context, _ pgx.Tx, n ProviderNotice) error {
@@ -87,6 +88,20 @@ func (r *recorder) NotifyProvider(_ context.Context, _ pgx.Tx, n ProviderNotice)
 		f(n)
 	}
 	return nil
+}
+
+func (r *recorder) NotifyWithdrawn(_ context.Context, _ pgx.Tx, n ProviderNotice) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.withdrawn = append(r.withdrawn, n)
+	return nil
+}
+
+// withdrawals returns the withdrawal notices asked for so far.
+func (r *recorder) withdrawals() []ProviderNotice {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]ProviderNotice(nil), r.withdrawn...)
 }
 
 func (r *recorder) AlertStaff(_ context.Context, _ pgx.Tx, a StaffAlert) error {
@@ -141,11 +156,11 @@ func newHarness(t testing.TB, directory string) *harness {
 	// Wired as cmd/amparo wires it: an erasure erases the case's referrals
 	// in the same transaction. eraseGate lets a test stop an erasure there.
 	h.cases = casefile.New(h.pool, kr, kr.BlindIndex(), h.clk, casefile.WithEraseHook(
-		func(ctx context.Context, tx pgx.Tx, ids []uuid.UUID, at time.Time) error {
+		func(ctx context.Context, tx pgx.Tx, cases []casefile.ErasedCase, at time.Time) error {
 			if g := h.eraseGate.Swap(nil); g != nil {
 				(*g)()
 			}
-			return CaseErased(ctx, tx, ids, at)
+			return EraseHook(h.rec)(ctx, tx, cases, at)
 		}))
 	h.inserter = &jobs.Deferred{}
 	h.svc = New(h.pool, h.cases, h.inserter, h.rec, h.clk)

@@ -25,6 +25,9 @@ import (
 // needs it commits.
 type Notifier interface {
 	NotifyProvider(ctx context.Context, tx pgx.Tx, n ProviderNotice) error
+	// NotifyWithdrawn tells the provider of n that its request is
+	// withdrawn and needs nothing more from them.
+	NotifyWithdrawn(ctx context.Context, tx pgx.Tx, n ProviderNotice) error
 	AlertStaff(ctx context.Context, tx pgx.Tx, a StaffAlert) error
 }
 
@@ -228,28 +231,25 @@ func (s *Service) revokeWithdrawn(ctx context.Context, tx pgx.Tx, c casefile.Fac
 		return nil
 	}
 	now := s.now()
-	// Repeat until nothing is left, as CaseErased does: a worker that held
+	// Repeat until nothing is left, as EraseHook's hook does: a worker that held
 	// one of these referrals when we asked may have escalated it, reading
 	// her consent before this transaction changed it, and its successor is
 	// not in the snapshot of the statement that waited for it. Rows revoked
 	// here never match again.
 	for {
-		rows, err := tx.Query(ctx, `
-			SELECT id, status FROM referral
-			WHERE case_id = $1 AND need = ANY($2) AND status = ANY($3) AND NOT override
-			ORDER BY id FOR NO KEY UPDATE`, c.ID, withdrawn, openStatuses)
+		refs, err := lockRefs(ctx, tx, `r.case_id = $1 AND r.need = ANY($2) AND r.status = ANY($3) AND NOT r.override`,
+			c.ID, withdrawn, openStatuses)
 		if err != nil {
 			return fmt.Errorf("referral: consent withdrawn: %w", err)
 		}
-		refs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[lockedRef])
-		if err != nil || len(refs) == 0 {
-			return err
+		if len(refs) == 0 {
+			return nil
 		}
 		ids := make([]uuid.UUID, len(refs))
 		for i, r := range refs {
 			ids[i] = r.ID
 		}
-		if err := revokeLocked(ctx, tx, refs, reasonConsentWithdrawn, now); err != nil {
+		if err := revokeLocked(ctx, tx, s.notifier, refs, map[uuid.UUID]string{c.ID: c.Reference}, reasonConsentWithdrawn, now); err != nil {
 			return err
 		}
 		if err := dropJobs(ctx, tx, `id = ANY($2)`, ids, now); err != nil {

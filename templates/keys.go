@@ -53,7 +53,8 @@ const (
 // Messages the system starts. They must stay discreet: no word about
 // violence, the service's purpose or the survivor.
 const (
-	KeyProviderNotice       = "sms.provider.notice" // {ref} {code}
+	KeyProviderNotice       = "sms.provider.notice"    // {ref} {code}
+	KeyProviderWithdrawn    = "sms.provider.withdrawn" // {ref} {code}
 	KeyProviderAcknowledged = "sms.provider.acknowledged"
 	KeyProviderDeclined     = "sms.provider.declined"
 	KeyProviderUnknownCode  = "sms.provider.unknown_code"

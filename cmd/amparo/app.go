@@ -60,10 +60,11 @@ func buildApp(_ context.Context, d appDeps) (*app, error) {
 	}
 	index := keyring.BlindIndex()
 	inserter := &jobs.Deferred{}
-	cases := casefile.New(d.pool, keyring, index, d.clock, casefile.WithLogger(d.log), casefile.WithEraseHook(referral.CaseErased))
-	// The outbox is built before the referral service because it is the
-	// referral service's Notifier, and the hotline needs both.
+	// The outbox comes first: it is the Notifier of the referral service
+	// and of the erase hook, which tells providers their requests are
+	// withdrawn; the hotline needs all three.
 	outbox := hotline.NewOutbox(keyring, index, inserter, d.clock)
+	cases := casefile.New(d.pool, keyring, index, d.clock, casefile.WithLogger(d.log), casefile.WithEraseHook(referral.EraseHook(outbox)))
 	referrals := referral.New(d.pool, cases, inserter, outbox, d.clock, referral.WithLogger(d.log))
 	line, err := hotline.New(hotline.Config{
 		PublicURL:    d.cfg.PublicURL,
