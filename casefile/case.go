@@ -612,8 +612,10 @@ func (s *Store) shredCase(ctx context.Context, tx pgx.Tx, caseID uuid.UUID, acto
 		{`UPDATE case_file SET status = 'erased', erased_at = $2, incident_sealed = NULL, narrative_sealed = NULL,
 			pep_deadline = NULL, ec_deadline = NULL WHERE id = $1`, []any{caseID, now}},
 		{`UPDATE case_note SET body_sealed = NULL WHERE case_id = $1`, []any{caseID}},
-		{`UPDATE follow_up SET note_sealed = NULL, status = CASE WHEN status = 'open' THEN 'cancelled' ELSE status END
-			WHERE case_id = $1`, []any{caseID}},
+		// Some tasks are timed by a clinical deadline (referral's "serve
+		// deadline near"), so their times would tell the incident time.
+		{`UPDATE follow_up SET note_sealed = NULL, status = CASE WHEN status = 'open' THEN 'cancelled' ELSE status END,
+			due_at = $2, created_at = $2 WHERE case_id = $1`, []any{caseID, now}},
 	}
 	for _, st := range steps {
 		if _, err := tx.Exec(ctx, st.sql, st.args...); err != nil {

@@ -297,7 +297,7 @@ func TestEraseCase(t *testing.T) {
 	if _, err := f.store.AddNote(f.ctx, f.pool, gone.ID, "u-1", "nota"); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.store.AddFollowUp(f.ctx, f.pool, gone.ID, casefile.FollowUp{Kind: "callback", DueAt: t0, Note: "x"}); err != nil {
+	if err := f.store.AddFollowUp(f.ctx, f.pool, gone.ID, casefile.FollowUp{Kind: "serve_deadline_near", DueAt: t0.Add(37*time.Minute + 11*time.Second), Note: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 { // the second erase is a no-op
@@ -352,8 +352,10 @@ func TestEraseCase(t *testing.T) {
 		+ (SELECT count(*) FROM follow_up WHERE case_id = $1 AND note_sealed IS NOT NULL)`, gone.ID).Scan(&sealedN); err != nil || sealedN != 0 {
 		t.Errorf("sealed notes left after erase: %d, %v", sealedN, err)
 	}
-	if err := f.pool.QueryRow(f.ctx, `SELECT status FROM follow_up WHERE case_id = $1`, gone.ID).Scan(&fuStatus); err != nil || fuStatus != "cancelled" {
-		t.Errorf("follow-up after erase: %q, %v", fuStatus, err)
+	var fuDue time.Time
+	if err := f.pool.QueryRow(f.ctx, `SELECT status, due_at FROM follow_up WHERE case_id = $1`, gone.ID).Scan(&fuStatus, &fuDue); err != nil ||
+		fuStatus != "cancelled" || !fuDue.Equal(t0) {
+		t.Errorf("follow-up after erase: %q due %v, %v; want cancelled, due at the erasure (its own time may tell the incident's)", fuStatus, fuDue, err)
 	}
 	if got, want := auditActions(t, f), []string{"case.erase:" + gone.ID.String()}; !slices.Equal(got, want) {
 		t.Errorf("audit = %v; want %v", got, want)
