@@ -62,8 +62,12 @@ func (h *Hotline) expireBatch(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	defer tx.Rollback(ctx)
+	// last_activity is deliberately not indexed, so that a message's update
+	// of it can be HOT; started_at never changes and is never later than
+	// last_activity, so its index narrows the scan to conversations old
+	// enough to be idle, however many live ones there are.
 	rows, err := tx.Query(ctx, `SELECT id, case_id, danger FROM conversation
-		WHERE status = 'active' AND last_activity < $1
+		WHERE status = 'active' AND started_at < $1 AND last_activity < $1
 		ORDER BY last_activity LIMIT $2 FOR UPDATE SKIP LOCKED`, h.clk.Now().Add(-h.cfg.IdleAfter), expireBatch)
 	if err != nil {
 		return 0, err
