@@ -9,6 +9,7 @@ import (
 
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/hotline/carrier"
+	"github.com/amparo/amparo/referral"
 	"github.com/amparo/amparo/templates"
 )
 
@@ -124,4 +125,23 @@ func TestDangerCaseErasedMidwayOpensANewOne(t *testing.T) {
 	if n := e.count("case_file", "status = 'erased'"); n != 1 {
 		t.Fatal("the erased case came back")
 	}
+}
+
+// "In danger now" with nobody on the roster: the fallback duty phone gets
+// the alert, so that she is not left waiting on an empty rota.
+func TestDangerWithEmptyRosterAlertsFallbackDuty(t *testing.T) {
+	const duty = "+51944000001"
+	e := newEnv(t, true, func(s *envSetup) { s.referral = append(s.referral, referral.WithFallbackDuty([]string{duty})) })
+	if _, err := e.pool.Exec(e.ctx, `DELETE FROM on_call`); err != nil {
+		t.Fatal(err)
+	}
+	survivor := e.sim.Phone(survivorPhone)
+	survivor.Send("Hola").Expect(text(t, templates.ES, templates.KeyWelcome))
+	survivor.Send("sí").Expect(text(t, templates.ES, templates.KeyDangerAlerted))
+	alert := e.sim.Phone(duty).ExpectSMS("AMP-")
+	if ref := refPattern.FindString(alert.Body); alert.Body != text(t, templates.ES, templates.KeyStaffDangerNow, "ref", ref) {
+		t.Fatalf("alert %q", alert.Body)
+	}
+	e.sim.Settle()
+	e.sim.AssertQuiet()
 }

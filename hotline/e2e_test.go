@@ -141,7 +141,7 @@ func TestSalirMidwayStopsEverything(t *testing.T) {
 }
 
 func TestReturningSurvivorNeedsHerCodeWord(t *testing.T) {
-	e := newEnv(t, true, func(c *Config) { c.IdleAfter = time.Hour })
+	e := newEnv(t, true, func(c *envSetup) { c.IdleAfter = time.Hour })
 	const es = templates.ES
 	survivor := e.sim.Phone(survivorPhone)
 	for _, step := range []string{"Hola", "2", "1", "3", "1", "NINGUNO", "4"} {
@@ -213,7 +213,7 @@ func TestAbandonedDangerBecomesUrgentCallback(t *testing.T) {
 }
 
 func TestBlockedAndRateLimitedCallersAreOnlyRecorded(t *testing.T) {
-	e := newEnv(t, false, func(c *Config) { c.RateLimit = 3 })
+	e := newEnv(t, false, func(c *envSetup) { c.RateLimit = 3 })
 	pest := e.sim.Phone("+51987000333")
 	for range 3 {
 		pest.Send("hola").ExpectSMS()

@@ -53,7 +53,7 @@ func openCaseBySMS(e *env, survivor *carrier.Phone, codeWord string) uuid.UUID {
 // never erases her record. Whoever texts BORRAR is asked for her code word,
 // and confirming without it, or with wrong words, erases nothing.
 func TestBorrarFromALaterConversationNeedsHerCodeWord(t *testing.T) {
-	e := newEnv(t, false, func(c *Config) { c.IdleAfter = time.Hour })
+	e := newEnv(t, false, func(c *envSetup) { c.IdleAfter = time.Hour })
 	const es = templates.ES
 	survivor := e.sim.Phone(survivorPhone)
 	caseID := openCaseBySMS(e, survivor, "girasol")
@@ -103,7 +103,7 @@ func TestBorrarFromALaterConversationNeedsHerCodeWord(t *testing.T) {
 // Once her code word matched in a conversation, BORRAR works as in a first
 // one; declining keeps everything, and she goes back to her menu.
 func TestBorrarAfterHerCodeWordInTheSameConversation(t *testing.T) {
-	e := newEnv(t, false, func(c *Config) { c.IdleAfter = time.Hour })
+	e := newEnv(t, false, func(c *envSetup) { c.IdleAfter = time.Hour })
 	const es = templates.ES
 	survivor := e.sim.Phone(survivorPhone)
 	caseID := openCaseBySMS(e, survivor, "girasol")
@@ -126,7 +126,7 @@ func TestBorrarAfterHerCodeWordInTheSameConversation(t *testing.T) {
 // word; her number still holds it, so a later conversation is a returning
 // one, and BORRAR cannot destroy the case by text.
 func TestBorrarCannotEraseAnEarlierCaseWithoutCodeWord(t *testing.T) {
-	e := newEnv(t, false, func(c *Config) { c.IdleAfter = time.Hour })
+	e := newEnv(t, false, func(c *envSetup) { c.IdleAfter = time.Hour })
 	const es = templates.ES
 	survivor := e.sim.Phone(survivorPhone)
 	survivor.Send("Hola").Expect(text(t, es, templates.KeyWelcome))

@@ -126,13 +126,9 @@ func (h *Hotline) abandon(ctx context.Context, tx pgx.Tx, id uuid.UUID, caseID *
 }
 
 // onCall returns the counsellors on call, or the supervisors when no
-// counsellor is.
+// counsellor is, or the fallback duty phones.
 func (h *Hotline) onCall(ctx context.Context, tx pgx.Tx) ([]string, error) {
-	phones, err := h.referrals.OnCallPhones(ctx, tx, referral.RoleCounsellor)
-	if err != nil || len(phones) > 0 {
-		return phones, err
-	}
-	return h.referrals.OnCallPhones(ctx, tx, referral.RoleSupervisor)
+	return h.referrals.DutyPhones(ctx, tx, referral.RoleCounsellor, referral.RoleSupervisor)
 }
 
 // alertOnCall sends a staff alert of kind about the case (its id and

@@ -79,7 +79,14 @@ type env struct {
 	river  *river.Client[pgx.Tx]
 }
 
-type envOpt func(*Config)
+// envSetup is what a test may change before newEnv wires the hotline: its
+// Config, and the referral service's options.
+type envSetup struct {
+	Config
+	referral []referral.Option
+}
+
+type envOpt func(*envSetup)
 
 // newEnv wires the hotline as cmd/amparo does, against a fresh database,
 // with the simulated carrier as Twilio. River runs only when work is true.
@@ -96,7 +103,11 @@ func newEnv(t testing.TB, work bool, opts ...envOpt) *env {
 	ins := &jobs.Deferred{}
 	outbox := NewOutbox(e.kr, e.kr.BlindIndex(), ins, e.clk)
 	e.cases = casefile.New(e.pool, e.kr, e.kr.BlindIndex(), e.clk, casefile.WithEraseHook(referral.EraseHook(outbox)))
-	e.refs = referral.New(e.pool, e.cases, ins, outbox, e.clk)
+	setup := envSetup{}
+	for _, o := range opts {
+		o(&setup)
+	}
+	e.refs = referral.New(e.pool, e.cases, ins, outbox, e.clk, setup.referral...)
 
 	// Routes are registered before the server starts: the race detector
 	// sees no ordering through the socket between the two.
@@ -110,11 +121,9 @@ func newEnv(t testing.TB, work bool, opts ...envOpt) *env {
 	t.Cleanup(api.Close)
 	t.Cleanup(e.sim.Settle)
 
-	cfg := Config{PublicURL: base, AuthToken: testToken, AccountSID: testAccount, FromNumber: hotlineNumber,
-		APIURL: api.URL, Log: bufferedLogger(t)}
-	for _, o := range opts {
-		o(&cfg)
-	}
+	cfg := setup.Config
+	cfg.PublicURL, cfg.AuthToken, cfg.AccountSID, cfg.FromNumber = base, testToken, testAccount, hotlineNumber
+	cfg.APIURL, cfg.Log = api.URL, bufferedLogger(t)
 	e.h, err = New(cfg, Deps{Pool: e.pool, Cases: e.cases, Referrals: e.refs, Outbox: outbox,
 		Keys: e.kr, Index: e.kr.BlindIndex(), Clock: e.clk})
 	if err != nil {

@@ -51,12 +51,7 @@ type Config struct {
 	// IdleAfter is how long a conversation may wait for her next message
 	// before it is treated as abandoned; 0 means triage.IdleTimeout.
 	IdleAfter time.Duration
-	// FallbackDuty (AMPARO_FALLBACK_DUTY_NUMBERS) are E.164 phones a caller
-	// in danger is put through to when nobody is on the roster or the
-	// roster cannot be read: the one path that must work with the database
-	// down.
-	FallbackDuty []string
-	Log          *slog.Logger
+	Log       *slog.Logger
 }
 
 // Deps are the hotline's collaborators. Outbox is built first because

@@ -190,7 +190,7 @@ func (h *Hotline) handleVoiceDanger(w http.ResponseWriter, r *http.Request) {
 		// the call's id, so an operator can find the caller in Twilio's
 		// log. She still hears the emergency numbers.
 		h.log.Error("hotline: danger call NOT recorded, no one alerted", "call_sid", r.PostForm.Get("CallSid"), "err", err)
-		writeTwiML(w, h.dialDuty(lang, uuid.Nil, nil))
+		writeTwiML(w, h.dialDuty(lang, uuid.Nil, h.referrals.FallbackDuty()))
 		return
 	}
 	writeTwiMLBytes(w, out)
@@ -253,14 +253,10 @@ func (h *Hotline) voiceDanger(ctx context.Context, tx pgx.Tx, callSID, from, lan
 	return h.dialDuty(lang, caseID, phones), nil
 }
 
-// dialDuty puts a caller in danger through to phones, or, when there are
-// none (an empty roster, or a database that cannot be read), to the fallback
-// duty numbers from the configuration; with neither, she hears the emergency
-// numbers. caseID, when known, is where a missed <Dial> leaves its callback.
+// dialDuty puts a caller in danger through to phones; with none, she hears
+// the emergency numbers. caseID, when known, is where a missed <Dial> leaves
+// its callback.
 func (h *Hotline) dialDuty(lang string, caseID uuid.UUID, phones []string) voiceResponse {
-	if len(phones) == 0 {
-		phones = h.cfg.FallbackDuty
-	}
 	if len(phones) == 0 {
 		return h.farewell(lang, caseID != uuid.Nil)
 	}

@@ -181,22 +181,14 @@ func (s *Service) serveDeadline(ctx context.Context, tx pgx.Tx, id uuid.UUID, st
 	if stage == stageMissed {
 		// The breach shows on the SLA board; the supervisor on call is told
 		// too (once: the event above marks it done), or, with none on call,
-		// the counsellor.
-		n, err := s.alert(ctx, tx, RoleSupervisor, AlertServeDeadlineMissed, c.Reference)
-		if err != nil || n > 0 {
-			return err
-		}
-		_, err = s.alert(ctx, tx, RoleCounsellor, AlertServeDeadlineMissed, c.Reference)
+		// the counsellor, or the fallback duty phones.
+		_, err := s.alert(ctx, tx, AlertServeDeadlineMissed, c.Reference, RoleSupervisor, RoleCounsellor)
 		return err
 	}
 	if err := s.followUp(ctx, tx, c.ID, followUpServeDeadline, r.Need); err != nil {
 		return err
 	}
-	n, err := s.alert(ctx, tx, RoleCounsellor, AlertServeDeadlineNear, c.Reference)
-	if err != nil || n > 0 {
-		return err
-	}
-	_, err = s.alert(ctx, tx, RoleSupervisor, AlertServeDeadlineNear, c.Reference)
+	_, err = s.alert(ctx, tx, AlertServeDeadlineNear, c.Reference, RoleCounsellor, RoleSupervisor)
 	return err
 }
 

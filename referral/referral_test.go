@@ -3,6 +3,7 @@ package referral
 import (
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -573,5 +574,40 @@ func TestLoadDirectoryRejectsBadEntries(t *testing.T) {
 		if err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// With nobody on the roster, alerts go to the fallback duty phones rather
+// than to no one; a rostered role still comes first.
+func TestEmptyRosterAlertsFallbackDuty(t *testing.T) {
+	const fallback = "+51900000999"
+	h := newHarness(t, testDirectory)
+	svc := New(h.pool, h.cases, h.inserter, h.rec, h.clk, WithFallbackDuty([]string{fallback}))
+	duty := func() []string {
+		t.Helper()
+		phones, err := svc.DutyPhones(h.ctx, h.pool, RoleCounsellor, RoleSupervisor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return phones
+	}
+	if got := duty(); !slices.Equal(got, []string{fallback}) {
+		t.Fatalf("empty roster: duty phones %v, want the fallback", got)
+	}
+
+	c := h.openCase(casefile.CaseInput{Needs: []casefile.Need{casefile.NeedHealth}})
+	r := h.create(c)[0]
+	h.inTx(func(tx pgx.Tx) error { return svc.NoticeFailed(h.ctx, tx, r.ID) })
+	if _, alerts := h.rec.snapshot(); len(alerts) != 1 || alerts[0] != (StaffAlert{Phone: fallback, Kind: AlertEscalated, Reference: c.Reference}) {
+		t.Fatalf("alerts = %+v; want the escalation at the fallback phone", alerts)
+	}
+
+	h.onCall(RoleSupervisor, phoneSup)
+	if got := duty(); !slices.Equal(got, []string{phoneSup}) {
+		t.Fatalf("supervisor on call: duty phones %v", got)
+	}
+	h.onCall(RoleCounsellor, phoneCou)
+	if got := duty(); !slices.Equal(got, []string{phoneCou}) {
+		t.Fatalf("counsellor on call: duty phones %v", got)
 	}
 }

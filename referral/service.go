@@ -127,6 +127,7 @@ type Service struct {
 	serveWithin map[casefile.Need]time.Duration
 	replyLimit  int
 	replyWindow time.Duration
+	fallback    []string
 }
 
 // Option configures a Service.
@@ -134,6 +135,13 @@ type Option func(*Service)
 
 // WithLogger sets the logger (default: discard). Service logs ids only.
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
+
+// WithFallbackDuty sets the phones (E.164) that staff alerts go to when
+// nobody is on the on-call roster, and that a caller in danger is put
+// through to when the roster cannot be read.
+func WithFallbackDuty(phones []string) Option {
+	return func(s *Service) { s.fallback = slices.Clone(phones) }
+}
 
 // WithServeWithin sets how long a provider has to serve a need that has no
 // clinical deadline (defaults: police 24 h, legal 72 h; others none).
@@ -383,6 +391,23 @@ func (s *Service) OnCallPhones(ctx context.Context, db DB, role string) ([]strin
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
+// DutyPhones returns the phones of staff on call now in the first of roles
+// that has anyone on call, or the fallback duty phones when none has: an
+// alert about her must reach a person, not wait for an empty roster.
+func (s *Service) DutyPhones(ctx context.Context, db DB, roles ...string) ([]string, error) {
+	for _, role := range roles {
+		phones, err := s.OnCallPhones(ctx, db, role)
+		if err != nil || len(phones) > 0 {
+			return phones, err
+		}
+	}
+	return s.FallbackDuty(), nil
+}
+
+// FallbackDuty returns the fallback duty phones (WithFallbackDuty), for a
+// caller that cannot read the roster.
+func (s *Service) FallbackDuty() []string { return slices.Clone(s.fallback) }
+
 // AddOnCall puts a phone on the roster for role between starts and ends.
 func (s *Service) AddOnCall(ctx context.Context, db DB, role, phone string, starts, ends time.Time) error {
 	if role != RoleCounsellor && role != RoleSupervisor {
@@ -453,7 +478,7 @@ func (s *Service) escalate(ctx context.Context, tx pgx.Tx, r *Referral, actor, r
 	if _, _, err := s.successor(ctx, tx, c, r); err != nil {
 		return err
 	}
-	n, err := s.alert(ctx, tx, RoleSupervisor, AlertEscalated, c.Reference)
+	n, err := s.alert(ctx, tx, AlertEscalated, c.Reference, RoleSupervisor)
 	if err != nil || n > 0 {
 		return err
 	}
@@ -535,7 +560,7 @@ func (s *Service) noProvider(ctx context.Context, tx pgx.Tx, c casefile.Facts, n
 	if err := s.followUp(ctx, tx, c.ID, followUpNoProvider, need); err != nil {
 		return err
 	}
-	_, err := s.alert(ctx, tx, RoleSupervisor, AlertNoProvider, c.Reference)
+	_, err := s.alert(ctx, tx, AlertNoProvider, c.Reference, RoleSupervisor)
 	return err
 }
 
@@ -549,15 +574,15 @@ func (s *Service) followUp(ctx context.Context, tx pgx.Tx, caseID uuid.UUID, kin
 	return nil
 }
 
-// alert sends kind to everyone on call in role and says how many there were.
-func (s *Service) alert(ctx context.Context, tx pgx.Tx, role, kind, reference string) (int, error) {
-	phones, err := s.OnCallPhones(ctx, tx, role)
+// alert sends kind to the DutyPhones of roles and says how many there were.
+func (s *Service) alert(ctx context.Context, tx pgx.Tx, kind, reference string, roles ...string) (int, error) {
+	phones, err := s.DutyPhones(ctx, tx, roles...)
 	if err != nil {
 		return 0, err
 	}
 	for _, p := range phones {
 		if err := s.notifier.AlertStaff(ctx, tx, StaffAlert{Phone: p, Kind: kind, Reference: reference}); err != nil {
-			return 0, fmt.Errorf("referral: alert %s: %w", role, err)
+			return 0, fmt.Errorf("referral: alert %s: %w", kind, err)
 		}
 	}
 	return len(phones), nil

@@ -65,15 +65,18 @@ func buildApp(_ context.Context, d appDeps) (*app, error) {
 	// withdrawn; the hotline needs all three.
 	outbox := hotline.NewOutbox(keyring, index, inserter, d.clock)
 	cases := casefile.New(d.pool, keyring, index, d.clock, casefile.WithLogger(d.log), casefile.WithEraseHook(referral.EraseHook(outbox)))
-	referrals := referral.New(d.pool, cases, inserter, outbox, d.clock, referral.WithLogger(d.log))
+	if len(d.cfg.FallbackDuty) == 0 {
+		d.log.Warn("AMPARO_FALLBACK_DUTY_NUMBERS is not set: with nobody on the on-call roster, or the database down, a caller in danger reaches no person")
+	}
+	referrals := referral.New(d.pool, cases, inserter, outbox, d.clock, referral.WithLogger(d.log),
+		referral.WithFallbackDuty(d.cfg.FallbackDuty))
 	line, err := hotline.New(hotline.Config{
-		PublicURL:    d.cfg.PublicURL,
-		AuthToken:    d.cfg.TwilioAuthToken,
-		AccountSID:   d.cfg.TwilioAccountSID,
-		FromNumber:   d.cfg.TwilioFromNumber,
-		APIURL:       d.cfg.TwilioAPIURL,
-		FallbackDuty: d.cfg.FallbackDuty,
-		Log:          d.log,
+		PublicURL:  d.cfg.PublicURL,
+		AuthToken:  d.cfg.TwilioAuthToken,
+		AccountSID: d.cfg.TwilioAccountSID,
+		FromNumber: d.cfg.TwilioFromNumber,
+		APIURL:     d.cfg.TwilioAPIURL,
+		Log:        d.log,
 	}, hotline.Deps{
 		Pool: d.pool, Cases: cases, Referrals: referrals, Outbox: outbox,
 		Keys: keyring, Index: index, Clock: d.clock,
