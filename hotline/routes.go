@@ -33,11 +33,12 @@ func (h *Hotline) DemoRoutes(r chi.Router, sim *carrier.Carrier) {
 func AddWorkers(w *river.Workers, h *Hotline) {
 	river.AddWorker(w, &sendWorker{h: h})
 	river.AddWorker(w, &expireWorker{h: h})
+	river.AddWorker(w, &shredWorker{h: h})
 }
 
 // PeriodicJobs are the hotline's scheduled jobs, for river.Config.PeriodicJobs.
 func PeriodicJobs() []*river.PeriodicJob {
-	return []*river.PeriodicJob{expirePeriodicJob()}
+	return []*river.PeriodicJob{expirePeriodicJob(), shredPeriodicJob()}
 }
 
 func (h *Hotline) handleSMS(w http.ResponseWriter, r *http.Request) {
