@@ -372,18 +372,13 @@ func (t *turn) erase(ctx context.Context) error {
 			t.conv.contactID = &c.ID
 		}
 	}
-	if t.conv.contactID != nil {
-		if err := t.h.cases.EraseContact(ctx, t.tx, *t.conv.contactID, actorSurvivor); err != nil {
-			return err
-		}
-	}
 	now := t.h.clk.Now()
 	stmts := []string{
 		`UPDATE inbound_message SET phone_index = NULL, kek_id = NULL, wrapped_dek = NULL, body_sealed = NULL,
 			reply_sealed = NULL, outcome = 'erased' WHERE phone_index = ANY($1)`,
 		`UPDATE outbound_message SET status = CASE WHEN status = 'pending' THEN 'canceled' ELSE status END,
 			status_rank = CASE WHEN status = 'pending' THEN 9 ELSE status_rank END,
-			wrapped_dek = NULL, to_sealed = NULL, body_sealed = NULL, updated_at = $2 WHERE to_index = ANY($1)`,
+			to_index = NULL, wrapped_dek = NULL, to_sealed = NULL, body_sealed = NULL, updated_at = $2 WHERE to_index = ANY($1)`,
 		`DELETE FROM caller_rate WHERE phone_index = ANY($1)`,
 		`DELETE FROM sms_opt_out WHERE phone_index = ANY($1)`,
 		`UPDATE conversation SET status = 'erased', contact_id = NULL, case_id = NULL, kek_id = NULL,
@@ -401,6 +396,14 @@ func (t *turn) erase(ctx context.Context) error {
 			args = append(args, t.conv.id)
 		}
 		if _, err := t.tx.Exec(ctx, q, args...); err != nil {
+			return err
+		}
+	}
+	// Her message rows first: the sender may hold one of them while it
+	// waits for her case (to file a failed delivery), and EraseContact
+	// takes her cases.
+	if t.conv.contactID != nil {
+		if err := t.h.cases.EraseContact(ctx, t.tx, *t.conv.contactID, actorSurvivor); err != nil {
 			return err
 		}
 	}

@@ -128,7 +128,8 @@ func (h *Hotline) abandon(ctx context.Context, tx pgx.Tx, id uuid.UUID, caseID *
 // onCall returns the counsellors on call, or the supervisors when no
 // counsellor is, or the fallback duty phones.
 func (h *Hotline) onCall(ctx context.Context, tx pgx.Tx) ([]string, error) {
-	return h.referrals.DutyPhones(ctx, tx, referral.RoleCounsellor, referral.RoleSupervisor)
+	phones, _, err := h.referrals.DutyPhones(ctx, tx, referral.RoleCounsellor, referral.RoleSupervisor)
+	return phones, err
 }
 
 // alertOnCall sends a staff alert of kind about the case (its id and

@@ -32,9 +32,9 @@ const (
 	providerNoticeTTL = 2 * time.Hour
 	staffAlertTTL     = 30 * time.Minute
 	survivorTTL       = 24 * time.Hour
-	// A provider that accepted a request may act on it days later: its
+	// A provider that accepted a request may act on it a day later: its
 	// withdrawal is worth delivering late rather than never.
-	withdrawalTTL = 72 * time.Hour
+	withdrawalTTL = 24 * time.Hour
 )
 
 // lima is where survivors' allowed hours are read. Peru has no DST; the
@@ -101,10 +101,6 @@ type SendSMSArgs struct {
 // Kind implements river.JobArgs.
 func (SendSMSArgs) Kind() string { return "hotline.send_sms" }
 
-// sendMaxAttempts with sendWorker.NextRetry spans about an hour, longer than
-// any message's expiry that matters; the expiry stops it earlier anyway.
-const sendMaxAttempts = 12
-
 func outboundBinding(id uuid.UUID, column string) crypto.Binding {
 	return crypto.Binding{Table: "outbound_message", Column: column, RowID: id.String()}
 }
@@ -160,7 +156,7 @@ func (h *Outbox) enqueue(ctx context.Context, tx pgx.Tx, o outbound) (uuid.UUID,
 	if err != nil {
 		return uuid.Nil, fmt.Errorf("hotline: insert outbound: %w", err)
 	}
-	opts := &river.InsertOpts{MaxAttempts: sendMaxAttempts}
+	opts := &river.InsertOpts{MaxAttempts: sendAttempts(o.ttl)}
 	if notBefore.After(now) {
 		opts.ScheduledAt = notBefore
 	}

@@ -17,8 +17,8 @@ import (
 // under each row's own key, which erasing a case (whose key seals only the
 // case) does not reach. So they are shredded: key and ciphertexts are
 // dropped, the row keeps its id, outcome or status and times for the
-// statistics. The phone index goes too: it tied her number to the times she
-// wrote.
+// statistics. The phone indexes go too: they tied her number to the times
+// she wrote, or was written to.
 const messageRetention = 7 * 24 * time.Hour
 
 // shredEvery is how often the retention sweep runs.
@@ -44,6 +44,10 @@ type shredWorker struct {
 	h *Hotline
 }
 
+// Timeout leaves room for the first sweep after an upgrade, which works
+// through the whole backlog; each batch commits on its own anyway.
+func (w *shredWorker) Timeout(*river.Job[ShredMessagesArgs]) time.Duration { return 10 * time.Minute }
+
 func (w *shredWorker) Work(ctx context.Context, _ *river.Job[ShredMessagesArgs]) error {
 	_, err := w.h.ShredOldMessages(ctx)
 	return err
@@ -55,7 +59,7 @@ var shredQueries = []string{
 	`UPDATE inbound_message SET phone_index = NULL, kek_id = NULL, wrapped_dek = NULL, body_sealed = NULL, reply_sealed = NULL
 	WHERE id IN (SELECT id FROM inbound_message WHERE wrapped_dek IS NOT NULL AND received_at < $1
 		ORDER BY received_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
-	`UPDATE outbound_message SET kek_id = NULL, wrapped_dek = NULL, to_sealed = NULL, body_sealed = NULL
+	`UPDATE outbound_message SET to_index = NULL, kek_id = NULL, wrapped_dek = NULL, to_sealed = NULL, body_sealed = NULL
 	WHERE id IN (SELECT id FROM outbound_message WHERE wrapped_dek IS NOT NULL AND created_at < $1
 		ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
 }

@@ -32,7 +32,7 @@ func TestOldMessageTextsAreShredded(t *testing.T) {
 	sealed := func() (inbound, outbound int) {
 		t.Helper()
 		return e.count("inbound_message", "wrapped_dek IS NOT NULL OR body_sealed IS NOT NULL OR reply_sealed IS NOT NULL OR phone_index IS NOT NULL"),
-			e.count("outbound_message", "wrapped_dek IS NOT NULL OR to_sealed IS NOT NULL OR body_sealed IS NOT NULL")
+			e.count("outbound_message", "wrapped_dek IS NOT NULL OR to_sealed IS NOT NULL OR body_sealed IS NOT NULL OR to_index IS NOT NULL")
 	}
 
 	e.clk.Advance(messageRetention - time.Minute)

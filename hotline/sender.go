@@ -19,8 +19,25 @@ type sendWorker struct {
 // NextRetry backs off 10 s, 20 s, 40 s … capped at 10 minutes: River's
 // default (attempt^4 seconds) would wait hours, past every message's use.
 func (w *sendWorker) NextRetry(job *river.Job[SendSMSArgs]) time.Time {
-	d := 10 * time.Second << min(job.Attempt-1, 6)
-	return time.Now().Add(min(d, 10*time.Minute))
+	return time.Now().Add(retryDelay(job.Attempt))
+}
+
+// retryDelay is the wait after the given failed attempt.
+func retryDelay(attempt int) time.Duration {
+	return min(10*time.Second<<min(attempt-1, 6), 10*time.Minute)
+}
+
+// sendAttempts is how many tries, spaced by retryDelay, fit in a message's
+// life (ttl): a temporary failure is retried for as long as the message is
+// worth sending, and the last try is the one that gives up and raises the
+// alarm.
+func sendAttempts(ttl time.Duration) int {
+	n, spent := 1, time.Duration(0)
+	for spent+retryDelay(n) < ttl {
+		spent += retryDelay(n)
+		n++
+	}
+	return n
 }
 
 // sendTimeout bounds one send job, and so how long it holds its row: room
@@ -61,6 +78,18 @@ func (h *Hotline) sendOutbound(ctx context.Context, id uuid.UUID, finalAttempt b
 	now := h.clk.Now()
 	if !now.Before(r.expiresAt) {
 		return h.finish(ctx, tx, r, "expired", nil)
+	}
+	if r.purpose == purposeProvider && r.referralID != nil {
+		// A retry of a notice whose request has since been withdrawn,
+		// escalated or answered would ask the provider for what is no
+		// longer wanted, perhaps after its withdrawal.
+		open, err := h.referrals.StillOpen(ctx, tx, *r.referralID)
+		if err != nil {
+			return err
+		}
+		if !open {
+			return h.finish(ctx, tx, r, "canceled", nil)
+		}
 	}
 	if r.purpose == purposeSurvivor {
 		var stopped bool

@@ -1,6 +1,7 @@
 package hotline
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -49,8 +50,11 @@ func TestBorrarTellsProvidersTheirRequestsAreWithdrawn(t *testing.T) {
 // now is not overtaken.
 func TestWithdrawalOnlyWhenTheProviderMayHaveTheNotice(t *testing.T) {
 	e := newEnv(t, false)
+	cases := 0
 	notice := func() referral.ProviderNotice {
-		return referral.ProviderNotice{ReferralID: uuid.New(), Phone: healthPhone, Reference: "AMP-7K3Q", ReplyCode: "4821", Lang: "es"}
+		cases++
+		r := e.openReferral(fmt.Sprintf("+5198700%04d", cases))
+		return referral.ProviderNotice{ReferralID: r.ID, Phone: healthPhone, Reference: "AMP-7K3Q", ReplyCode: "4821", Lang: "es"}
 	}
 	inTx := func(f func(tx pgx.Tx) error) {
 		t.Helper()
@@ -158,5 +162,35 @@ func TestWithdrawalOnlyWhenTheProviderMayHaveTheNotice(t *testing.T) {
 		if st, _, _ := e.status(id); st != "pending" {
 			t.Fatalf("the notice being sent is %s, want it left to its sender", st)
 		}
+	})
+
+	t.Run("being sent when erased, then retried: not sent again", func(t *testing.T) {
+		n := notice()
+		id := notify(n)
+		var caseID uuid.UUID
+		if err := e.pool.QueryRow(e.ctx, `SELECT case_id FROM referral WHERE id = $1`, n.ReferralID).Scan(&caseID); err != nil {
+			t.Fatal(err)
+		}
+		sender, err := e.pool.Begin(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sender.Rollback(e.ctx)
+		if _, err := sender.Exec(e.ctx, `SELECT 1 FROM outbound_message WHERE id = $1 FOR UPDATE`, id); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.cases.EraseCase(e.ctx, e.pool, caseID, "u-1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := sender.Rollback(e.ctx); err != nil { // the send failed for now
+			t.Fatal(err)
+		}
+		if err := e.h.sendOutbound(e.ctx, id, false); err != nil {
+			t.Fatal(err)
+		}
+		if st, _, _ := e.status(id); st != "canceled" {
+			t.Fatalf("the retried notice of a withdrawn request is %s, want canceled", st)
+		}
+		provider.ExpectNothing()
 	})
 }

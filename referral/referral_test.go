@@ -585,7 +585,7 @@ func TestEmptyRosterAlertsFallbackDuty(t *testing.T) {
 	svc := New(h.pool, h.cases, h.inserter, h.rec, h.clk, WithFallbackDuty([]string{fallback}))
 	duty := func() []string {
 		t.Helper()
-		phones, err := svc.DutyPhones(h.ctx, h.pool, RoleCounsellor, RoleSupervisor)
+		phones, _, err := svc.DutyPhones(h.ctx, h.pool, RoleCounsellor, RoleSupervisor)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -600,6 +600,10 @@ func TestEmptyRosterAlertsFallbackDuty(t *testing.T) {
 	h.inTx(func(tx pgx.Tx) error { return svc.NoticeFailed(h.ctx, tx, r.ID) })
 	if _, alerts := h.rec.snapshot(); len(alerts) != 1 || alerts[0] != (StaffAlert{Phone: fallback, Kind: AlertEscalated, Reference: c.Reference}) {
 		t.Fatalf("alerts = %+v; want the escalation at the fallback phone", alerts)
+	}
+	// No supervisor owns it: it is a caseworker task as well.
+	if f := h.followUps(c.ID); len(f) != 1 || f[0].Kind != followUpEscalated {
+		t.Fatalf("follow-ups = %+v; want the escalation task", f)
 	}
 
 	h.onCall(RoleSupervisor, phoneSup)

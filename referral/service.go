@@ -239,7 +239,7 @@ func (s *Service) revokeWithdrawn(ctx context.Context, tx pgx.Tx, c casefile.Fac
 		return nil
 	}
 	now := s.now()
-	// Repeat until nothing is left, as EraseHook's hook does: a worker that held
+	// Repeat until nothing is left, as an erasure (EraseHook) does: a worker that held
 	// one of these referrals when we asked may have escalated it, reading
 	// her consent before this transaction changed it, and its successor is
 	// not in the snapshot of the statement that waited for it. Rows revoked
@@ -392,16 +392,16 @@ func (s *Service) OnCallPhones(ctx context.Context, db DB, role string) ([]strin
 }
 
 // DutyPhones returns the phones of staff on call now in the first of roles
-// that has anyone on call, or the fallback duty phones when none has: an
-// alert about her must reach a person, not wait for an empty roster.
-func (s *Service) DutyPhones(ctx context.Context, db DB, roles ...string) ([]string, error) {
+// that has anyone on call (rostered), or the fallback duty phones when none
+// has: an alert about her must reach a person, not wait for an empty roster.
+func (s *Service) DutyPhones(ctx context.Context, db DB, roles ...string) (phones []string, rostered bool, err error) {
 	for _, role := range roles {
 		phones, err := s.OnCallPhones(ctx, db, role)
 		if err != nil || len(phones) > 0 {
-			return phones, err
+			return phones, err == nil, err
 		}
 	}
-	return s.FallbackDuty(), nil
+	return s.FallbackDuty(), false, nil
 }
 
 // FallbackDuty returns the fallback duty phones (WithFallbackDuty), for a
@@ -429,6 +429,19 @@ func (s *Service) AddOnCall(ctx context.Context, db DB, role, phone string, star
 // and the portal acting at once see each other's result instead of racing.
 func (s *Service) lock(ctx context.Context, tx pgx.Tx, id uuid.UUID) (Referral, error) {
 	return scanReferral(tx.QueryRow(ctx, `SELECT `+referralCols+` FROM referral WHERE id = $1 FOR NO KEY UPDATE`, id))
+}
+
+// StillOpen reports whether a referral may still be acted on (pending,
+// notified, acknowledged or accepted). It reads without a lock: the sender
+// asks while it holds a message row, and must not queue behind an erasure
+// that holds the referral.
+func (s *Service) StillOpen(ctx context.Context, db DB, id uuid.UUID) (bool, error) {
+	var st Status
+	err := db.QueryRow(ctx, `SELECT status FROM referral WHERE id = $1`, id).Scan(&st)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil && st.Open(), err
 }
 
 // move applies one edge of the state machine and records it.
@@ -478,8 +491,10 @@ func (s *Service) escalate(ctx context.Context, tx pgx.Tx, r *Referral, actor, r
 	if _, _, err := s.successor(ctx, tx, c, r); err != nil {
 		return err
 	}
-	n, err := s.alert(ctx, tx, AlertEscalated, c.Reference, RoleSupervisor)
-	if err != nil || n > 0 {
+	// A supervisor on call owns the escalation; otherwise it also becomes a
+	// caseworker task, which outlives a text to the fallback phones.
+	rostered, err := s.alert(ctx, tx, AlertEscalated, c.Reference, RoleSupervisor)
+	if err != nil || rostered {
 		return err
 	}
 	return s.followUp(ctx, tx, c.ID, followUpEscalated, r.Need)
@@ -574,16 +589,17 @@ func (s *Service) followUp(ctx context.Context, tx pgx.Tx, caseID uuid.UUID, kin
 	return nil
 }
 
-// alert sends kind to the DutyPhones of roles and says how many there were.
-func (s *Service) alert(ctx context.Context, tx pgx.Tx, kind, reference string, roles ...string) (int, error) {
-	phones, err := s.DutyPhones(ctx, tx, roles...)
+// alert sends kind to the DutyPhones of roles and says whether someone on
+// the roster got it.
+func (s *Service) alert(ctx context.Context, tx pgx.Tx, kind, reference string, roles ...string) (rostered bool, err error) {
+	phones, rostered, err := s.DutyPhones(ctx, tx, roles...)
 	if err != nil {
-		return 0, err
+		return false, err
 	}
 	for _, p := range phones {
 		if err := s.notifier.AlertStaff(ctx, tx, StaffAlert{Phone: p, Kind: kind, Reference: reference}); err != nil {
-			return 0, fmt.Errorf("referral: alert %s: %w", kind, err)
+			return false, fmt.Errorf("referral: alert %s: %w", kind, err)
 		}
 	}
-	return len(phones), nil
+	return rostered, nil
 }

@@ -100,15 +100,15 @@ func loadConfig(env Env, n needs) (config, error) {
 		if !e164Pattern.MatchString(c.TwilioFromNumber) {
 			errs = append(errs, "TWILIO_FROM_NUMBER is required: the hotline number in E.164 form, e.g. +51987000000")
 		}
-		for _, n := range strings.Split(env.Getenv("AMPARO_FALLBACK_DUTY_NUMBERS"), ",") {
-			if n = strings.TrimSpace(n); n == "" {
+		for _, number := range strings.Split(env.Getenv("AMPARO_FALLBACK_DUTY_NUMBERS"), ",") {
+			if number = strings.TrimSpace(number); number == "" {
 				continue
 			}
-			if !e164Pattern.MatchString(n) {
+			if !e164Pattern.MatchString(number) {
 				errs = append(errs, fmt.Sprintf("AMPARO_FALLBACK_DUTY_NUMBERS must be E.164 numbers separated by commas, e.g. +51944000001,+51944000002 (entry %d is not)", len(c.FallbackDuty)+1))
 				continue
 			}
-			c.FallbackDuty = append(c.FallbackDuty, n)
+			c.FallbackDuty = append(c.FallbackDuty, number)
 		}
 		if c.TwilioAPIURL != "" {
 			if u, err := url.Parse(c.TwilioAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
