@@ -65,18 +65,20 @@ func (r riverTime) NowOrNil() *time.Time {
 }
 
 type env struct {
-	t      testing.TB
-	ctx    context.Context
-	pool   *pgxpool.Pool
-	clk    *clock.Fake
-	kr     *crypto.Keyring
-	cases  *casefile.Store
-	refs   *referral.Service
-	h      *Hotline
-	sim    *carrier.Carrier
-	srv    *httptest.Server
-	router *chi.Mux
-	river  *river.Client[pgx.Tx]
+	t    testing.TB
+	ctx  context.Context
+	pool *pgxpool.Pool
+	clk  *clock.Fake
+	kr   *crypto.Keyring
+	// rawKeyring is kr as its file holds it, for tests that rotate it.
+	rawKeyring []byte
+	cases      *casefile.Store
+	refs       *referral.Service
+	h          *Hotline
+	sim        *carrier.Carrier
+	srv        *httptest.Server
+	router     *chi.Mux
+	river      *river.Client[pgx.Tx]
 }
 
 // envSetup is what a test may change before newEnv wires the hotline: its
@@ -93,11 +95,11 @@ type envOpt func(*envSetup)
 func newEnv(t testing.TB, work bool, opts ...envOpt) *env {
 	t.Helper()
 	e := &env{t: t, ctx: context.Background(), pool: pgtest.New(t), clk: clock.NewFake(tuesday10)}
-	raw, err := crypto.GenerateKeyring(tuesday10)
-	if err != nil {
+	var err error
+	if e.rawKeyring, err = crypto.GenerateKeyring(tuesday10); err != nil {
 		t.Fatal(err)
 	}
-	if e.kr, err = crypto.ParseKeyring(raw); err != nil {
+	if e.kr, err = crypto.ParseKeyring(e.rawKeyring); err != nil {
 		t.Fatal(err)
 	}
 	ins := &jobs.Deferred{}

@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/crypto"
 	"github.com/amparo/amparo/hotline/carrier"
 	"github.com/amparo/amparo/referral"
 )
@@ -285,6 +286,29 @@ func TestStoppedSurvivorGetsNothingQueued(t *testing.T) {
 		t.Fatalf("message after SALIR: %s, %d calls", st, e.sim.Calls(survivorPhone))
 	}
 	e.sim.AssertQuiet()
+}
+
+// Her SALIR holds across an index-key rotation: a text queued under the new
+// key finds the opt-out she recorded under the old one.
+func TestStopHoldsAcrossIndexKeyRotation(t *testing.T) {
+	e := newEnv(t, false)
+	e.sim.Phone(survivorPhone).Send("SALIR")
+	rotated, err := crypto.RotateIndexKey(e.rawKeyring, tuesday10.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr, err := crypto.ParseKeyring(rotated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.h.index, e.h.out.index = kr.BlindIndex(), kr.BlindIndex()
+	id := e.queue(outbound{purpose: purposeSurvivor, to: survivorPhone, body: "x", ttl: survivorTTL})
+	if err := e.h.sendOutbound(e.ctx, id, false); err != nil {
+		t.Fatal(err)
+	}
+	if st, _, _ := e.status(id); st != "canceled" || e.sim.Calls(survivorPhone) != 0 {
+		t.Fatalf("text after SALIR and a rotation: %s, %d calls", st, e.sim.Calls(survivorPhone))
+	}
 }
 
 func TestProviderNoticeIsDiscreet(t *testing.T) {

@@ -91,9 +91,19 @@ func (h *Hotline) sendOutbound(ctx context.Context, id uuid.UUID, finalAttempt b
 			return h.finish(ctx, tx, r, "canceled", nil)
 		}
 	}
+	to, body, err := h.openOutbound(r)
+	if errors.Is(err, errGone) {
+		return h.finish(ctx, tx, r, "canceled", nil)
+	}
+	if err != nil {
+		return err
+	}
 	if r.purpose == purposeSurvivor {
+		// Every accepted index key: her SALIR may have been recorded under
+		// the key an index-key rotation has since replaced.
 		var stopped bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sms_opt_out WHERE phone_index = $1)`, r.toIndex).Scan(&stopped); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sms_opt_out WHERE phone_index = ANY($1))`,
+			h.index.Candidates(to)).Scan(&stopped); err != nil {
 			return err
 		}
 		if stopped {
@@ -119,13 +129,6 @@ func (h *Hotline) sendOutbound(ctx context.Context, id uuid.UUID, finalAttempt b
 		return river.JobSnooze(due.Sub(now))
 	}
 
-	to, body, err := h.openOutbound(r)
-	if errors.Is(err, errGone) {
-		return h.finish(ctx, tx, r, "canceled", nil)
-	}
-	if err != nil {
-		return err
-	}
 	sid, status, err := h.sms.send(to, body, h.cfg.PublicURL+"/twilio/status?m="+id.String())
 	var se *sendError
 	switch {
