@@ -148,3 +148,14 @@ func (s *Store) FollowUps(ctx context.Context, db DB, caseID uuid.UUID) ([]Follo
 		return f, err
 	})
 }
+
+// OpenFollowUps counts the caseworkers' open tasks, urgent and routine,
+// without opening any of them.
+func (s *Store) OpenFollowUps(ctx context.Context, db DB) (urgent, routine int, err error) {
+	err = db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE urgent), count(*) FILTER (WHERE NOT urgent)
+		FROM follow_up WHERE status = 'open'`).Scan(&urgent, &routine)
+	if err != nil {
+		return 0, 0, fmt.Errorf("casefile: count follow-ups: %w", err)
+	}
+	return urgent, routine, nil
+}

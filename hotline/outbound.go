@@ -263,3 +263,29 @@ func (h *Hotline) applyStatus(ctx context.Context, id uuid.UUID, sid, status str
 	}
 	return tx.Commit(ctx)
 }
+
+// OutboxStats are the texts waiting to be handed to Twilio.
+type OutboxStats struct {
+	Pending int // queued and not yet handed over, including those waiting for her hours
+	// OldestDue is how long the oldest text that may be sent now has
+	// waited: it grows when Twilio refuses, or no sender runs.
+	OldestDue time.Duration
+}
+
+// OutboxStats counts the pending texts, reading no content.
+func (h *Hotline) OutboxStats(ctx context.Context) (OutboxStats, error) {
+	now := h.clk.Now()
+	var (
+		st  OutboxStats
+		due *time.Time
+	)
+	err := h.pool.QueryRow(ctx, `SELECT count(*), min(not_before) FILTER (WHERE not_before <= $1)
+		FROM outbound_message WHERE status = 'pending'`, now).Scan(&st.Pending, &due)
+	if err != nil {
+		return OutboxStats{}, fmt.Errorf("hotline: outbox stats: %w", err)
+	}
+	if due != nil {
+		st.OldestDue = now.Sub(*due)
+	}
+	return st, nil
+}

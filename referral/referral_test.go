@@ -615,3 +615,35 @@ func TestEmptyRosterAlertsFallbackDuty(t *testing.T) {
 		t.Fatalf("counsellor on call: duty phones %v", got)
 	}
 }
+
+// A referral whose acknowledge-by time passed a minute ago without its
+// escalation is counted as stalled; once escalated it is not.
+func TestStatsCountStalledReferrals(t *testing.T) {
+	h := newHarness(t, testDirectory)
+	stats := func() Stats {
+		t.Helper()
+		st, err := h.svc.Stats(h.ctx, h.pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	c := h.openCase(casefile.CaseInput{Urgent: true, Needs: []casefile.Need{casefile.NeedHealth}})
+	r := h.create(c)[0]
+	h.dispatch(r.ID)
+	if st := stats(); st.Open[Notified] != 1 || st.Open[Pending] != 0 || st.AckStalled != 0 {
+		t.Fatalf("just notified: %+v", st)
+	}
+	h.clk.Set(r.AckBy.Add(stallGrace - time.Second))
+	if st := stats(); st.AckStalled != 0 {
+		t.Fatalf("within the grace: %+v", st)
+	}
+	h.clk.Set(r.AckBy.Add(stallGrace + time.Second))
+	if st := stats(); st.AckStalled != 1 {
+		t.Fatalf("a minute past acknowledge-by with no escalation: %+v; want 1 stalled", st)
+	}
+	h.ackDeadline(r.ID)
+	if st := stats(); st.AckStalled != 0 || st.Open[Notified] != 0 || st.Open[Pending] != 1 {
+		t.Fatalf("after the escalation: %+v; want its successor pending, nothing stalled", st)
+	}
+}

@@ -603,3 +603,45 @@ func (s *Service) alert(ctx context.Context, tx pgx.Tx, kind, reference string, 
 	}
 	return rostered, nil
 }
+
+// stallGrace is how long past its acknowledge-by time a referral may wait
+// for its escalation job before Stats counts it as stalled: the job fires
+// within seconds (DESIGN §8), so a minute means the queue is not running.
+const stallGrace = time.Minute
+
+// Stats are the counts a supervisor's dashboard and alerting need; they name
+// statuses only.
+type Stats struct {
+	Open         map[Status]int // open referrals by status
+	AckStalled   int            // pending or notified over stallGrace past acknowledge-by, not escalated
+	ServeOverdue int            // open past serve-by
+}
+
+// Stats counts the open referrals.
+func (s *Service) Stats(ctx context.Context, db DB) (Stats, error) {
+	now := s.now()
+	rows, err := db.Query(ctx, `
+		SELECT status, count(*),
+			count(*) FILTER (WHERE status IN ('pending', 'notified') AND ack_by < $2),
+			count(*) FILTER (WHERE serve_by < $3)
+		FROM referral WHERE status = ANY($1) GROUP BY status`, openStatuses, now.Add(-stallGrace), now)
+	if err != nil {
+		return Stats{}, fmt.Errorf("referral: stats: %w", err)
+	}
+	st := Stats{Open: make(map[Status]int, len(openStatuses))}
+	for _, name := range openStatuses {
+		st.Open[Status(name)] = 0
+	}
+	var (
+		status              Status
+		n, stalled, overdue int
+	)
+	_, err = pgx.ForEachRow(rows, []any{&status, &n, &stalled, &overdue}, func() error {
+		st.Open[status], st.AckStalled, st.ServeOverdue = n, st.AckStalled+stalled, st.ServeOverdue+overdue
+		return nil
+	})
+	if err != nil {
+		return Stats{}, fmt.Errorf("referral: stats: %w", err)
+	}
+	return st, nil
+}

@@ -117,7 +117,8 @@ func buildApp(_ context.Context, d appDeps) (*app, error) {
 	inserter.Set(client)
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		&statsCollector{pool: d.pool, cases: cases, referrals: referrals, line: line, clock: d.clock, log: d.log})
 	r := web.NewRouter(d.log, readiness(d.pool), reg)
 	line.Routes(r)
 	if d.sim != nil {

@@ -60,6 +60,26 @@ func TestDemoNewcomerTour(t *testing.T) {
 	}
 	text(t, base, provider, "OK "+code)
 	waitPage(t, base, regexp.MustCompile(`Amparo: confirmado AMP-`))
+
+	// Operators see the state of the work, by status and nothing else.
+	res, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	metrics := string(b)
+	for _, want := range []string{
+		`amparo_referrals_open{status="acknowledged"} 1`, "amparo_referrals_ack_stalled 0", "amparo_stats_up 1",
+		`amparo_jobs{state="scheduled"}`, "amparo_outbox_oldest_due_seconds", `amparo_followups_open{urgency="urgent"}`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if strings.Contains(metrics, survivor[3:]) || strings.Contains(metrics, "luna") {
+		t.Errorf("/metrics names her:\n%s", metrics)
+	}
 }
 
 func text(t *testing.T, base, from, body string) {
