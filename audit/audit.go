@@ -1,6 +1,8 @@
 // Package audit owns the append-only, hash-chained log of who did what to
 // which case. Each row's hash covers the previous row's hash and its own
-// fields, so removing or editing a row breaks every hash after it. Details
+// fields, so removing or editing a row breaks every hash after it; heads of
+// the chain written down outside the database (the hourly anchor job logs
+// one) show a chain rebuilt from scratch by someone who can write to it. Details
 // are coarse facts ("opened notes", "override: reason recorded"), never
 // survivor content: the log is read by more people than the case.
 package audit
@@ -10,8 +12,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -65,16 +70,47 @@ func Append(ctx context.Context, db DB, at time.Time, e Entry) error {
 // ErrBroken reports a chain that does not verify.
 var ErrBroken = errors.New("audit: chain broken")
 
-// Verify walks the whole chain and returns how many rows it checked, or
-// ErrBroken naming the first row whose hash does not match.
-func Verify(ctx context.Context, db DB) (int, error) {
+// Head names one row of the chain by id and hash. The hash covers every row
+// before it, so a head written down outside the database (a log shipped
+// elsewhere, a ticket) anchors the chain: whoever can write to the database
+// can rebuild a chain that verifies, but not one that still passes through
+// an anchor recorded before.
+type Head struct {
+	ID   int64
+	Hash []byte
+}
+
+func (h Head) String() string { return fmt.Sprintf("%d:%x", h.ID, h.Hash) }
+
+// ParseHead reads a Head as String writes it ("ROW:HEX").
+func ParseHead(s string) (Head, error) {
+	id, hash, ok := strings.Cut(s, ":")
+	n, err := strconv.ParseInt(id, 10, 64)
+	b, herr := hex.DecodeString(hash)
+	if !ok || err != nil || herr != nil || n <= 0 || len(b) != sha256.Size {
+		return Head{}, fmt.Errorf("audit: an anchor is ROW:HASH, the row id and its 64 hex digits (got %q)", s)
+	}
+	return Head{ID: n, Hash: b}, nil
+}
+
+// Verify walks the whole chain and returns how many rows it checked and its
+// newest row, or ErrBroken naming the first row whose hash does not match
+// or an anchor the chain no longer passes through.
+func Verify(ctx context.Context, db DB, anchors ...Head) (int, Head, error) {
 	rows, err := db.Query(ctx, `SELECT id, at, actor, action, COALESCE(case_id::text, ''), detail, prev_hash, hash FROM audit_log ORDER BY id`)
 	if err != nil {
-		return 0, err
+		return 0, Head{}, err
 	}
 	defer rows.Close()
+	want := make(map[int64][]byte, len(anchors))
+	for _, a := range anchors {
+		want[a.ID] = a.Hash
+	}
+	var (
+		head Head
+		n    int
+	)
 	prev := []byte{}
-	n := 0
 	for rows.Next() {
 		var (
 			id            int64
@@ -83,15 +119,37 @@ func Verify(ctx context.Context, db DB) (int, error) {
 			prevHash, got []byte
 		)
 		if err := rows.Scan(&id, &at, &e.Actor, &e.Action, &e.CaseID, &e.Detail, &prevHash, &got); err != nil {
-			return n, err
+			return n, head, err
 		}
 		if !bytes.Equal(prevHash, prev) || !bytes.Equal(rowHash(prev, at, e), got) {
-			return n, fmt.Errorf("%w at row %d", ErrBroken, id)
+			return n, head, fmt.Errorf("%w at row %d", ErrBroken, id)
 		}
-		prev = got
+		if a, ok := want[id]; ok {
+			if !bytes.Equal(a, got) {
+				return n, head, fmt.Errorf("%w: row %d is not the anchor recorded for it; the chain was rewritten", ErrBroken, id)
+			}
+			delete(want, id)
+		}
+		prev, head = got, Head{ID: id, Hash: got}
 		n++
 	}
-	return n, rows.Err()
+	if err := rows.Err(); err != nil {
+		return n, head, err
+	}
+	for id := range want {
+		return n, head, fmt.Errorf("%w: anchored row %d is gone", ErrBroken, id)
+	}
+	return n, head, nil
+}
+
+// Latest returns the newest row of the chain without verifying it, for
+// writing down as an anchor; ok is false while the log is empty.
+func Latest(ctx context.Context, db DB) (head Head, ok bool, err error) {
+	err = db.QueryRow(ctx, `SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1`).Scan(&head.ID, &head.Hash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Head{}, false, nil
+	}
+	return head, err == nil, err
 }
 
 // rowHash is SHA-256 over the previous hash and the length-prefixed fields,

@@ -25,7 +25,7 @@ func TestChainDetectsTampering(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	n, err := audit.Verify(ctx, pool)
+	n, _, err := audit.Verify(ctx, pool)
 	if err != nil || n != 3 {
 		t.Fatalf("Verify = %d, %v; want 3, nil", n, err)
 	}
@@ -42,7 +42,7 @@ func TestChainDetectsTampering(t *testing.T) {
 		UPDATE audit_log SET actor = 'someone-else' WHERE action = 'case.open'`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := audit.Verify(ctx, pool); !errors.Is(err, audit.ErrBroken) {
+	if _, _, err := audit.Verify(ctx, pool); !errors.Is(err, audit.ErrBroken) {
 		t.Fatalf("Verify after tampering = %v; want ErrBroken", err)
 	}
 }

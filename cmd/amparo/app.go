@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/amparo/amparo/audit"
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/crypto"
 	"github.com/amparo/amparo/hotline"
@@ -89,6 +90,7 @@ func buildApp(_ context.Context, d appDeps) (*app, error) {
 	casefile.AddWorkers(workers, cases)
 	referral.AddWorkers(workers, referrals)
 	hotline.AddWorkers(workers, line)
+	audit.AddWorkers(workers, d.pool, d.log)
 	driver := riverpgxv5.New(d.pool)
 	client, err := river.NewClient(driver, &river.Config{
 		Logger: d.log,
@@ -100,7 +102,7 @@ func buildApp(_ context.Context, d appDeps) (*app, error) {
 		FetchPollInterval: 200 * time.Millisecond,
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: workersPerCopy}},
 		Workers:           workers,
-		PeriodicJobs:      hotline.PeriodicJobs(),
+		PeriodicJobs:      append(hotline.PeriodicJobs(), audit.PeriodicJobs()...),
 		Middleware:        []rivertype.Middleware{&jobs.Confidential{}},
 		// A job left 'running' by a killed process is retried only after
 		// RescueStuckJobsAfter: River's default hour would let a danger alert

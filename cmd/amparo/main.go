@@ -41,6 +41,7 @@ func commands() map[string]command {
 		"migrate": {"apply database migrations (idempotent)", runMigrate},
 		"demo":    {"run the whole system locally with demo data and a simulated phone", runDemo},
 		"keys":    {"manage encryption keys: generate, rotate, status, rewrap", runKeys},
+		"audit":   {"verify the audit log's hash chain, against recorded anchors too", runAudit},
 	}
 }
 
