@@ -282,7 +282,7 @@ func auditActions(t testing.TB, f *fixture) []string {
 		}
 		out = append(out, s)
 	}
-	if n, err := audit.Verify(f.ctx, f.pool); err != nil || n != len(out) {
+	if n, _, err := audit.Verify(f.ctx, f.pool); err != nil || n != len(out) {
 		t.Fatalf("audit chain: %d rows, %v", n, err)
 	}
 	return out

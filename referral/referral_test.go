@@ -494,7 +494,7 @@ func TestConsentOverride(t *testing.T) {
 	if err != nil || action != "referral.consent_override" || detail != "need=police reason=imminent_danger" {
 		t.Fatalf("audit: %q %q %v", action, detail, err)
 	}
-	if n, err := audit.Verify(h.ctx, h.pool); err != nil || n != 1 {
+	if n, _, err := audit.Verify(h.ctx, h.pool); err != nil || n != 1 {
 		t.Fatalf("audit chain: %d %v", n, err)
 	}
 }
