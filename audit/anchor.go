@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+
+	"github.com/amparo/amparo/internal/jobs"
 )
 
 // anchorEvery is how often the chain's head is written to the log. Logs are
@@ -44,7 +46,5 @@ func AddWorkers(w *river.Workers, db DB, log *slog.Logger) {
 
 // PeriodicJobs are the audit log's scheduled jobs.
 func PeriodicJobs() []*river.PeriodicJob {
-	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(anchorEvery),
-		func() (river.JobArgs, *river.InsertOpts) { return AnchorArgs{}, nil },
-		&river.PeriodicJobOpts{ID: AnchorArgs{}.Kind(), RunOnStart: true})}
+	return []*river.PeriodicJob{jobs.Periodic(anchorEvery, AnchorArgs{})}
 }

@@ -23,12 +23,6 @@ func (ExpireArgs) Kind() string { return "hotline.expire_conversations" }
 // IdleAfter plus this.
 const expireEvery = 5 * time.Minute
 
-func expirePeriodicJob() *river.PeriodicJob {
-	return river.NewPeriodicJob(river.PeriodicInterval(expireEvery),
-		func() (river.JobArgs, *river.InsertOpts) { return ExpireArgs{}, nil },
-		&river.PeriodicJobOpts{ID: ExpireArgs{}.Kind(), RunOnStart: true})
-}
-
 type expireWorker struct {
 	river.WorkerDefaults[ExpireArgs]
 	h *Hotline

@@ -33,12 +33,6 @@ type ShredMessagesArgs struct{}
 // Kind implements river.JobArgs.
 func (ShredMessagesArgs) Kind() string { return "hotline.shred_messages" }
 
-func shredPeriodicJob() *river.PeriodicJob {
-	return river.NewPeriodicJob(river.PeriodicInterval(shredEvery),
-		func() (river.JobArgs, *river.InsertOpts) { return ShredMessagesArgs{}, nil },
-		&river.PeriodicJobOpts{ID: ShredMessagesArgs{}.Kind(), RunOnStart: true})
-}
-
 type shredWorker struct {
 	river.WorkerDefaults[ShredMessagesArgs]
 	h *Hotline

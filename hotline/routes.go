@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/amparo/amparo/hotline/carrier"
+	"github.com/amparo/amparo/internal/jobs"
 )
 
 // Routes registers the Twilio webhooks. Each handler authenticates first,
@@ -38,7 +39,7 @@ func AddWorkers(w *river.Workers, h *Hotline) {
 
 // PeriodicJobs are the hotline's scheduled jobs, for river.Config.PeriodicJobs.
 func PeriodicJobs() []*river.PeriodicJob {
-	return []*river.PeriodicJob{expirePeriodicJob(), shredPeriodicJob()}
+	return []*river.PeriodicJob{jobs.Periodic(expireEvery, ExpireArgs{}), jobs.Periodic(shredEvery, ShredMessagesArgs{})}
 }
 
 func (h *Hotline) handleSMS(w http.ResponseWriter, r *http.Request) {

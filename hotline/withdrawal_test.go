@@ -88,6 +88,19 @@ func TestWithdrawalOnlyWhenTheProviderMayHaveTheNotice(t *testing.T) {
 		}
 		return id, notBefore, true
 	}
+	// lockAsSender holds a message row as the sender does across its call
+	// to Twilio; rolling back is the send failing for now.
+	lockAsSender := func(id uuid.UUID) pgx.Tx {
+		t.Helper()
+		tx, err := e.pool.Begin(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(e.ctx, `SELECT 1 FROM outbound_message WHERE id = $1 FOR UPDATE`, id); err != nil {
+			t.Fatal(err)
+		}
+		return tx
+	}
 	provider := e.sim.Phone(healthPhone)
 	want := text(t, templates.ES, templates.KeyProviderWithdrawn, "ref", "AMP-7K3Q", "code", "4821")
 
@@ -143,14 +156,8 @@ func TestWithdrawalOnlyWhenTheProviderMayHaveTheNotice(t *testing.T) {
 	t.Run("being sent: the withdrawal waits for it", func(t *testing.T) {
 		n := notice()
 		id := notify(n)
-		sender, err := e.pool.Begin(e.ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		sender := lockAsSender(id)
 		defer sender.Rollback(e.ctx)
-		if _, err := sender.Exec(e.ctx, `SELECT 1 FROM outbound_message WHERE id = $1 FOR UPDATE`, id); err != nil {
-			t.Fatal(err)
-		}
 		withdraw(n) // must not wait for the sender's lock
 		_, notBefore, found := withdrawal(n)
 		if !found || !notBefore.Equal(e.clk.Now().Add(sendTimeout)) {
@@ -171,14 +178,8 @@ func TestWithdrawalOnlyWhenTheProviderMayHaveTheNotice(t *testing.T) {
 		if err := e.pool.QueryRow(e.ctx, `SELECT case_id FROM referral WHERE id = $1`, n.ReferralID).Scan(&caseID); err != nil {
 			t.Fatal(err)
 		}
-		sender, err := e.pool.Begin(e.ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		sender := lockAsSender(id)
 		defer sender.Rollback(e.ctx)
-		if _, err := sender.Exec(e.ctx, `SELECT 1 FROM outbound_message WHERE id = $1 FOR UPDATE`, id); err != nil {
-			t.Fatal(err)
-		}
 		if err := e.cases.EraseCase(e.ctx, e.pool, caseID, "u-1"); err != nil {
 			t.Fatal(err)
 		}

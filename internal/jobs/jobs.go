@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -39,4 +40,13 @@ func (d *Deferred) InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, 
 		return nil, ErrNotReady
 	}
 	return c.InsertTx(ctx, tx, args, opts)
+}
+
+// Periodic is a job of args every interval, and once when a leader starts,
+// so that a restart does not wait out a whole interval; its kind is its
+// River id, so every copy of the server schedules it once.
+func Periodic(every time.Duration, args river.JobArgs) *river.PeriodicJob {
+	return river.NewPeriodicJob(river.PeriodicInterval(every),
+		func() (river.JobArgs, *river.InsertOpts) { return args, nil },
+		&river.PeriodicJobOpts{ID: args.Kind(), RunOnStart: true})
 }
