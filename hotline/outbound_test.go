@@ -153,6 +153,37 @@ func TestTemporaryFailureIsRetried(t *testing.T) {
 
 // A temporary failure is retried while the message is worth sending: the
 // last try falls inside its life and one more would not.
+// A send whose answer is lost may have gone out: it waits for Twilio's
+// status callback instead of sending the text a second time.
+func TestLostAnswerWaitsForTheCallback(t *testing.T) {
+	e := newEnv(t, false)
+	e.sim.Fail(counsellor, carrier.Fault{LostAnswer: true})
+	id := e.queue(outbound{purpose: purposeStaff, to: counsellor, body: "Amparo: prueba", ttl: staffAlertTTL})
+	err := e.h.sendOutbound(e.ctx, id, false)
+	var snooze *rivertype.JobSnoozeError
+	if !errors.As(err, &snooze) || snooze.Duration != lostAnswerWait {
+		t.Fatalf("lost answer: %v; want a snooze of %v", err, lostAnswerWait)
+	}
+	// Run again at once, as River might, perhaps before the callback:
+	// nothing is sent.
+	if err := e.h.sendOutbound(e.ctx, id, false); err != nil && !errors.As(err, &snooze) {
+		t.Fatal(err)
+	}
+	e.sim.Settle() // Twilio's callbacks arrive
+	if st, attempts, _ := e.status(id); st != "delivered" || attempts != 1 {
+		t.Fatalf("after the callbacks: %s after %d attempts; want delivered after 1", st, attempts)
+	}
+	if err := e.h.sendOutbound(e.ctx, id, false); err != nil { // the snoozed job wakes
+		t.Fatal(err)
+	}
+	e.sim.Settle()
+	if n := e.sim.Calls(counsellor); n != 1 {
+		t.Fatalf("%d REST calls, want 1: the text went out twice", n)
+	}
+	e.sim.Phone(counsellor).Expect("Amparo: prueba")
+	e.sim.AssertQuiet()
+}
+
 func TestRetriesLastAsLongAsTheMessage(t *testing.T) {
 	w := &sendWorker{}
 	for _, ttl := range []time.Duration{staffAlertTTL, providerNoticeTTL, survivorTTL, withdrawalTTL} {

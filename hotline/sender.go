@@ -40,6 +40,10 @@ func sendAttempts(ttl time.Duration) int {
 	return n
 }
 
+// lostAnswerWait is how long a send that got no answer waits for Twilio's
+// status callback before it is tried again; callbacks come within seconds.
+const lostAnswerWait = 2 * time.Minute
+
 // sendTimeout bounds one send job, and so how long it holds its row: room
 // for twilio-go's 10 s HTTP timeout and the commit.
 const sendTimeout = 30 * time.Second
@@ -144,12 +148,23 @@ func (h *Hotline) sendOutbound(ctx context.Context, id uuid.UUID, finalAttempt b
 		h.log.Warn("hotline: send failed permanently", "outbound_id", id, "error_code", se.code)
 		return h.finish(ctx, tx, r, "failed", &se.code)
 	case errors.As(err, &se):
-		if _, err := tx.Exec(ctx, `UPDATE outbound_message SET attempts = attempts + 1, error_code = NULLIF($2, 0), updated_at = $3 WHERE id = $1`,
-			id, se.code, h.clk.Now()); err != nil {
+		now := h.clk.Now()
+		var wait time.Duration
+		if se.lost {
+			// Twilio may have taken it: if so its status callback adopts
+			// this row (applyStatus) and the next run finds it handed
+			// over. Retrying sooner would send the text twice.
+			wait = lostAnswerWait
+		}
+		if _, err := tx.Exec(ctx, `UPDATE outbound_message SET attempts = attempts + 1, error_code = NULLIF($2, 0),
+			not_before = $3, updated_at = $4 WHERE id = $1`, id, se.code, now.Add(wait), now); err != nil {
 			return err
 		}
 		if err := tx.Commit(ctx); err != nil {
 			return err
+		}
+		if wait > 0 {
+			return river.JobSnooze(wait)
 		}
 		return se // content-free by construction: River stores it
 	default:

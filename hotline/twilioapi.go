@@ -84,10 +84,12 @@ func (a *smsAPI) send(to, body, statusCallback string) (sid, status string, err 
 }
 
 // sendError is a failed create call: a Twilio error code (0 when the request
-// never got an answer) and whether trying again could help.
+// never got an answer) and whether trying again could help. lost is a call
+// that got no answer at all: Twilio may have taken the message.
 type sendError struct {
 	code      int
 	permanent bool
+	lost      bool
 }
 
 func (e *sendError) Error() string {
@@ -118,5 +120,5 @@ func classify(err error) error {
 		perm := te.Status < 500 && te.Status != http.StatusTooManyRequests && !temporaryCodes[te.Code]
 		return &sendError{code: te.Code, permanent: perm}
 	}
-	return &sendError{}
+	return &sendError{lost: true}
 }

@@ -74,6 +74,10 @@ type Fault struct {
 	Code int
 	// Undelivered accepts the message, then reports it undelivered.
 	Undelivered bool
+	// LostAnswer accepts and sends the message, then drops the connection
+	// without answering, as a network failure after Twilio took the
+	// request does; status callbacks follow as usual.
+	LostAnswer bool
 	// Times is how many sends the fault affects; 0 means once.
 	Times int
 }
@@ -214,12 +218,18 @@ func (c *Carrier) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	sid := NewSID("SM")
 	c.record(to, Message{SID: sid, Dir: ToPhone, Body: body, Via: "api", Status: "queued", At: time.Now()})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusCreated)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"sid": sid, "account_sid": c.cfg.AccountSID, "to": to, "from": from,
-		"body": body, "status": "queued", "num_segments": "1", "direction": "outbound-api",
-	})
+	if faulty && f.LostAnswer {
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+		}
+	} else {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"sid": sid, "account_sid": c.cfg.AccountSID, "to": to, "from": from,
+			"body": body, "status": "queued", "num_segments": "1", "direction": "outbound-api",
+		})
+	}
 
 	final, code := "delivered", 0
 	if faulty && f.Undelivered {
