@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -22,16 +23,26 @@ var errUnknownAlert = errors.New("hotline: staff alert kind has no text")
 // NotifyProvider queues the discreet notice (reference and reply code only)
 // to a provider's duty phone, in the caller's transaction.
 func (o *Outbox) NotifyProvider(ctx context.Context, tx pgx.Tx, n referral.ProviderNotice) error {
+	out, err := providerText(n, purposeProvider, templates.KeyProviderNotice, providerNoticeTTL)
+	if err != nil {
+		return err
+	}
+	_, err = o.enqueue(ctx, tx, out)
+	return err
+}
+
+// providerText is the message of catalogue key about n to its provider's
+// duty phone: the reference and the reply code, nothing else.
+func providerText(n referral.ProviderNotice, purpose, key string, ttl time.Duration) (outbound, error) {
 	to, err := crypto.NormalizePhone(n.Phone, "")
 	if err != nil {
-		return err
+		return outbound{}, err
 	}
-	body, err := templates.Render(n.Lang, templates.KeyProviderNotice, map[string]string{"ref": n.Reference, "code": n.ReplyCode})
+	body, err := templates.Render(n.Lang, key, map[string]string{"ref": n.Reference, "code": n.ReplyCode})
 	if err != nil {
-		return err
+		return outbound{}, err
 	}
-	_, err = o.enqueue(ctx, tx, outbound{purpose: purposeProvider, referralID: &n.ReferralID, to: to, body: body, ttl: providerNoticeTTL})
-	return err
+	return outbound{purpose: purpose, referralID: &n.ReferralID, to: to, body: body, ttl: ttl}, nil
 }
 
 // NotifyWithdrawn queues, in the caller's transaction, the text that tells
@@ -71,15 +82,10 @@ func (o *Outbox) NotifyWithdrawn(ctx context.Context, tx pgx.Tx, n referral.Prov
 	if !tried && inFlight == 0 && handedOver == 0 {
 		return nil
 	}
-	to, err := crypto.NormalizePhone(n.Phone, "")
+	out, err := providerText(n, purposeWithdrawal, templates.KeyProviderWithdrawn, withdrawalTTL)
 	if err != nil {
 		return err
 	}
-	body, err := templates.Render(n.Lang, templates.KeyProviderWithdrawn, map[string]string{"ref": n.Reference, "code": n.ReplyCode})
-	if err != nil {
-		return err
-	}
-	out := outbound{purpose: purposeWithdrawal, referralID: &n.ReferralID, to: to, body: body, ttl: withdrawalTTL}
 	if inFlight > 0 {
 		// A notice being handed over right now: the withdrawal must not
 		// overtake it.
