@@ -416,21 +416,28 @@ func (s *Store) caseKey(ctx context.Context, db DB, caseID uuid.UUID, lock bool)
 	if lock {
 		q += ` FOR SHARE`
 	}
+	return s.loadKey(ctx, db, q, caseID, caseOwner(caseID), "case")
+}
+
+// loadKey reads the (kek_id, wrapped_dek) row that q selects for id and
+// unwraps it for owner: ErrNotFound without a row, ErrErased when the key
+// was shredded.
+func (s *Store) loadKey(ctx context.Context, db DB, q string, id uuid.UUID, owner, what string) (*crypto.DataKey, error) {
 	var (
 		kekID   *string
 		wrapped []byte
 	)
-	err := db.QueryRow(ctx, q, caseID).Scan(&kekID, &wrapped)
+	err := db.QueryRow(ctx, q, id).Scan(&kekID, &wrapped)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
-		return nil, fmt.Errorf("casefile: case key: %w", err)
+		return nil, fmt.Errorf("casefile: %s key: %w", what, err)
 	}
 	if wrapped == nil {
 		return nil, ErrErased
 	}
-	return s.unwrap(*kekID, wrapped, caseOwner(caseID))
+	return s.unwrap(*kekID, wrapped, owner)
 }
 
 // GetCase opens a case. It does not audit: a caller acting for a person

@@ -161,21 +161,7 @@ func (s *Store) CreateContact(ctx context.Context, db DB, phone string) (Contact
 // ContactKey returns the contact's data key, so the hotline can seal her
 // conversation state under a key that her erasure destroys.
 func (s *Store) ContactKey(ctx context.Context, db DB, contactID uuid.UUID) (*crypto.DataKey, error) {
-	var (
-		kekID   *string
-		wrapped []byte
-	)
-	err := db.QueryRow(ctx, `SELECT kek_id, wrapped_dek FROM contact WHERE id = $1`, contactID).Scan(&kekID, &wrapped)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("casefile: contact key: %w", err)
-	}
-	if wrapped == nil {
-		return nil, ErrErased
-	}
-	return s.unwrap(*kekID, wrapped, contactOwner(contactID))
+	return s.loadKey(ctx, db, `SELECT kek_id, wrapped_dek FROM contact WHERE id = $1`, contactID, contactOwner(contactID), "contact")
 }
 
 // normalizeCodeWord folds what a survivor may type differently each time:
