@@ -109,11 +109,8 @@ func loadLexicon(fsys fs.FS, files ...string) (*lexicon, error) {
 			if line == "" || strings.HasPrefix(line, "#") {
 				continue
 			}
-			if err := lx.add(line); err != nil {
+			if err := lx.add(line, fmt.Sprintf("%s:%d", base, n)); err != nil {
 				return nil, fmt.Errorf("triage: %s:%d: %w", base, n, err)
-			}
-			if k := lx.kindOf(line); k != nil {
-				(*k)[len(*k)-1].where = fmt.Sprintf("%s:%d %s", base, n, strings.TrimSpace(line[strings.IndexByte(line, ' '):]))
 			}
 		}
 		if err := sc.Err(); err != nil {
@@ -126,17 +123,8 @@ func loadLexicon(fsys fs.FS, files ...string) (*lexicon, error) {
 	return lx, nil
 }
 
-func (lx *lexicon) kindOf(line string) *[]lexEntry {
-	switch {
-	case strings.HasPrefix(line, "danger "):
-		return &lx.danger
-	case strings.HasPrefix(line, "safe "):
-		return &lx.safe
-	}
-	return nil
-}
-
-func (lx *lexicon) add(line string) error {
+// add reads one entry; where is its file and line.
+func (lx *lexicon) add(line, where string) error {
 	f := strings.Fields(line)
 	if len(f) < 2 {
 		return fmt.Errorf("%q: a kind and at least one word", line)
@@ -161,7 +149,7 @@ func (lx *lexicon) add(line string) error {
 		if err != nil {
 			return err
 		}
-		e := lexEntry{terms: terms}
+		e := lexEntry{where: where + " " + strings.Join(f[1:], " "), terms: terms}
 		if f[0] == "danger" {
 			lx.danger = append(lx.danger, e)
 		} else {

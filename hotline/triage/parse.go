@@ -96,7 +96,9 @@ const (
 var keywords = map[string]keyword{
 	"salir": kwStop, "stop": kwStop, "stopall": kwStop, "unsubscribe": kwStop, "cancel": kwStop,
 	"end": kwStop, "quit": kwStop, "cancelar": kwStop, "parar": kwStop, "fin": kwStop,
-	"ayuda": kwHelp, "help": kwHelp, "info": kwHelp, "auxilio": kwHelp, "socorro": kwHelp,
+	// "Auxilio" and "socorro" are not here: they are cries for help now,
+	// which ReadDanger hears (danger.es.txt).
+	"ayuda": kwHelp, "help": kwHelp, "info": kwHelp,
 	"borrar": kwErase, "erase": kwErase, "delete": kwErase, "eliminar": kwErase,
 	"borrar si": kwEraseYes, "borrar 1": kwEraseYes, "eliminar si": kwEraseYes,
 	"erase yes": kwEraseYes, "erase 1": kwEraseYes, "delete yes": kwEraseYes, "delete 1": kwEraseYes,

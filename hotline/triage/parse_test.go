@@ -13,7 +13,7 @@ func TestKeywordNormalisation(t *testing.T) {
 	tests := map[string]keyword{
 		"SALIR": kwStop, "  salir  ": kwStop, "Salir!": kwStop, "sálir": kwStop, "SALIR.": kwStop,
 		"Stop": kwStop, "STOP\n": kwStop, "Cancelar": kwStop, "quit": kwStop,
-		"AYUDA": kwHelp, "¡Ayuda!": kwHelp, "help": kwHelp, "HELP?": kwHelp, "Auxilio": kwHelp,
+		"AYUDA": kwHelp, "¡Ayuda!": kwHelp, "help": kwHelp, "HELP?": kwHelp, "Auxilio": kwNone,
 		"BORRAR": kwErase, "bórrar": kwErase, "Delete": kwErase, "ERASE": kwErase,
 		"BORRAR SI": kwEraseYes, "borrar sí": kwEraseYes, "Borrar,  SÍ!": kwEraseYes, "erase yes": kwEraseYes,
 		"INICIO": kwRestart, "inicio": kwRestart, "Restart": kwRestart,

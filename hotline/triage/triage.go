@@ -20,6 +20,10 @@
 // anything, unless it already matched earlier in the conversation. Wrong
 // words, at either prompt, count towards one lockout per conversation.
 //
+// Danger is heard in her own words too, at every step (ReadDanger): the
+// first statement raises the same alarm as "yes" to the danger question,
+// once per conversation, and from then on no reply says there is no case.
+//
 // Using the package:
 //
 //	st := triage.New(now, "es") // or NewReturning when the number has a case
@@ -136,7 +140,8 @@ func (o Output) WithReference(ref string) Output {
 }
 
 // New starts a conversation with a number that has no case. Her first
-// message, whatever it says, is answered with the danger question.
+// message is answered with the danger question, unless it already says she
+// is in danger (ReadDanger): then the alarm is raised at once.
 func New(now time.Time, lang string) State {
 	return State{V: Version, Step: stepStart, Lang: templates.Lang(lang), LastAt: now.UTC()}
 }
@@ -177,6 +182,10 @@ func Expired(st State, now time.Time) bool {
 // conversation (a DangerNow effect was emitted).
 func (st State) FlaggedDanger() bool { return st.Danger }
 
+// Stopped reports whether she has said SALIR (or STOP) and not written
+// for help or started again since: nothing may be sent to her.
+func (st State) Stopped() bool { return st.Step == stepStopped }
+
 // Finished reports whether the conversation reached an end: the summary,
 // a refusal, SALIR or BORRAR. An expired conversation that flagged danger
 // but did not finish is one she abandoned, and deserves a callback.
@@ -210,11 +219,17 @@ func Step(st State, input string, now time.Time) (State, Output) {
 	st.Lang = templates.Lang(st.Lang)
 	st.LastAt = now.UTC()
 	norm := normalize(input)
+	said := ReadDanger(input).Said
 
 	var out Output
 	switch kw := parseKeyword(norm); {
 	case kw != kwNone:
 		st, out = onKeyword(st, kw)
+	case said == SaidDanger:
+		st, out = heardDanger(st)
+	case said == SaidSafe && st.Step == stepDanger:
+		// "No estoy en peligro" answers the question as "no" does.
+		st, out = afterDanger(st)
 	case st.Step == stepStopped:
 		out = Output{Effects: []Effect{Stop{}}}
 	default:
@@ -523,8 +538,7 @@ func respond(st State, norm string, now time.Time) (State, Output) {
 		case yes:
 			return afterDanger(st)
 		case no:
-			st = forget(st, stepDone)
-			return st, reply(templates.KeyDangerPaused)
+			return forget(st, stepDone), reply(templates.KeyDangerOpen)
 		}
 	case stepReturnWord, stepReturnWait:
 		if norm == "nuevo" || norm == "new" {
@@ -541,7 +555,7 @@ func respond(st State, norm string, now time.Time) (State, Output) {
 		case yes:
 			return goTo(st, stepConsent)
 		case no:
-			return forget(st, stepDone), reply(templates.KeyGoodbye)
+			return forget(st, stepDone), reply(st.farewell(templates.KeyGoodbye))
 		}
 	case stepReturnMenu:
 		switch n, _ := option(norm, 3); {
@@ -552,14 +566,14 @@ func respond(st State, norm string, now time.Time) (State, Output) {
 		case n == 2 || norm == "nuevo" || norm == "new":
 			return goTo(st, stepConsent)
 		case n == 3:
-			return forget(st, stepDone), reply(templates.KeyGoodbye)
+			return forget(st, stepDone), reply(st.farewell(templates.KeyGoodbye))
 		}
 	case stepConsent:
 		switch parseYesNo(norm) {
 		case yes:
 			return goTo(st, stepNeeds)
 		case no:
-			return forget(st, stepDone), reply(templates.KeyConsentDeclined)
+			return forget(st, stepDone), reply(st.farewell(templates.KeyConsentDeclined))
 		}
 	case stepNeeds:
 		if needs, ok := parseNeedList(norm); ok {
@@ -632,6 +646,47 @@ func respond(st State, norm string, now time.Time) (State, Output) {
 		return goTo(st, stepDanger)
 	}
 	return again(st)
+}
+
+// heardDanger answers a danger statement in her own words (ReadDanger), at
+// any step. The first in a conversation raises the alarm as "yes" to the
+// danger question does (DangerNow, so one urgent case and one alert however
+// often she says it); she is told a counsellor will write to her here and
+// the emergency numbers, then asked again the question she was at, so none
+// of her answers is lost. After SALIR, writing for help is starting again.
+func heardDanger(st State) (State, Output) {
+	var effects []Effect
+	if !st.Danger {
+		st.Danger = true
+		effects = []Effect{DangerNow{}}
+	}
+	var out Output
+	switch st.Step {
+	case stepStart, "", stepDanger:
+		st, out = goTo(st, stepContinue)
+	case stepStopped, stepDone, stepErased:
+		st.Step = stepDone
+		out = reply(templates.KeyDangerHeard)
+	default:
+		var q Output
+		st, q = again(st) // the short form: she has just read the question
+		out = reply(templates.KeyDangerHeard)
+		out.Replies = append(out.Replies, q.Replies...)
+	}
+	out.Effects = effects
+	return st, out
+}
+
+// farewell is the reply that ends a conversation without the summary: key,
+// unless she said she was in danger, when an urgent case is open whatever
+// she declines now and "we did not open a case" would be a lie. She is
+// told the truth instead: the case is open, a counsellor will write to her,
+// and BORRAR erases it.
+func (st State) farewell(key string) string {
+	if st.Danger {
+		return templates.KeyDangerOpen
+	}
+	return key
 }
 
 // afterDanger continues once the danger question is settled: a returning

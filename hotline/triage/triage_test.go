@@ -133,9 +133,9 @@ func TestConversationEnglishInDanger(t *testing.T) {
 
 func TestDangerThenStopHere(t *testing.T) {
 	st := converse(t, New(t0, "es"), t0, []turn{
-		{"ayuda por favor", [][]string{frags("105")}, nil},
+		{"hola", [][]string{frags("105")}, nil},
 		{"1", [][]string{frags("consejera de turno")}, []Effect{DangerNow{}}},
-		{"no", [][]string{frags("Línea 100")}, nil},
+		{"no", [][]string{frags("caso urgente sigue abierto", "te escribira por este chat", "BORRAR", "105")}, nil},
 	})
 	if !st.FlaggedDanger() || !st.Finished() {
 		t.Errorf("FlaggedDanger %v Finished %v", st.FlaggedDanger(), st.Finished())
@@ -239,7 +239,7 @@ func TestHelpAtSeveralSteps(t *testing.T) {
 		{"when", "Ayuda!", "¿Cuándo ocurrió?"},
 		{"referrals", "¡AYUDA!", "1 Salud 2 Policía 5 Apoyo psicológico"},
 		{"codeword", "help", "palabra clave"},
-		{"return_word", "auxilio", "palabra clave"},
+		{"return_word", "Ayuda", "palabra clave"},
 		{"return_wait", "ayuda", "palabra clave"},
 		{"erase_confirm", "ayuda", "BORRAR SI"},
 		{"erase_word", "ayuda", "Para borrar tus datos escribe tu palabra clave"},
@@ -394,7 +394,9 @@ func TestLanguageSwitchRepeatsTheQuestion(t *testing.T) {
 }
 
 func TestFirstMessageIsAlwaysTheDangerQuestion(t *testing.T) {
-	for _, in := range []string{"", "hola", "1", "sí", "estoy en peligro", "borrarx", "\xff\xfe"} {
+	// A first message that says she is in danger is no question to answer:
+	// TestDangerInHerOwnWordsAtEveryStep.
+	for _, in := range []string{"", "hola", "1", "sí", "borrarx", "\xff\xfe"} {
 		_, out := Step(New(t0, ""), in, t0)
 		texts := render(t, out)
 		if len(texts) != 1 || !strings.Contains(texts[0], "105") || !strings.Contains(texts[0], "Línea 100") {

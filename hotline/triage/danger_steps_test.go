@@ -1,0 +1,182 @@
+package triage
+
+import (
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/amparo/amparo/templates"
+)
+
+func keys(out Output) []string {
+	var ks []string
+	for _, m := range out.Replies {
+		ks = append(ks, m.Key)
+	}
+	return ks
+}
+
+// A danger statement in her own words is heard at every step, raises the
+// alarm once per conversation, tells her a counsellor will write to her and
+// the emergency numbers, and keeps her where she was.
+func TestDangerInHerOwnWordsAtEveryStep(t *testing.T) {
+	states := reachable(t)
+	for _, name := range slices.Sorted(maps.Keys(states)) {
+		st := states[name]
+		for _, in := range []string{"me está pegando", "AUXILIOOO", "he's hitting me", "toy encerrada"} {
+			next, out := Step(st, in, t0)
+			texts := render(t, out)
+			var wantEffects []Effect
+			if !st.Danger {
+				wantEffects = []Effect{DangerNow{}}
+			}
+			if !reflect.DeepEqual(out.Effects, wantEffects) {
+				t.Errorf("%s %q: effects %#v, want %#v", name, in, out.Effects, wantEffects)
+			}
+			var want []string
+			switch name {
+			case "start", "danger":
+				want = []string{templates.KeyDangerAlerted}
+			case "stopped", "done", "erased":
+				want = []string{templates.KeyDangerHeard}
+			default:
+				_, q := again(st)
+				want = append([]string{templates.KeyDangerHeard}, keys(q)...)
+			}
+			if got := keys(out); !slices.Equal(got, want) {
+				t.Errorf("%s %q: replies %v %q, want %v", name, in, got, texts, want)
+			}
+			if !strings.Contains(texts[0], "105") {
+				t.Errorf("%s %q: no emergency number in %q", name, in, texts[0])
+			}
+			if !next.FlaggedDanger() || !reflect.DeepEqual(next.Needs, st.Needs) || next.Community != st.Community ||
+				next.Stopped() {
+				t.Errorf("%s %q: next state %#v", name, in, next)
+			}
+			// Once per conversation: she may say it again, nobody is alerted twice.
+			if _, out := Step(next, in, t0); len(out.Effects) != 0 || len(out.Replies) == 0 {
+				t.Errorf("%s %q said twice: %#v", name, in, out)
+			}
+		}
+	}
+}
+
+// Danger at the needs question: the alarm goes at once, her answers so far
+// are kept, and the case the triage opens is the urgent one.
+func TestDangerMidIntakeKeepsHerAnswers(t *testing.T) {
+	converse(t, New(t0, "es"), t0, []turn{
+		{"hola", [][]string{frags("¿Estás en peligro ahora?")}, nil},
+		{"no", [][]string{frags("¿Abrimos un caso?")}, nil},
+		{"si", [][]string{frags("¿Qué necesitas?")}, nil},
+		{"ya llego, me kiere pegar", [][]string{
+			frags("consejera de turno", "te escribira por este chat", "105", "Linea 100"),
+			frags("1 Salud 2 Denuncia"),
+		}, []Effect{DangerNow{}}},
+		{"2", [][]string{frags("1 El Porvenir")}, nil},
+		{"está rompiendo la puerta", [][]string{frags("te escribira por este chat"), frags("1 El Porvenir")}, nil},
+		{"1", [][]string{frags("2 Policía", "TODOS o NINGUNO")}, nil},
+		{"todos", [][]string{frags("1 Solo mensajes")}, nil},
+		{"4", [][]string{frags("palabra clave")}, nil},
+		{"girasol", [][]string{frags("tu caso es " + testRef)}, []Effect{OpenCase{
+			Urgent: true, Needs: []string{"police"}, Community: "el-porvenir", Consent: map[string]bool{"police": true},
+			CodeWord: "girasol", Lang: "es",
+		}}},
+	})
+}
+
+// At the danger question her own words answer it, both ways, and what is
+// neither gets the question again with the emergency numbers: never a dead end.
+func TestDangerQuestionInHerOwnWords(t *testing.T) {
+	danger := reachable(t)["danger"]
+	tests := []struct {
+		in      string
+		want    string
+		effects []Effect
+	}{
+		{"sí, estoy en peligro", "Avisamos a la consejera de turno", []Effect{DangerNow{}}},
+		{"Si", "Avisamos a la consejera de turno", []Effect{DangerNow{}}},
+		{"1 sí", "Avisamos a la consejera de turno", []Effect{DangerNow{}}},
+		{"me quiere pegar", "Avisamos a la consejera de turno", []Effect{DangerNow{}}},
+		{"no estoy en peligro", "¿Abrimos un caso?", nil},
+		{"2, estoy bien", "¿Abrimos un caso?", nil},
+		{"no", "¿Abrimos un caso?", nil},
+		{"no sé", "Emergencias: 105 o Línea 100", nil},
+		{"tengo miedo", "Emergencias: 105 o Línea 100", nil},
+		{"sí pero no ahora", "Emergencias: 105 o Línea 100", nil},
+	}
+	for _, tt := range tests {
+		_, out := Step(danger, tt.in, t0)
+		texts := render(t, out)
+		if len(texts) != 1 || !strings.Contains(texts[0], tt.want) || !reflect.DeepEqual(out.Effects, tt.effects) {
+			t.Errorf("%q: %q %#v; want %q, %#v", tt.in, texts, out.Effects, tt.want, tt.effects)
+		}
+	}
+}
+
+// Once an urgent case is open, no reply may say there is none: each way of
+// ending the conversation without the summary says the case is open, that a
+// counsellor will write to her, and that BORRAR erases it.
+func TestNoCaseIsNeverSaidAfterDanger(t *testing.T) {
+	open := frags("caso urgente sigue abierto", "te escribira por este chat", "BORRAR")
+	t.Run("continue no", func(t *testing.T) {
+		converse(t, New(t0, "es"), t0, []turn{
+			{"auxilio", [][]string{frags("¿Seguimos por mensaje?")}, []Effect{DangerNow{}}},
+			{"2", [][]string{open}, nil},
+		})
+	})
+	t.Run("consent declined", func(t *testing.T) {
+		converse(t, New(t0, "es"), t0, []turn{
+			{"hola", [][]string{frags("¿Estás en peligro ahora?")}, nil},
+			{"1", [][]string{frags("¿Seguimos por mensaje?")}, []Effect{DangerNow{}}},
+			{"1", [][]string{frags("¿Abrimos un caso?")}, nil},
+			{"no", [][]string{open}, nil},
+		})
+	})
+	t.Run("consent declined after danger mid-intake and INICIO", func(t *testing.T) {
+		converse(t, New(t0, "en"), t0, []turn{
+			{"hi", [][]string{frags("Are you in danger now?")}, nil},
+			{"no", [][]string{frags("Shall we open a case?")}, nil},
+			{"he locked me in", [][]string{frags("will write to you here"), frags("Reply 1 to agree")}, []Effect{DangerNow{}}},
+			{"restart", [][]string{frags("Are you in danger now?")}, nil},
+			{"no", [][]string{frags("Shall we open a case?")}, nil},
+			{"no", [][]string{frags("urgent case stays open", "will write to you here", "ERASE")}, nil},
+		})
+	})
+	t.Run("returning, locked out", func(t *testing.T) {
+		st := reachable(t)["return_locked"]
+		st, _ = Step(st, "me esta golpeando", t0)
+		converse(t, st, t0, []turn{{"2", [][]string{open}, nil}})
+	})
+	t.Run("returning, nothing for now", func(t *testing.T) {
+		st := reachable(t)["return_menu"]
+		st, _ = Step(st, "socorro", t0)
+		converse(t, st, t0, []turn{{"3", [][]string{open}, nil}})
+	})
+	t.Run("without danger the refusals stay as they were", func(t *testing.T) {
+		states := reachable(t)
+		for name, want := range map[string]string{"consent": "no abrimos un caso", "return_locked": "Cuídate", "return_menu": "Cuídate"} {
+			in := "2"
+			if name == "return_menu" {
+				in = "3"
+			}
+			if _, out := Step(states[name], in, t0); !strings.Contains(render(t, out)[0], want) {
+				t.Errorf("%s: %q", name, render(t, out))
+			}
+		}
+	})
+}
+
+// After SALIR, writing for help is starting again: she is answered (the
+// conversation is no longer stopped) and the alarm is raised.
+func TestDangerAfterStopIsAnswered(t *testing.T) {
+	st := reachable(t)["stopped"]
+	if _, out := Step(st, "hola", t0); len(out.Replies) != 0 {
+		t.Fatalf("stopped conversation answered %q", render(t, out))
+	}
+	next, out := Step(st, "ayudenme me quiere matar", t0)
+	if next.Stopped() || !reflect.DeepEqual(out.Effects, []Effect{DangerNow{}}) || !slices.Equal(keys(out), []string{templates.KeyDangerHeard}) {
+		t.Errorf("after SALIR: %s %#v", next.Step, out)
+	}
+}
