@@ -80,10 +80,11 @@ func (h *Hotline) converse(ctx context.Context, tx pgx.Tx, e164 string, candidat
 	if t.erased {
 		return h.render(out), nil
 	}
-	if slices.ContainsFunc(out.Replies, isWelcome) {
-		// She started over (INICIO, or a new conversation after SALIR):
-		// what we start may reach her again, within her hours. Asking for
-		// AYUDA while stopped is not starting over.
+	if slices.ContainsFunc(out.Replies, isWelcome) || prev.Stopped() && !st.Stopped() {
+		// She started over (INICIO, a new conversation after SALIR, or
+		// writing for help after SALIR): what we start may reach her again,
+		// within her hours. Asking for AYUDA while stopped is not starting
+		// over.
 		if _, err := tx.Exec(ctx, `DELETE FROM sms_opt_out WHERE phone_index = ANY($1)`, candidates); err != nil {
 			return nil, err
 		}
@@ -182,7 +183,7 @@ func (t *turn) run(ctx context.Context, st triage.State, out triage.Output) (tri
 	for _, e := range out.Effects {
 		switch e := e.(type) {
 		case triage.DangerNow:
-			if err := t.danger(ctx, st.Lang); err != nil {
+			if err := t.danger(ctx, st.Lang, e); err != nil {
 				return st, out, err
 			}
 		case triage.OpenCase:
@@ -236,11 +237,26 @@ func (t *turn) contact(ctx context.Context) (uuid.UUID, error) {
 }
 
 // danger opens the urgent case at once and alerts whoever is on call.
-func (t *turn) danger(ctx context.Context, lang string) error {
+// Triage raises the alarm once per conversation, but it may come after the
+// conversation opened a routine case (she writes it after the summary):
+// that case is not urgent and nobody was alerted, so an urgent one is
+// opened. She has been told how the counsellor will reach her: as she
+// agreed, or else by text in this conversation, at any hour.
+func (t *turn) danger(ctx context.Context, lang string, e triage.DangerNow) error {
 	if t.conv.caseID != nil {
-		return nil // this conversation already raised its alarm
+		f, err := t.h.cases.CaseFacts(ctx, t.tx, *t.conv.caseID)
+		switch {
+		case err == nil && f.Urgent:
+			return nil // this conversation already raised its alarm
+		case err != nil && !caseGone(err):
+			return err
+		}
 	}
-	c, err := t.h.openUrgentCase(ctx, t.tx, t.e164, lang, casefile.ContactPrefs{})
+	prefs := casefile.ContactPrefs{MayText: true, FromHour: 0, ToHour: 24}
+	if e.Agreed {
+		prefs = casefile.ContactPrefs{MayText: e.MayText, MayCall: e.MayCall, FromHour: e.FromHour, ToHour: e.ToHour}
+	}
+	c, err := t.h.openUrgentCase(ctx, t.tx, t.e164, lang, prefs)
 	if err != nil {
 		return err
 	}

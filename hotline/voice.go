@@ -15,6 +15,7 @@ import (
 
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/crypto"
+	"github.com/amparo/amparo/hotline/triage"
 	"github.com/amparo/amparo/templates"
 )
 
@@ -134,12 +135,20 @@ func (h *Hotline) dangerQuestion(lang string, retry bool) voiceResponse {
 	}}
 }
 
-// yesNo reads a keypad or spoken answer: 1/sí/yes/uno, 2/no/dos.
+// yesNo reads a keypad or spoken answer: 1/sí/yes/uno, 2/no/dos, or her
+// own words as the SMS conversation reads them ("me está pegando", "no
+// estoy en peligro"), before the first word: "no me deja salir" is danger.
 func yesNo(digits, speech string) (yes, ok bool) {
 	switch digits {
 	case "1":
 		return true, true
 	case "2":
+		return false, true
+	}
+	switch triage.ReadDanger(speech).Said {
+	case triage.SaidDanger:
+		return true, true
+	case triage.SaidSafe:
 		return false, true
 	}
 	first, _, _ := strings.Cut(strings.TrimSpace(fold(speech)), " ")

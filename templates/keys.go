@@ -11,6 +11,7 @@ const (
 	KeyDangerRetry         = "sms.danger.retry"
 	KeyDangerAlerted       = "sms.danger.alerted" // after "in danger": on-call alerted, continue by text?
 	KeyContinueRetry       = "sms.continue.retry"
+	KeyDangerPaused        = "sms.danger.paused"
 	KeyConsent             = "sms.consent" // who sees the case, limits of confidentiality
 	KeyConsentRetry        = "sms.consent.retry"
 	KeyConsentDeclined     = "sms.consent.declined"
@@ -51,8 +52,9 @@ const (
 	// Danger said in her own words, at any step, and the end of a
 	// conversation that flagged danger: she is told an urgent case is open
 	// and a counsellor will write to her, never that there is no case.
-	KeyDangerHeard = "sms.danger.heard"
-	KeyDangerOpen  = "sms.danger.open"
+	KeyDangerHeard       = "sms.danger.heard"
+	KeyDangerHeardAgreed = "sms.danger.heard.agreed" // she had already said how she may be contacted
+	KeyDangerOpen        = "sms.danger.open"
 )
 
 // Messages the system starts. They must stay discreet: no word about

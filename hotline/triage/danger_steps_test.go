@@ -28,9 +28,18 @@ func TestDangerInHerOwnWordsAtEveryStep(t *testing.T) {
 		for _, in := range []string{"me está pegando", "AUXILIOOO", "he's hitting me", "toy encerrada"} {
 			next, out := Step(st, in, t0)
 			texts := render(t, out)
+			// Once she has said how she may be contacted, the alarm carries
+			// it and she is told the counsellor keeps to it.
+			heard, alarm := templates.KeyDangerHeard, DangerNow{}
+			switch name {
+			case "hours": // texts and calls, hours not said yet
+				heard, alarm = templates.KeyDangerHeardAgreed, DangerNow{Agreed: true, MayText: true, MayCall: true, ToHour: 24}
+			case "codeword":
+				heard, alarm = templates.KeyDangerHeardAgreed, DangerNow{Agreed: true, MayText: true, MayCall: true, FromHour: 9, ToHour: 13}
+			}
 			var wantEffects []Effect
 			if !st.Danger {
-				wantEffects = []Effect{DangerNow{}}
+				wantEffects = []Effect{alarm}
 			}
 			if !reflect.DeepEqual(out.Effects, wantEffects) {
 				t.Errorf("%s %q: effects %#v, want %#v", name, in, out.Effects, wantEffects)
@@ -40,10 +49,10 @@ func TestDangerInHerOwnWordsAtEveryStep(t *testing.T) {
 			case "start", "danger":
 				want = []string{templates.KeyDangerAlerted}
 			case "stopped", "done", "erased":
-				want = []string{templates.KeyDangerHeard}
+				want = []string{heard}
 			default:
 				_, q := again(st)
-				want = append([]string{templates.KeyDangerHeard}, keys(q)...)
+				want = append([]string{heard}, keys(q)...)
 			}
 			if got := keys(out); !slices.Equal(got, want) {
 				t.Errorf("%s %q: replies %v %q, want %v", name, in, got, texts, want)
@@ -120,10 +129,11 @@ func TestDangerQuestionInHerOwnWords(t *testing.T) {
 // counsellor will write to her, and that BORRAR erases it.
 func TestNoCaseIsNeverSaidAfterDanger(t *testing.T) {
 	open := frags("caso urgente sigue abierto", "te escribira por este chat", "BORRAR")
-	t.Run("continue no", func(t *testing.T) {
+	t.Run("not by text", func(t *testing.T) {
+		// She declined to go on by text: no promise to write to her.
 		converse(t, New(t0, "es"), t0, []turn{
 			{"auxilio", [][]string{frags("¿Seguimos por mensaje?")}, []Effect{DangerNow{}}},
-			{"2", [][]string{open}, nil},
+			{"2", [][]string{frags("La consejera de turno ya tiene tu aviso", "105")}, nil},
 		})
 	})
 	t.Run("consent declined", func(t *testing.T) {
@@ -179,4 +189,18 @@ func TestDangerAfterStopIsAnswered(t *testing.T) {
 	if next.Stopped() || !reflect.DeepEqual(out.Effects, []Effect{DangerNow{}}) || !slices.Equal(keys(out), []string{templates.KeyDangerHeard}) {
 		t.Errorf("after SALIR: %s %#v", next.Step, out)
 	}
+}
+
+// She asked not to be contacted, then says she is in danger: the alarm goes,
+// and nothing promises to write to or call her.
+func TestDangerAfterNoContactPromisesNoContact(t *testing.T) {
+	st := New(t0, "es")
+	for _, in := range []string{"hola", "2", "1", "2", "1", "todos"} {
+		st, _ = Step(st, in, t0)
+	}
+	converse(t, st, t0, []turn{
+		{"4", [][]string{frags("palabra clave")}, nil},
+		{"me quiere matar", [][]string{frags("La consejera de turno ya tiene tu aviso"), frags("de 3 a 20 letras")},
+			[]Effect{DangerNow{Agreed: true}}},
+	})
 }

@@ -10,7 +10,16 @@ type Effect interface{ effect() }
 // and alert the on-call counsellor. If the conversation later emits
 // OpenCase, it describes this same case (OpenCase.Urgent is true): attach it
 // to the urgent case instead of opening a second one.
-type DangerNow struct{}
+//
+// Agreed is set when she had already answered how she may be contacted
+// (MayText, MayCall and the hours as in OpenCase; both hours 0 to 24 while
+// she has not said when): the counsellor keeps to that. Otherwise she has
+// been told a counsellor will write to her in this conversation.
+type DangerNow struct {
+	Agreed           bool
+	MayText, MayCall bool
+	FromHour, ToHour int
+}
 
 // OpenCase: she consented and answered the triage. Store the case, then
 // send the replies after filling the reference with Output.WithReference.

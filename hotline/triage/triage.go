@@ -538,7 +538,10 @@ func respond(st State, norm string, now time.Time) (State, Output) {
 		case yes:
 			return afterDanger(st)
 		case no:
-			return forget(st, stepDone), reply(templates.KeyDangerOpen)
+			// She chose not to go on by text: the alert stands, and she
+			// writes when she can; nothing promises to write to her.
+			st = forget(st, stepDone)
+			return st, reply(templates.KeyDangerPaused)
 		}
 	case stepReturnWord, stepReturnWait:
 		if norm == "nuevo" || norm == "new" {
@@ -658,7 +661,7 @@ func heardDanger(st State) (State, Output) {
 	var effects []Effect
 	if !st.Danger {
 		st.Danger = true
-		effects = []Effect{DangerNow{}}
+		effects = []Effect{st.dangerNow()}
 	}
 	var out Output
 	switch st.Step {
@@ -666,15 +669,44 @@ func heardDanger(st State) (State, Output) {
 		st, out = goTo(st, stepContinue)
 	case stepStopped, stepDone, stepErased:
 		st.Step = stepDone
-		out = reply(templates.KeyDangerHeard)
+		out = reply(st.dangerHeard())
 	default:
+		out = reply(st.dangerHeard())
 		var q Output
 		st, q = again(st) // the short form: she has just read the question
-		out = reply(templates.KeyDangerHeard)
 		out.Replies = append(out.Replies, q.Replies...)
 	}
 	out.Effects = effects
 	return st, out
+}
+
+// contactAgreed reports whether she has said, in this conversation, how
+// she may be contacted.
+func (st State) contactAgreed() bool { return st.Step == stepHours || st.Step == stepCodeWord }
+
+func (st State) dangerNow() DangerNow {
+	if !st.contactAgreed() {
+		return DangerNow{}
+	}
+	d := DangerNow{Agreed: true, MayText: st.MayText, MayCall: st.MayCall, FromHour: st.FromHour, ToHour: st.ToHour}
+	if st.Step == stepHours && (d.MayText || d.MayCall) {
+		d.FromHour, d.ToHour = 0, 24 // she has not said when yet
+	}
+	return d
+}
+
+// dangerHeard is what she is told after a danger statement: how the
+// counsellor will reach her, within what she agreed if she has said, or by
+// this conversation; if she asked not to be contacted, only that the
+// counsellor has her alert.
+func (st State) dangerHeard() string {
+	switch {
+	case !st.contactAgreed():
+		return templates.KeyDangerHeard
+	case st.MayText || st.MayCall:
+		return templates.KeyDangerHeardAgreed
+	}
+	return templates.KeyDangerPaused
 }
 
 // farewell is the reply that ends a conversation without the summary: key,

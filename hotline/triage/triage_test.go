@@ -135,7 +135,7 @@ func TestDangerThenStopHere(t *testing.T) {
 	st := converse(t, New(t0, "es"), t0, []turn{
 		{"hola", [][]string{frags("105")}, nil},
 		{"1", [][]string{frags("consejera de turno")}, []Effect{DangerNow{}}},
-		{"no", [][]string{frags("caso urgente sigue abierto", "te escribira por este chat", "BORRAR", "105")}, nil},
+		{"no", [][]string{frags("Línea 100")}, nil},
 	})
 	if !st.FlaggedDanger() || !st.Finished() {
 		t.Errorf("FlaggedDanger %v Finished %v", st.FlaggedDanger(), st.Finished())
