@@ -60,6 +60,10 @@ func TestDangerInHerOwnWordsAtEveryStep(t *testing.T) {
 			if !strings.Contains(texts[0], "105") {
 				t.Errorf("%s %q: no emergency number in %q", name, in, texts[0])
 			}
+			// New texts keep to one GSM-7 segment: an accent would make it UCS-2.
+			if enc, n := templates.Segments(texts[0]); out.Replies[0].Key != templates.KeyDangerAlerted && (enc != templates.GSM7 || n != 1) {
+				t.Errorf("%s %q: %s in %d %s segments", name, in, out.Replies[0].Key, n, enc)
+			}
 			if !next.FlaggedDanger() || !reflect.DeepEqual(next.Needs, st.Needs) || next.Community != st.Community ||
 				next.Stopped() {
 				t.Errorf("%s %q: next state %#v", name, in, next)

@@ -20,7 +20,7 @@ func FuzzStep(f *testing.F) {
 	states := reachable(f)
 	names := slices.Sorted(maps.Keys(states))
 	for _, in := range []string{"", "1", "2", "sí", "SALIR", "borrar sí", "AYUDA", "INGLÉS", "1 3 4",
-		"hace 71 horas", "9-13", "Mangó", "nuevo", "\xff", "ñ", strings.Repeat("9", 300)} {
+		"hace 71 horas", "9-13", "Mangó", "nuevo", "\xff", "ñ", strings.Repeat("9", 300), "me está pegando", "no estoy en peligro"} {
 		for i := range names {
 			f.Add(uint8(i), in, false)
 		}
