@@ -654,9 +654,10 @@ func respond(st State, norm string, now time.Time) (State, Output) {
 // heardDanger answers a danger statement in her own words (ReadDanger), at
 // any step. The first in a conversation raises the alarm as "yes" to the
 // danger question does (DangerNow, so one urgent case and one alert however
-// often she says it); she is told a counsellor will write to her here and
-// the emergency numbers, then asked again the question she was at, so none
-// of her answers is lost. After SALIR, writing for help is starting again.
+// often she says it); she is told how a counsellor will reach her
+// (dangerHeard) and the emergency numbers, then asked again the question
+// she was at, so none of her answers is lost. After SALIR, writing for help
+// is starting again.
 func heardDanger(st State) (State, Output) {
 	var effects []Effect
 	if !st.Danger {
