@@ -24,6 +24,7 @@ import (
 	"github.com/amparo/amparo/internal/clock"
 	"github.com/amparo/amparo/internal/jobs"
 	"github.com/amparo/amparo/internal/web"
+	"github.com/amparo/amparo/migrations"
 	"github.com/amparo/amparo/referral"
 )
 
@@ -54,7 +55,7 @@ type app struct {
 // the total grows with them, which is what scaling out is for.
 const workersPerCopy = 20
 
-func buildApp(_ context.Context, d appDeps) (*app, error) {
+func buildApp(ctx context.Context, d appDeps) (*app, error) {
 	keyring, err := crypto.LoadKeyring(d.env.Getenv, d.env.ReadFile)
 	if err != nil {
 		return nil, err
@@ -112,6 +113,7 @@ func buildApp(_ context.Context, d appDeps) (*app, error) {
 		// is harmless because workers re-read and lock their row.
 		JobTimeout:           time.Minute,
 		RescueStuckJobsAfter: 2 * time.Minute,
+		ReindexerIndexNames:  riverReindexes(ctx, d.pool, d.log, d.sim == nil),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river: %w", err)
@@ -129,4 +131,27 @@ func buildApp(_ context.Context, d appDeps) (*app, error) {
 		r.Mount("/carrier", http.StripPrefix("/carrier", d.sim))
 	}
 	return &app{router: r, river: client, driver: driver, log: d.log, cases: cases, referrals: referrals}, nil
+}
+
+// riverReindexes keeps River's nightly REINDEX of its job indexes where this
+// role may run it. REINDEX needs the table's owner, and serve should run as a
+// role that owns nothing (README: least privilege), so there River would fail
+// every night; the owner's maintenance (the README's timer) reindexes instead.
+// With the database unreachable at start-up River's default stands. The
+// demo's private cluster has one role, so it is not warned about.
+func riverReindexes(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, warnOwner bool) []string {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	owner, err := migrations.OwnsSchema(ctx, pool)
+	if err != nil {
+		return nil
+	}
+	if owner {
+		if !warnOwner {
+			return nil
+		}
+		log.Warn("serve runs as the owner of the schema: give it a role of its own (amparo migrate -grant-to ROLE)")
+		return nil
+	}
+	return []string{}
 }

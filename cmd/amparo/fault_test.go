@@ -94,18 +94,32 @@ func buildAmparo(t *testing.T) string {
 
 // rig is one private cluster, one fake Twilio and the amparo binary serving
 // against them, started and killed as a child process.
+//
+// It runs as the README deploys: `amparo migrate -grant-to` as the role that
+// owns the schema, then `amparo serve` as a role of its own that can change
+// rows but not the schema, and cannot rewrite the audit log.
 type rig struct {
 	t       *testing.T
 	bin     string
 	pgDir   string
 	cluster *pglocal.Cluster
 	pgUp    bool
-	env     []string
+	env     []string // serve's environment, connected as the serving role
 	base    string
 	sim     *carrier.Carrier
 	logPath string
 	srv     *child
+	addr    string // where a lone copy listens: the public address
+	// ownerURL and adminURL reach the rig's database as the schema's owner
+	// and as the superuser that the test itself uses to look and to tamper.
+	ownerURL, adminURL string
 }
+
+const (
+	rigDatabase  = "amparo"
+	rigOwnerRole = "amparo_owner"
+	rigServeRole = "amparo_serve"
+)
 
 // child is one run of `amparo serve`.
 type child struct {
@@ -147,17 +161,18 @@ func newRig(t *testing.T, bin string) *rig {
 			r.cluster.Stop()
 		}
 	})
+	serveURL := r.createRoles()
 	keyring, err := crypto.GenerateKeyring(time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := freeAddr(t)
-	r.base = "http://" + addr
+	r.addr, r.base = addr, "http://"+addr
 	r.sim = carrier.New(carrier.Config{AccountSID: faultAccountSID, AuthToken: faultToken, PublicURL: r.base, HotlineNumber: faultHotline})
 	api := httptest.NewServer(r.sim)
 	t.Cleanup(api.Close)
 	r.env = []string{
-		"DATABASE_URL=" + cluster.URL,
+		"DATABASE_URL=" + serveURL,
 		"AMPARO_ADDR=" + addr,
 		"AMPARO_PUBLIC_URL=" + r.base,
 		"AMPARO_KEYRING=" + string(keyring),
@@ -174,15 +189,61 @@ func newRig(t *testing.T, bin string) *rig {
 	return r
 }
 
-// start runs `amparo serve -migrate` and waits until it is ready.
+// createRoles makes the database, its owner and the serving role, as the
+// README's production steps do, and returns serve's URL.
+func (r *rig) createRoles() string {
+	r.t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, r.cluster.URL)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, q := range []string{
+		"CREATE ROLE " + rigOwnerRole + " LOGIN",
+		"CREATE ROLE " + rigServeRole + " LOGIN",
+		"CREATE DATABASE " + rigDatabase + " OWNER " + rigOwnerRole,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			r.t.Fatalf("%s: %v", q, err)
+		}
+	}
+	as := func(role string) string {
+		u, err := url.Parse(r.cluster.URL)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		u.User, u.Path = url.User(role), "/"+rigDatabase
+		return u.String()
+	}
+	r.ownerURL, r.adminURL = as(rigOwnerRole), as("postgres")
+	return as(rigServeRole)
+}
+
+// start runs `amparo migrate -grant-to` as the owner, then `amparo serve` as
+// the serving role on the public address, and waits until it is ready.
 func (r *rig) start() {
+	r.t.Helper()
+	r.srv = r.startCopy(r.addr)
+}
+
+// startCopy runs one copy of serve listening on addr (several copies share
+// the public URL that webhooks are signed for, as behind a load balancer).
+// Every copy logs to the rig's one log file.
+func (r *rig) startCopy(addr string) *child {
 	r.t.Helper()
 	logf, err := os.OpenFile(r.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	cmd := exec.Command(r.bin, "serve", "-migrate")
-	cmd.Env = r.env
+	migrate := exec.Command(r.bin, "migrate", "-grant-to", rigServeRole)
+	migrate.Env = append(slices.Clone(r.env), "DATABASE_URL="+r.ownerURL)
+	if out, err := migrate.CombinedOutput(); err != nil {
+		logf.Close()
+		r.t.Fatalf("amparo migrate: %v\n%s", err, out)
+	}
+	cmd := exec.Command(r.bin, "serve")
+	cmd.Env = append(slices.Clone(r.env), "AMPARO_ADDR="+addr)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()
@@ -194,32 +255,34 @@ func (r *rig) start() {
 		logf.Close()
 		close(c.done)
 	}()
-	r.srv = c
 	r.t.Cleanup(func() {
 		if !c.exited() {
 			_ = c.cmd.Process.Kill()
 			<-c.done
 		}
 	})
-	r.waitReady(30 * time.Second)
+	r.waitReady(c, "http://"+addr, 30*time.Second)
+	return c
 }
 
 // kill ends the server with SIGKILL: no drain, no deferred cleanup.
-func (r *rig) kill() {
-	if err := r.srv.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+func (r *rig) kill() { r.killCopy(r.srv) }
+
+func (r *rig) killCopy(c *child) {
+	if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		r.t.Errorf("SIGKILL: %v", err)
 	}
-	<-r.srv.done
+	<-c.done
 }
 
-func (r *rig) waitReady(within time.Duration) {
+func (r *rig) waitReady(c *child, base string, within time.Duration) {
 	r.t.Helper()
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
-		if r.srv.exited() {
-			r.t.Fatalf("amparo serve exited on its own (%v); log:\n%s", r.srv.err, r.logTail(8000))
+		if c.exited() {
+			r.t.Fatalf("amparo serve exited on its own (%v); log:\n%s", c.err, r.logTail(8000))
 		}
-		if res, err := http.Get(r.base + "/readyz"); err == nil {
+		if res, err := http.Get(base + "/readyz"); err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
 				return
@@ -259,7 +322,7 @@ func (r *rig) startDatabase() error {
 
 func (r *rig) db() *pgxpool.Pool {
 	r.t.Helper()
-	pool, err := pgxpool.New(context.Background(), r.cluster.URL)
+	pool, err := pgxpool.New(context.Background(), r.adminURL)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -272,7 +335,7 @@ func (r *rig) db() *pgxpool.Pool {
 func (r *rig) committed() map[string]string {
 	r.t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, r.cluster.URL)
+	conn, err := pgx.Connect(ctx, r.adminURL)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -818,7 +881,7 @@ func waitFor(t *testing.T, r *rig, within time.Duration, what string, cond func(
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for !cond() {
-		if r.srv.exited() {
+		if r.srv != nil && r.srv.exited() {
 			t.Fatalf("waiting for %s: amparo serve exited (%v)", what, r.srv.err)
 		}
 		if time.Now().After(deadline) {

@@ -9,7 +9,8 @@ import (
 )
 
 func runMigrate(ctx context.Context, args []string, env Env) int {
-	fs := newFlagSet("migrate", "Apply River's and Amparo's database migrations. Safe to run twice and\nfrom several copies at once (an advisory lock serialises them).", env)
+	fs := newFlagSet("migrate", "Apply River's and Amparo's database migrations. Safe to run twice and\nfrom several copies at once (an advisory lock serialises them). Run it as\nthe role that owns the schema; -grant-to gives serve's own role what it\nneeds and no more.", env)
+	grantTo := fs.String("grant-to", "", "after migrating, grant ROLE the privileges `amparo serve` needs (rows, not schema; the audit log append-only)")
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
@@ -23,6 +24,13 @@ func runMigrate(ctx context.Context, args []string, env Env) int {
 		return exitFail
 	}
 	fmt.Fprintln(env.Stdout, "migrations: database is current")
+	if *grantTo != "" {
+		if err := migrations.GrantRuntime(ctx, pool, *grantTo); err != nil {
+			fmt.Fprintln(env.Stderr, "amparo migrate:", err)
+			return exitFail
+		}
+		fmt.Fprintf(env.Stdout, "migrations: role %s may now serve\n", *grantTo)
+	}
 	return exitOK
 }
 
