@@ -6,7 +6,7 @@ GO    ?= go
 WITHPG := $(GO) run ./internal/pglocal/withpg
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test bench lint build postgres-binaries
+.PHONY: help demo test bench lint build release postgres-binaries
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -28,6 +28,10 @@ lint: ## gofmt, go vet and staticcheck (pinned as a tool in go.mod)
 
 build: ## build bin/amparo
 	$(GO) build -o bin/amparo ./cmd/amparo
+
+release: ## build a static, versioned bin/amparo for Linux (amparo version prints it)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$$(git describe --tags --always --dirty) -X main.commit=$$(git rev-parse HEAD)" -o bin/amparo ./cmd/amparo
+	@bin/amparo version
 
 # The server binaries come from Debian's postgresql package. As root with apt
 # we install it; otherwise we say exactly what is missing.

@@ -42,6 +42,7 @@ func commands() map[string]command {
 		"demo":    {"run the whole system locally with demo data and a simulated phone", runDemo},
 		"keys":    {"manage encryption keys: generate, rotate, status, rewrap", runKeys},
 		"audit":   {"verify the audit log's hash chain, against recorded anchors too", runAudit},
+		"version": {"print the version and the commit it was built from", runVersion},
 	}
 }
 
