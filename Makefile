@@ -6,7 +6,7 @@ GO    ?= go
 WITHPG := $(GO) run ./internal/pglocal/withpg
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test bench lint build release postgres-binaries
+.PHONY: help demo test bench lint build release failover-test postgres-binaries
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ lint: ## gofmt, go vet and staticcheck (pinned as a tool in go.mod)
 
 build: ## build bin/amparo
 	$(GO) build -o bin/amparo ./cmd/amparo
+
+failover-test: postgres-binaries ## a primary and a synchronous standby, the primary stopped hard and the standby promoted under load
+	AMPARO_FAILOVER_TEST=1 $(WITHPG) $(GO) test -count=1 -run '^TestFailover$$' -v -timeout 10m ./cmd/amparo
 
 release: ## build a static, versioned bin/amparo for Linux (amparo version prints it)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$$(git describe --tags --always --dirty) -X main.commit=$$(git rev-parse HEAD)" -o bin/amparo ./cmd/amparo

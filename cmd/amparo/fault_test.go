@@ -110,6 +110,7 @@ type rig struct {
 	logPath string
 	srv     *child
 	addr    string // where a lone copy listens: the public address
+	ports   []int  // the database servers: the primary, then any standby
 	// ownerURL and adminURL reach the rig's database as the schema's owner
 	// and as the superuser that the test itself uses to look and to tamper.
 	ownerURL, adminURL string
@@ -139,6 +140,20 @@ func (c *child) exited() bool {
 
 func newRig(t *testing.T, bin string) *rig {
 	t.Helper()
+	r := newBareRig(t, bin)
+	// Not Durable (fsync off): the server is the process under test, not
+	// PostgreSQL. SIGKILL of amparo leaves PostgreSQL running, and a fast
+	// shutdown writes a checkpoint, so every commit survives both faults.
+	r.startPrimary(pglocal.Options{Dir: r.pgDir})
+	r.configure()
+	return r
+}
+
+// newBareRig is a rig with neither database nor configuration yet: the
+// caller starts the primary (and any standby, added to ports) and then
+// calls configure.
+func newBareRig(t *testing.T, bin string) *rig {
+	t.Helper()
 	dir := t.TempDir()
 	// As root the cluster runs as an unprivileged user, who must be able to
 	// reach its data directory through the test's private temp folders.
@@ -148,19 +163,34 @@ func newRig(t *testing.T, bin string) *rig {
 		}
 	}
 	r := &rig{t: t, bin: bin, pgDir: filepath.Join(dir, "pg"), logPath: filepath.Join(dir, "amparo.log")}
-	// Not Durable (fsync off): the server is the process under test, not
-	// PostgreSQL. SIGKILL of amparo leaves PostgreSQL running, and a fast
-	// shutdown writes a checkpoint, so every commit survives both faults.
-	cluster, err := pglocal.Start(context.Background(), pglocal.Options{Dir: r.pgDir})
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("amparo log (tail):\n%s", r.logTail(8000))
+		}
+	})
+	return r
+}
+
+func (r *rig) startPrimary(opts pglocal.Options) {
+	r.t.Helper()
+	cluster, err := pglocal.Start(context.Background(), opts)
 	if err != nil {
-		t.Fatal(err)
+		r.t.Fatal(err)
 	}
 	r.cluster, r.pgUp = cluster, true
-	t.Cleanup(func() {
+	r.ports = []int{cluster.Port}
+	r.t.Cleanup(func() {
 		if r.pgUp {
 			r.cluster.Stop()
 		}
 	})
+}
+
+// configure creates the database and its roles on the primary, a keyring
+// and the fake Twilio, and serve's environment.
+func (r *rig) configure() {
+	t := r.t
+	t.Helper()
 	serveURL := r.createRoles()
 	keyring, err := crypto.GenerateKeyring(time.Now())
 	if err != nil {
@@ -181,12 +211,6 @@ func newRig(t *testing.T, bin string) *rig {
 		"TWILIO_FROM_NUMBER=" + faultHotline,
 		"TWILIO_API_URL=" + api.URL,
 	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("amparo log (tail):\n%s", r.logTail(8000))
-		}
-	})
-	return r
 }
 
 // createRoles makes the database, its owner and the serving role, as the
@@ -208,12 +232,20 @@ func (r *rig) createRoles() string {
 			r.t.Fatalf("%s: %v", q, err)
 		}
 	}
+	// Every URL names every server of the rig, and with more than one asks
+	// for the one that takes writes, as a production URL in front of a
+	// replicated cluster does.
+	hosts := make([]string, len(r.ports))
+	for i, p := range r.ports {
+		hosts[i] = fmt.Sprintf("127.0.0.1:%d", p)
+	}
 	as := func(role string) string {
-		u, err := url.Parse(r.cluster.URL)
-		if err != nil {
-			r.t.Fatal(err)
+		u := url.URL{Scheme: "postgres", User: url.User(role), Host: strings.Join(hosts, ","), Path: "/" + rigDatabase}
+		q := url.Values{"sslmode": {"disable"}}
+		if len(hosts) > 1 {
+			q.Set("target_session_attrs", "read-write")
 		}
-		u.User, u.Path = url.User(role), "/"+rigDatabase
+		u.RawQuery = q.Encode()
 		return u.String()
 	}
 	r.ownerURL, r.adminURL = as(rigOwnerRole), as("postgres")

@@ -33,6 +33,9 @@ type Options struct {
 	// Port to listen on; 0 picks a free one. A restart that must keep its
 	// URL passes the port of the first start.
 	Port int
+	// Settings are extra server settings, "name=value" each (for example
+	// synchronous_standby_names for a primary with a synchronous standby).
+	Settings []string
 }
 
 // Cluster is a running private PostgreSQL.
@@ -86,21 +89,8 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			return nil, err
 		}
 	}
-	root := opts.Dir
-	if root == "" {
-		if root, err = os.MkdirTemp("", "amparo-pg-"); err != nil {
-			return nil, fmt.Errorf("pglocal: %w", err)
-		}
-		c.temp = root
-	}
-	if root, err = filepath.Abs(root); err != nil {
-		return nil, err
-	}
-	c.dataDir = filepath.Join(root, "data")
-	if err := os.MkdirAll(root, 0o700); err != nil {
-		return nil, fmt.Errorf("pglocal: %w", err)
-	}
-	if err := c.chown(root); err != nil {
+	root, err := c.prepare(opts.Dir)
+	if err != nil {
 		return nil, err
 	}
 	if _, err := os.Stat(filepath.Join(c.dataDir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
@@ -109,24 +99,94 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			return nil, err
 		}
 	}
+	if err := c.start(ctx, root, opts); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// prepare makes the cluster's directory (a temporary one when dir is empty),
+// owned by whoever runs the server, and returns its absolute path.
+func (c *Cluster) prepare(dir string) (string, error) {
+	root := dir
+	if root == "" {
+		var err error
+		if root, err = os.MkdirTemp("", "amparo-pg-"); err != nil {
+			return "", fmt.Errorf("pglocal: %w", err)
+		}
+		c.temp = root
+	}
+	root, err := filepath.Abs(root)
+	if err != nil {
+		return "", err
+	}
+	c.dataDir = filepath.Join(root, "data")
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return "", fmt.Errorf("pglocal: %w", err)
+	}
+	if err := c.chown(root); err != nil {
+		return "", err
+	}
+	return root, nil
+}
+
+// StartStandby starts a streaming replica of primary, named name (the
+// application_name that synchronous_standby_names refers to), in its own
+// directory as opts.Dir says. Its URL answers read-only until Promote.
+func StartStandby(ctx context.Context, primary *Cluster, name string, opts Options) (*Cluster, error) {
+	c := &Cluster{bin: primary.bin, cred: primary.cred}
+	root, err := c.prepare(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	// -R writes primary_conninfo from this connection string, so the
+	// standby introduces itself under name.
+	conninfo := fmt.Sprintf("host=127.0.0.1 port=%d user=postgres application_name=%s", primary.Port, name)
+	if err := c.run(ctx, "pg_basebackup", "-D", c.dataDir, "-R", "-X", "stream", "-c", "fast", "--no-sync", "-d", conninfo); err != nil {
+		c.cleanup()
+		return nil, err
+	}
+	if err := c.start(ctx, root, opts); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Promote turns a standby into a primary and waits until it accepts writes.
+func (c *Cluster) Promote(ctx context.Context) error {
+	return c.run(ctx, "pg_ctl", "-D", c.dataDir, "-w", "-t", "60", "promote")
+}
+
+// Crash stops the server the way a power cut would: no checkpoint, no
+// goodbye to clients or standbys. Its directory stays for inspection.
+func (c *Cluster) Crash() error {
+	return c.run(context.Background(), "pg_ctl", "-D", c.dataDir, "-m", "immediate", "-w", "stop")
+}
+
+// start runs the server of an initialised data directory.
+func (c *Cluster) start(ctx context.Context, root string, opts Options) error {
 	port := opts.Port
 	if port == 0 {
+		var err error
 		if port, err = freePort(); err != nil {
 			c.cleanup()
-			return nil, err
+			return err
 		}
 	}
 	serverOpts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=200", port, root)
 	if !opts.Durable {
 		serverOpts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 	}
+	for _, s := range opts.Settings {
+		serverOpts += " -c " + s
+	}
 	if err := c.run(ctx, "pg_ctl", "-D", c.dataDir, "-l", filepath.Join(root, "server.log"), "-o", serverOpts, "-w", "-t", "60", "start"); err != nil {
 		c.cleanup()
-		return nil, err
+		return err
 	}
 	c.Port = port
 	c.URL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
-	return c, nil
+	return nil
 }
 
 // Stop shuts the server down (fast mode) and removes a temporary directory.
