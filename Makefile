@@ -11,8 +11,10 @@ WITHPG := $(GO) run ./internal/pglocal/withpg
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-demo: postgres-binaries ## run the whole system locally: database, migrations, demo data, simulated phone, portal
-	$(GO) run ./cmd/amparo demo
+# Built first, then exec'd: the binary's own status reaches make, and it
+# exits 0 on Ctrl-C (SIGINT), whereas `go run` exits 1 and make says Error 1.
+demo: postgres-binaries build ## run the hotline locally: database, migrations, demo data, simulated phone (Ctrl-C stops it)
+	exec bin/amparo demo
 
 test: postgres-binaries ## go vet and every test (race detector on), against a private PostgreSQL
 	$(GO) vet ./...
