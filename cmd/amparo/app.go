@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -40,6 +41,27 @@ type appDeps struct {
 	sim *carrier.Carrier
 }
 
+// keyringFilePrivate refuses a keyring file that group or others may read
+// or replace: whoever can read it can open every case in any copy of the
+// database, so a mode set loosely by a copy or an unpacked archive must stop
+// the server, not be discovered later.
+func keyringFilePrivate(env Env) error {
+	path := env.Getenv(crypto.EnvKeyringFile)
+	if path == "" {
+		return nil
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil // LoadKeyring reports a file it cannot read, with the reason
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return fmt.Errorf("%s: %s has mode %#o: group or others can read or change it, and it must be private "+
+			"to the service user; run `chmod 600 %s` (and check who owns it), then start again",
+			crypto.EnvKeyringFile, path, perm, path)
+	}
+	return nil
+}
+
 // app is the wired system: one router for every surface and one River
 // client for every worker.
 type app struct {
@@ -56,6 +78,9 @@ type app struct {
 const workersPerCopy = 20
 
 func buildApp(ctx context.Context, d appDeps) (*app, error) {
+	if err := keyringFilePrivate(d.env); err != nil {
+		return nil, err
+	}
 	keyring, err := crypto.LoadKeyring(d.env.Getenv, d.env.ReadFile)
 	if err != nil {
 		return nil, err

@@ -149,3 +149,52 @@ func waitStatus(t *testing.T, exited *running, stderr fmt.Stringer, url string, 
 	}
 	t.Fatalf("GET %s: still %d after %s, want %d", url, last, within, want)
 }
+
+// serveVars is the environment of a `serve` against a migrated test
+// database, its keyring in a file of mode perm; extra adds or overrides.
+func serveVars(t *testing.T, addr string, perm os.FileMode, extra map[string]string) map[string]string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "keyring.json")
+	if err := os.WriteFile(path, mustGenerate(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, perm); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{
+		"DATABASE_URL":        pgtest.NewDatabase(t),
+		"AMPARO_ADDR":         addr,
+		"AMPARO_PUBLIC_URL":   "http://" + addr,
+		"AMPARO_KEYRING_FILE": path,
+		"TWILIO_ACCOUNT_SID":  "AC" + strings.Repeat("0", 32),
+		"TWILIO_AUTH_TOKEN":   "testtoken0",
+		"TWILIO_FROM_NUMBER":  "+51987000000",
+		"TWILIO_API_URL":      "http://127.0.0.1:1",
+
+		"AMPARO_FALLBACK_DUTY_NUMBERS": "+51944000001",
+	}
+	for k, v := range extra {
+		vars[k] = v
+	}
+	return vars
+}
+
+// TestServeRefusesKeyringOpenToOthers: a keyring file that group or others
+// may read stops serve at start, with a message naming the file and the fix.
+func TestServeRefusesKeyringOpenToOthers(t *testing.T) {
+	t.Parallel()
+	for _, perm := range []os.FileMode{0o640, 0o604, 0o620} {
+		vars := serveVars(t, freeAddr(t), perm, nil)
+		env, _, stderr := testEnv(vars, nil)
+		// Time-bounded so that a serve that starts anyway fails the test
+		// instead of hanging it.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		code := run(ctx, []string{"serve"}, env)
+		cancel()
+		path := vars["AMPARO_KEYRING_FILE"]
+		if code != exitFail || !strings.Contains(stderr.String(), path+" has mode") ||
+			!strings.Contains(stderr.String(), "chmod 600 "+path) {
+			t.Errorf("serve with a keyring of mode %#o: exit %d, stderr:\n%s", perm, code, stderr)
+		}
+	}
+}
