@@ -71,6 +71,11 @@ type app struct {
 	log       *slog.Logger
 	cases     *casefile.Store
 	referrals *referral.Service
+
+	// metrics is served on its own listener at metricsAddr when that is
+	// set, to keep it off the public one; otherwise router serves it.
+	metrics     http.Handler
+	metricsAddr string
 }
 
 // workersPerCopy bounds concurrent jobs in one process; with several copies
@@ -149,13 +154,17 @@ func buildApp(ctx context.Context, d appDeps) (*app, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&statsCollector{pool: d.pool, cases: cases, referrals: referrals, line: line, clock: d.clock, log: d.log})
 	r := web.NewRouter(d.log, readiness(d.pool), reg)
+	metrics := web.Metrics(reg)
+	if d.cfg.MetricsAddr == "" {
+		r.Method(http.MethodGet, "/metrics", metrics)
+	}
 	line.Routes(r)
 	if d.sim != nil {
 		line.DemoRoutes(r, d.sim)
 		// The carrier serves Twilio's paths (/2010-04-01/...) under /carrier.
 		r.Mount("/carrier", http.StripPrefix("/carrier", d.sim))
 	}
-	return &app{router: r, river: client, driver: driver, log: d.log, cases: cases, referrals: referrals}, nil
+	return &app{router: r, metrics: metrics, metricsAddr: d.cfg.MetricsAddr, river: client, driver: driver, log: d.log, cases: cases, referrals: referrals}, nil
 }
 
 // riverReindexes keeps River's nightly REINDEX of its job indexes where this

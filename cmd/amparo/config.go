@@ -15,6 +15,7 @@ import (
 type config struct {
 	DatabaseURL      string
 	Addr             string
+	MetricsAddr      string
 	PublicURL        string
 	TwilioAccountSID string
 	TwilioAuthToken  string
@@ -62,6 +63,7 @@ func loadConfig(env Env, n needs) (config, error) {
 	c := config{
 		DatabaseURL: lookup(env, "DATABASE_URL", &errs),
 		Addr:        env.Getenv("AMPARO_ADDR"),
+		MetricsAddr: env.Getenv("AMPARO_METRICS_ADDR"),
 		PublicURL:   env.Getenv("AMPARO_PUBLIC_URL"),
 		LogLevel:    env.Getenv("AMPARO_LOG_LEVEL"),
 	}
@@ -81,6 +83,9 @@ func loadConfig(env Env, n needs) (config, error) {
 		}
 		if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 			errs = append(errs, fmt.Sprintf("AMPARO_ADDR must be host:port, e.g. 127.0.0.1:8080 (got %q)", c.Addr))
+		}
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); c.MetricsAddr != "" && err != nil {
+			errs = append(errs, fmt.Sprintf("AMPARO_METRICS_ADDR must be host:port, e.g. 127.0.0.1:9090 (got %q)", c.MetricsAddr))
 		}
 		if u, err := url.Parse(c.PublicURL); c.PublicURL == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			errs = append(errs, "AMPARO_PUBLIC_URL is required: the absolute URL Twilio calls, e.g. https://amparo.example.org (webhook signatures are checked against it)")

@@ -59,6 +59,7 @@ func TestConfigNamesEveryProblem(t *testing.T) {
 	env, _, _ := testEnv(map[string]string{
 		"DATABASE_URL":           "mysql://x",
 		"AMPARO_ADDR":            "8080",
+		"AMPARO_METRICS_ADDR":    "9090",
 		"TWILIO_ACCOUNT_SID":     "nope",
 		"TWILIO_AUTH_TOKEN":      "a",
 		"TWILIO_AUTH_TOKEN_FILE": "/run/secrets/token",
@@ -74,7 +75,7 @@ func TestConfigNamesEveryProblem(t *testing.T) {
 		t.Fatalf("want configErrors, got %v", err)
 	}
 	msg := err.Error()
-	for _, name := range []string{"DATABASE_URL must be", "AMPARO_ADDR", "AMPARO_PUBLIC_URL is required", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN and TWILIO_AUTH_TOKEN_FILE are both set", "TWILIO_FROM_NUMBER", "TWILIO_API_URL", "AMPARO_LOG_LEVEL", "AMPARO_FALLBACK_DUTY_NUMBERS must be E.164 numbers separated by commas, e.g. +51944000001,+51944000002 (entry 2 is not)"} {
+	for _, name := range []string{"DATABASE_URL must be", "AMPARO_ADDR", "AMPARO_METRICS_ADDR must be host:port", "AMPARO_PUBLIC_URL is required", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN and TWILIO_AUTH_TOKEN_FILE are both set", "TWILIO_FROM_NUMBER", "TWILIO_API_URL", "AMPARO_LOG_LEVEL", "AMPARO_FALLBACK_DUTY_NUMBERS must be E.164 numbers separated by commas, e.g. +51944000001,+51944000002 (entry 2 is not)"} {
 		if !strings.Contains(msg, name) {
 			t.Errorf("error does not mention %q:\n%s", name, msg)
 		}

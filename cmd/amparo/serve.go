@@ -22,7 +22,7 @@ const (
 )
 
 func runServe(ctx context.Context, args []string, env Env) int {
-	fs := newFlagSet("serve", "Serve the Twilio webhooks, the portal and /healthz, /readyz, /metrics,\nand run the River job workers, until SIGTERM or SIGINT.", env)
+	fs := newFlagSet("serve", "Serve the Twilio webhooks, the portal and /healthz, /readyz, /metrics\n(on AMPARO_METRICS_ADDR when set), and run the River job workers, until SIGTERM or SIGINT.", env)
 	migrate := fs.Bool("migrate", false, "apply migrations before serving")
 	if code, done := parseFlags(fs, args); done {
 		return code
@@ -50,17 +50,37 @@ func runServe(ctx context.Context, args []string, env Env) int {
 	return exitOK
 }
 
-// run binds addr, starts the workers and the web server, calls listening
-// (if set) once requests can be accepted, and, once ctx ends, stops
-// accepting, drains requests, then stops the workers within their bound.
+// run binds addr (and the metrics address, if set), starts the workers and
+// the web servers, calls listening (if set) once requests can be accepted,
+// and, once ctx ends, stops accepting, drains requests, then stops the
+// workers within their bound.
 func (a *app) run(ctx context.Context, addr string, listening func()) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
+	var mln net.Listener
+	if a.metricsAddr != "" {
+		if mln, err = net.Listen("tcp", a.metricsAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("AMPARO_METRICS_ADDR: %w", err)
+		}
+	}
 	if err := a.river.Start(ctx); err != nil {
 		ln.Close()
+		if mln != nil {
+			mln.Close()
+		}
 		return fmt.Errorf("start workers: %w", err)
+	}
+	metricsDone := make(chan error, 1)
+	if mln == nil {
+		metricsDone <- nil
+	} else {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", a.metrics)
+		go func() { metricsDone <- web.Serve(ctx, web.NewServer(a.metricsAddr, mux, a.log), mln, requestGrace) }()
+		a.log.Info("serving metrics", "addr", a.metricsAddr)
 	}
 	promoting, stopPromoting := context.WithCancel(ctx)
 	defer stopPromoting()
@@ -73,6 +93,9 @@ func (a *app) run(ctx context.Context, addr string, listening func()) error {
 	serveErr := web.Serve(ctx, srv, ln, requestGrace)
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil
+	}
+	if err := <-metricsDone; serveErr == nil && err != nil && !errors.Is(err, http.ErrServerClosed) {
+		serveErr = err
 	}
 	stopCtx, cancel := context.WithTimeout(context.Background(), jobGrace)
 	defer cancel()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -196,5 +197,45 @@ func TestServeRefusesKeyringOpenToOthers(t *testing.T) {
 			!strings.Contains(stderr.String(), "chmod 600 "+path) {
 			t.Errorf("serve with a keyring of mode %#o: exit %d, stderr:\n%s", perm, code, stderr)
 		}
+	}
+}
+
+// TestMetricsOnTheirOwnListener: with AMPARO_METRICS_ADDR set, /metrics is
+// served there and only there, so the public listener does not expose the
+// service's activity; the keyring file here has the mode serve requires.
+func TestMetricsOnTheirOwnListener(t *testing.T) {
+	t.Parallel()
+	addr, metricsAddr := freeAddr(t), freeAddr(t)
+	env, _, stderr := testEnv(serveVars(t, addr, 0o600, map[string]string{"AMPARO_METRICS_ADDR": metricsAddr}), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	exited := start(ctx, env, "serve")
+	waitStatus(t, exited, stderr, "http://"+addr+"/readyz", http.StatusOK, 30*time.Second)
+
+	expectStatus(t, "http://"+addr+"/metrics", http.StatusNotFound)
+	expectStatus(t, "http://"+metricsAddr+"/readyz", http.StatusNotFound)
+	res, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []string{"amparo_stats_up 1", `amparo_http_requests_total{method="GET",route="/readyz",status="200"}`} {
+		if res.StatusCode != http.StatusOK || !strings.Contains(string(b), want) {
+			t.Errorf("GET /metrics on %s: %d, lacks %q:\n%s", metricsAddr, res.StatusCode, want, b)
+		}
+	}
+
+	cancel()
+	select {
+	case <-exited.done:
+		if exited.code != exitOK {
+			t.Fatalf("serve exited %d; stderr:\n%s", exited.code, stderr)
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatal("serve did not stop within its shutdown bounds")
+	}
+	if _, err := http.Get("http://" + metricsAddr + "/metrics"); err == nil {
+		t.Error("the metrics listener outlived serve")
 	}
 }

@@ -30,8 +30,10 @@ const DefaultBodyLimit = 64 << 10
 // ReadyCheck reports whether the process can serve: nil when ready.
 type ReadyCheck func(ctx context.Context) error
 
-// NewRouter returns a chi router with the shared middleware and the
-// operational endpoints (/healthz, /readyz, /metrics) mounted.
+// NewRouter returns a chi router with the shared middleware and the health
+// endpoints (/healthz, /readyz) mounted. Requests are counted in reg; where
+// /metrics is served (this router or a private listener) is the caller's
+// choice, with Metrics.
 func NewRouter(log *slog.Logger, ready ReadyCheck, reg *prometheus.Registry) chi.Router {
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, securityHeaders, instrument(reg), recoverer(log), limitBody(DefaultBodyLimit))
@@ -52,8 +54,12 @@ func NewRouter(log *slog.Logger, ready ReadyCheck, reg *prometheus.Registry) chi
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	return r
+}
+
+// Metrics serves reg in Prometheus's text format.
+func Metrics(reg *prometheus.Registry) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
 
 // NewServer returns an http.Server with timeouts that keep a slow or

@@ -19,7 +19,9 @@ import (
 func newTestRouter(t *testing.T, ready ReadyCheck) (http.Handler, *bytes.Buffer) {
 	t.Helper()
 	var logs bytes.Buffer
-	r := NewRouter(logging.New(&logs, slog.LevelDebug), ready, prometheus.NewRegistry())
+	reg := prometheus.NewRegistry()
+	r := NewRouter(logging.New(&logs, slog.LevelDebug), ready, reg)
+	r.Method(http.MethodGet, "/metrics", Metrics(reg))
 	r.Get("/boom/{id}", func(http.ResponseWriter, *http.Request) {
 		panic("narrative: she said +51987654321")
 	})
