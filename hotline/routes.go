@@ -10,6 +10,7 @@ import (
 
 	"github.com/amparo/amparo/hotline/carrier"
 	"github.com/amparo/amparo/internal/jobs"
+	"github.com/amparo/amparo/internal/web"
 )
 
 // Routes registers the Twilio webhooks. Each handler authenticates first,
@@ -27,7 +28,7 @@ func (h *Hotline) Routes(r chi.Router) {
 func (h *Hotline) DemoRoutes(r chi.Router, sim *carrier.Carrier) {
 	d := &demo{h: h, sim: sim}
 	r.Get("/demo/phone", d.page)
-	r.Post("/demo/phone/send", d.send)
+	r.With(web.CrossOrigin).Post("/demo/phone/send", d.send)
 }
 
 // AddWorkers registers the hotline's River workers.
