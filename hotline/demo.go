@@ -3,10 +3,13 @@ package hotline
 import (
 	"html/template"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/amparo/amparo/crypto"
 	"github.com/amparo/amparo/hotline/carrier"
+	"github.com/amparo/amparo/internal/web"
+	"github.com/amparo/amparo/referral"
 	"github.com/amparo/amparo/templates"
 )
 
@@ -20,19 +23,33 @@ type demo struct {
 	sim *carrier.Carrier
 }
 
+// demoPhone is one thread on the page. Owner is nil for a number neither
+// the directory nor the roster knows: the hotline treats it as a survivor.
 type demoPhone struct {
 	Number   string
+	Owner    *referral.PhoneOwner
 	Messages []carrier.Message
 }
 
 func (d *demo) page(w http.ResponseWriter, r *http.Request) {
+	owners, err := d.h.referrals.PhoneOwners(r.Context(), d.h.pool)
+	if err != nil {
+		d.h.log.Error("hotline: demo page", "err", err)
+		web.InternalError(w, r)
+		return
+	}
 	data := struct {
 		Lang   string
 		Failed bool
 		Phones []demoPhone
-	}{Lang: templates.ES, Failed: r.URL.Query().Get("failed") != ""}
+		Owners []referral.PhoneOwner
+	}{Lang: templates.ES, Failed: r.URL.Query().Get("failed") != "", Owners: owners}
 	for _, n := range d.sim.Numbers() {
-		data.Phones = append(data.Phones, demoPhone{Number: n, Messages: d.sim.Thread(n)})
+		p := demoPhone{Number: n, Messages: d.sim.Thread(n)}
+		if i := slices.IndexFunc(owners, func(o referral.PhoneOwner) bool { return o.Phone == n }); i >= 0 {
+			p.Owner = &owners[i]
+		}
+		data.Phones = append(data.Phones, p)
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

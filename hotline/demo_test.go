@@ -1,10 +1,14 @@
 package hotline
 
 import (
+	"html"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/amparo/amparo/referral"
 )
 
 // demoSend posts the simulated phone's form with the given browser headers,
@@ -51,4 +55,36 @@ func TestDemoPhoneRefusesCrossOriginPosts(t *testing.T) {
 		t.Fatalf("same-origin post: status %d, location %q", res.StatusCode, res.Header.Get("Location"))
 	}
 	e.sim.Phone(survivorPhone).Expect("105")
+}
+
+// TestDemoPhoneNamesEachNumber: each thread on the simulated phone says
+// whose number it is, from the directory (service name) and the roster
+// (role, fallback duty), and the page lists every number the demo knows.
+func TestDemoPhoneNamesEachNumber(t *testing.T) {
+	t.Parallel()
+	const fallback = "+51944000009"
+	e := newEnv(t, false, func(s *envSetup) { s.referral = append(s.referral, referral.WithFallbackDuty([]string{fallback})) })
+	for _, from := range []string{survivorPhone, healthPhone, counsellor, fallback} {
+		e.demoSend(url.Values{"from": {from}, "body": {"Hola"}}, http.Header{"Sec-Fetch-Site": {"same-origin"}})
+	}
+	res, err := http.Get(e.srv.URL + "/demo/phone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	page := html.UnescapeString(string(b))
+	for _, want := range []string{
+		"<h2>sobreviviente · " + survivorPhone + "</h2>",
+		"<h2>H · " + healthPhone + "</h2>",
+		"<h2>consejera de turno · " + counsellor + "</h2>",
+		"<h2>teléfono de guardia de respaldo · " + fallback + "</h2>",
+		"<li>" + policePhone + ": P</li>",
+		"<li>" + fallback + ": teléfono de guardia de respaldo</li>",
+		`<option value="` + counsellor + `">consejera de turno</option>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the simulated phone page lacks %q:\n%s", want, page)
+		}
+	}
 }

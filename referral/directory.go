@@ -48,6 +48,30 @@ var demoDirectory []byte
 // Florencia de Mora that `amparo demo` loads. Every entry is marked demo.
 func DemoDirectory() io.Reader { return strings.NewReader(string(demoDirectory)) }
 
+//go:embed demo/roster.json
+var demoRoster []byte
+
+// DemoRoster is who is on duty in `amparo demo`, on fictional phones: the
+// on-call staff, and the fallback duty phones (AMPARO_FALLBACK_DUTY_NUMBERS).
+type DemoRoster struct {
+	OnCall []struct {
+		Role  string `json:"role"`
+		Phone string `json:"phone"`
+	} `json:"on_call"`
+	FallbackDuty []string `json:"fallback_duty"`
+}
+
+// LoadDemoRoster returns the demo roster embedded beside the demo directory.
+func LoadDemoRoster() (DemoRoster, error) {
+	var r DemoRoster
+	dec := json.NewDecoder(strings.NewReader(string(demoRoster)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return r, fmt.Errorf("referral: demo roster: %w", err)
+	}
+	return r, nil
+}
+
 // Directory is the file format LoadDirectory reads. Keys are stable
 // identifiers chosen by whoever maintains the file: loading again updates
 // rows in place, so referrals keep pointing at the same provider.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,13 +22,11 @@ import (
 	"github.com/amparo/amparo/referral"
 )
 
-// The demo's fictional numbers: the hotline, and the on-call counsellor and
-// supervisor whose alerts show on the simulated phone page.
+// The demo's account and its fictional hotline number. Who answers the
+// other numbers is data: the demo directory and roster (package referral).
 const (
 	demoAccountSID    = "AC00000000000000000000000000000000"
 	demoHotline       = "+51044000100"
-	demoCounsellor    = "+51900000001"
-	demoSupervisor    = "+51900000002"
 	demoKeyringFile   = "keyring.json"
 	demoClusterSubdir = "pg"
 )
@@ -69,6 +68,10 @@ func demo(ctx context.Context, env Env, addr, dir string) error {
 	if !alphanumeric.MatchString(token) {
 		token = randomToken()
 	}
+	roster, err := referral.LoadDemoRoster()
+	if err != nil {
+		return err
+	}
 	public := "http://" + addr
 	vars := map[string]string{
 		"DATABASE_URL":       dbURL,
@@ -78,6 +81,8 @@ func demo(ctx context.Context, env Env, addr, dir string) error {
 		"TWILIO_AUTH_TOKEN":  token,
 		"TWILIO_FROM_NUMBER": demoHotline,
 		"TWILIO_API_URL":     public + "/carrier",
+
+		"AMPARO_FALLBACK_DUTY_NUMBERS": strings.Join(roster.FallbackDuty, ","),
 	}
 	for k, v := range keyringEnv {
 		vars[k] = v
@@ -120,8 +125,14 @@ func demo(ctx context.Context, env Env, addr, dir string) error {
 		return err
 	}
 	now := time.Now()
-	for role, phone := range map[string]string{referral.RoleCounsellor: demoCounsellor, referral.RoleSupervisor: demoSupervisor} {
-		if err := a.referrals.AddOnCall(ctx, pool, role, phone, now, now.AddDate(1, 0, 0)); err != nil {
+	for _, duty := range roster.OnCall {
+		// A restart finds them still on call: adding them again would grow
+		// the roster by a row per run.
+		phones, err := a.referrals.OnCallPhones(ctx, pool, duty.Role)
+		if err == nil && !slices.Contains(phones, duty.Phone) {
+			err = a.referrals.AddOnCall(ctx, pool, duty.Role, duty.Phone, now, now.AddDate(1, 0, 0))
+		}
+		if err != nil {
 			return fmt.Errorf("demo on-call roster: %w", err)
 		}
 	}

@@ -48,7 +48,8 @@ func TestDemoNewcomerTour(t *testing.T) {
 	var provider, code string
 	for _, section := range strings.Split(page, "<h2>")[1:] {
 		if m := regexp.MustCompile(`Responda OK (\d{4})`).FindStringSubmatch(section); m != nil {
-			provider, code = strings.TrimSpace(strings.SplitN(section, "</h2>", 2)[0]), m[1]
+			heading := strings.SplitN(section, "</h2>", 2)[0]
+			provider, code = heading[strings.LastIndex(heading, " ")+1:], m[1]
 			provider = strings.ReplaceAll(provider, "&#43;", "+")
 			if strings.Contains(section, "violencia") || strings.Contains(section, "luna") {
 				t.Errorf("provider notice is not discreet:\n%s", section)
