@@ -28,6 +28,7 @@ const (
 	demoAccountSID    = "AC00000000000000000000000000000000"
 	demoHotline       = "+51044000100"
 	demoKeyringFile   = "keyring.json"
+	demoPhoneJournal  = "phones.jsonl"
 	demoClusterSubdir = "pg"
 )
 
@@ -120,6 +121,11 @@ func demo(ctx context.Context, env Env, addr, dir string) error {
 		return fmt.Errorf("demo directory: %w", err)
 	}
 	sim := carrier.New(carrier.Config{AccountSID: demoAccountSID, AuthToken: token, PublicURL: public, HotlineNumber: demoHotline})
+	// The database keeps her conversation across a restart; the simulated
+	// phones keep theirs in the demo folder, as real phones would.
+	if err := sim.Journal(filepath.Join(dir, demoPhoneJournal), log); err != nil {
+		return err
+	}
 	a, err := buildApp(ctx, appDeps{cfg: cfg, env: denv, pool: pool, log: log, clock: clock.Real{}, sim: sim})
 	if err != nil {
 		return err

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,47 +17,73 @@ import (
 	"github.com/amparo/amparo/internal/pgtest"
 )
 
-// TestDemoNewcomerTour walks the tour the README promises: text the hotline
-// on the simulated phone page, finish the triage, see the case reference,
-// see the provider's discreet notice arrive through the simulated carrier,
-// and acknowledge it as the provider.
+// TestDemoNewcomerTour walks the tour the README promises, with the real
+// binary as `make demo` runs it: the simulated phone names every number
+// (directory names, the on-call roles, the fallback duty phone, so no
+// warning about it); she texts the hotline in her own words; Ctrl-C
+// (SIGINT) stops the demo with status 0; after a restart her conversation
+// is still on the page and carries on where it was; the provider's notice
+// arrives on a thread named after the service, is discreet, and the
+// provider acknowledges it.
 func TestDemoNewcomerTour(t *testing.T) {
 	t.Parallel()
+	bin := buildAmparo(t)
+	dir, dbURL := t.TempDir(), pgtest.NewDatabase(t)
 	addr := freeAddr(t)
-	env, _, stderr := testEnv(map[string]string{"DATABASE_URL": pgtest.NewDatabase(t)}, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	exited := start(ctx, env, "demo", "-addr", addr, "-dir", t.TempDir())
-	t.Cleanup(func() {
-		cancel()
-		<-exited.done
-		if exited.code != exitOK {
-			t.Errorf("demo exited %d; stderr:\n%s", exited.code, stderr)
-		}
-	})
 	base := "http://" + addr
-	waitStatus(t, exited, stderr, base+"/readyz", http.StatusOK, 30*time.Second)
+
+	demo := startDemo(t, bin, addr, dir, dbURL)
+	page := waitPage(t, base, regexp.MustCompile(`Quién es quién`))
+	for _, want := range []string{
+		"+51900000101: DEMO – Centro de Salud El Porvenir", "+51900000001: consejera de turno",
+		"+51900000002: supervisora de turno", "+51900000009: teléfono de guardia de respaldo",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the simulated phone page does not say %q", want)
+		}
+	}
 
 	const survivor = "+51987654321"
-	// Not in danger, consent, health, yesterday, El Porvenir, refer to
-	// health, texts only, mornings, code word.
-	for _, body := range []string{"Hola", "2", "1", "1", "2", "1", "1", "1", "1", "luna"} {
+	// Not in danger, consents, needs a doctor: her words, not option numbers.
+	for _, body := range []string{"Hola", "no", "sí", "necesito un médico"} {
 		text(t, base, survivor, body)
 	}
-	page := waitPage(t, base, regexp.MustCompile(`Responda OK (\d{4})`))
+	waitPage(t, base, regexp.MustCompile(`sobreviviente · \+51987654321`))
+	demo.interrupt()
+	if strings.Contains(demo.stderr.String(), "AMPARO_FALLBACK_DUTY_NUMBERS is not set") {
+		t.Errorf("the demo warns about fallback duty numbers:\n%s", demo.stderr)
+	}
+
+	demo = startDemo(t, bin, addr, dir, dbURL)
+	page = waitPage(t, base, regexp.MustCompile(`necesito un médico`))
+	if !regexp.MustCompile(`(?s)→ enviado: Hola.*← recibido.*105.*→ enviado: necesito un médico.*← recibido`).MatchString(page) {
+		t.Fatalf("her conversation did not survive the restart:\n%s", page)
+	}
+	// Yesterday, El Porvenir, refer her, texts only, 9 to 13, code word.
+	for _, body := range []string{"ayer", "vivo en El Porvenir", "sí", "1", "de 9 a 13", "luna"} {
+		text(t, base, survivor, body)
+	}
+	page = waitPage(t, base, regexp.MustCompile(`Responda OK (\d{4})`))
 	if !regexp.MustCompile(`tu caso es AMP-[0-9A-Z]{4}`).MatchString(page) {
 		t.Fatalf("no case reference on the simulated phone:\n%s", page)
 	}
 
-	// The provider's section is the one whose thread holds the notice.
+	// The provider's thread is the one that holds the notice, and its
+	// heading is the service's directory name.
 	var provider, code string
 	for _, section := range strings.Split(page, "<h2>")[1:] {
-		if m := regexp.MustCompile(`Responda OK (\d{4})`).FindStringSubmatch(section); m != nil {
-			heading := strings.SplitN(section, "</h2>", 2)[0]
-			provider, code = heading[strings.LastIndex(heading, " ")+1:], m[1]
-			provider = strings.ReplaceAll(provider, "&#43;", "+")
-			if strings.Contains(section, "violencia") || strings.Contains(section, "luna") {
-				t.Errorf("provider notice is not discreet:\n%s", section)
-			}
+		m := regexp.MustCompile(`Responda OK (\d{4})`).FindStringSubmatch(section)
+		if m == nil {
+			continue
+		}
+		heading := strings.SplitN(section, "</h2>", 2)[0]
+		label, number, _ := strings.Cut(heading, " · ")
+		provider, code = number, m[1]
+		if !strings.HasPrefix(label, "DEMO – ") {
+			t.Errorf("the provider's thread is labelled %q, not with its directory name", label)
+		}
+		if strings.Contains(section, "violencia") || strings.Contains(section, "luna") {
+			t.Errorf("provider notice is not discreet:\n%s", section)
 		}
 	}
 	if provider == "" || provider == survivor {
@@ -80,6 +110,75 @@ func TestDemoNewcomerTour(t *testing.T) {
 	}
 	if strings.Contains(metrics, survivor[3:]) || strings.Contains(metrics, "luna") {
 		t.Errorf("/metrics names her:\n%s", metrics)
+	}
+	demo.interrupt()
+}
+
+// demoProcess is `amparo demo` running as a child process, as make runs it.
+type demoProcess struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	stderr *bytes.Buffer
+	done   chan struct{} // closed when it has exited
+}
+
+func startDemo(t *testing.T, bin, addr, dir, dbURL string) *demoProcess {
+	t.Helper()
+	d := &demoProcess{t: t, stderr: &bytes.Buffer{}, done: make(chan struct{})}
+	d.cmd = exec.Command(bin, "demo", "-addr", addr, "-dir", dir)
+	d.cmd.Env = []string{"DATABASE_URL=" + dbURL, "PATH=" + os.Getenv("PATH")}
+	d.cmd.Stdout, d.cmd.Stderr = io.Discard, d.stderr
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		d.cmd.Wait()
+		close(d.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-d.done:
+		default:
+			d.cmd.Process.Kill()
+			<-d.done
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		select {
+		case <-d.done:
+			t.Fatalf("demo exited on its own (%v); stderr:\n%s", d.cmd.ProcessState, d.stderr)
+		default:
+		}
+		if res, err := http.Get("http://" + addr + "/readyz"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return d
+			}
+		}
+		if time.Now().After(deadline) {
+			d.cmd.Process.Kill()
+			<-d.done
+			t.Fatalf("demo not ready within 30 s; stderr:\n%s", d.stderr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// interrupt sends SIGINT, as Ctrl-C in the terminal does, and expects the
+// demo to stop with status 0 within its shutdown bounds.
+func (d *demoProcess) interrupt() {
+	d.t.Helper()
+	if err := d.cmd.Process.Signal(os.Interrupt); err != nil {
+		d.t.Fatal(err)
+	}
+	select {
+	case <-d.done:
+		if code := d.cmd.ProcessState.ExitCode(); code != exitOK {
+			d.t.Fatalf("demo exited %d on SIGINT, want 0; stderr:\n%s", code, d.stderr)
+		}
+	case <-time.After(40 * time.Second):
+		d.t.Fatal("demo did not stop within 40 s of SIGINT")
 	}
 }
 
@@ -108,7 +207,7 @@ func waitPage(t *testing.T, base string, re *regexp.Regexp) string {
 		}
 		b, _ := io.ReadAll(res.Body)
 		res.Body.Close()
-		if page = string(b); re.MatchString(page) {
+		if page = html.UnescapeString(string(b)); re.MatchString(page) {
 			return page
 		}
 	}

@@ -15,9 +15,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -95,6 +97,8 @@ type Carrier struct {
 	// inflight counts callback sequences still running. Not a WaitGroup:
 	// new sends may start while Settle waits, which a WaitGroup forbids.
 	inflight int
+	journal  *os.File // see Journal; nil keeps messages in memory only
+	log      *slog.Logger
 }
 
 // New returns a carrier for cfg.
@@ -166,12 +170,19 @@ func (c *Carrier) record(number string, m Message) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.threads[number] = append(c.threads[number], m)
+	c.remember(journalEntry{Number: number, Message: &m})
 	c.changed.Broadcast()
 }
 
 func (c *Carrier) setStatus(number, sid, status string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.applyStatus(number, sid, status)
+	c.remember(journalEntry{Number: number, SID: sid, Status: status})
+}
+
+// applyStatus sets the status of message sid; the caller holds c.mu.
+func (c *Carrier) applyStatus(number, sid, status string) {
 	for i := range c.threads[number] {
 		if c.threads[number][i].SID == sid {
 			c.threads[number][i].Status = status
