@@ -35,7 +35,7 @@ const (
 func runDemo(ctx context.Context, args []string, env Env) int {
 	fs := newFlagSet("demo", "Run the whole system locally: a private PostgreSQL (unless DATABASE_URL is\nset), migrations, the demo service directory, a simulated carrier in place\nof Twilio, and the web server with the simulated phone at /demo/phone.", env)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
-	dir := fs.String("dir", ".amparo-demo", "where the demo keeps its database and keyring")
+	dir := fs.String("dir", ".amparo-demo", "where the demo keeps its database, keyring and the simulated phones' conversations")
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
