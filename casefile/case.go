@@ -40,13 +40,6 @@ const (
 	StatusErased Status = "erased"
 )
 
-// Clinical windows counted from the incident: post-exposure prophylaxis must
-// start within 72 hours, emergency contraception within 120.
-const (
-	PEPWindow = 72 * time.Hour
-	ECWindow  = 120 * time.Hour
-)
-
 // ContactPrefs is how and when she may be contacted. Hours are local, in
 // [FromHour, ToHour); ToHour may be 24.
 type ContactPrefs struct {
@@ -209,8 +202,8 @@ func newCaseColumns(in CaseInput, now time.Time) (caseColumns, error) {
 		if cc.incident, err = at.MarshalText(); err != nil {
 			return caseColumns{}, invalid("incident time (out of range)")
 		}
-		pep, ec := at.Add(PEPWindow), at.Add(ECWindow)
-		cc.incidentAt, cc.pepDeadline, cc.ecDeadline = &at, &pep, &ec
+		d := ClinicalDeadlines(at)
+		cc.incidentAt, cc.pepDeadline, cc.ecDeadline = &at, &d.PEP, &d.EC
 	}
 	return cc, nil
 }

@@ -202,13 +202,12 @@ func nearAt(created, serveBy time.Time) time.Time {
 
 // serveBy is the deadline for serving need. For health it is the clinical
 // window that is still open: PEP (incident + 72 h), else emergency
-// contraception (+ 120 h), taken from the case. A window is open up to and
-// including its last minute, since "within 72 hours" includes hour 72.
-// Other needs use the configured default, if any.
+// contraception (+ 120 h), taken from the case, open as casefile.WindowOpen
+// says. Other needs use the configured default, if any.
 func (s *Service) serveBy(c casefile.Facts, need casefile.Need, now time.Time) *time.Time {
 	if need == casefile.NeedHealth {
 		for _, d := range []*time.Time{c.PEPDeadline, c.ECDeadline} {
-			if d != nil && !now.After(*d) {
+			if d != nil && casefile.WindowOpen(*d, now) {
 				return d
 			}
 		}

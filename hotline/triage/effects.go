@@ -28,7 +28,7 @@ type OpenCase struct {
 	Needs     []string // "health", "police", "shelter", "legal", "psychosocial"; at least one
 	Community string   // "el-porvenir", "la-esperanza", "florencia-de-mora" or "other"
 	// IncidentAt is the earliest time consistent with her answer, so the
-	// deadlines derived from it (ClinicalDeadlines) are never later than the
+	// deadlines derived from it (casefile.ClinicalDeadlines) are never later than the
 	// true ones; nil when there is no health need or she preferred not to say.
 	IncidentAt *time.Time
 	Consent    map[string]bool // per need: may it be referred

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/templates"
 )
 
@@ -248,15 +249,15 @@ func TestClinicalWindowsToTheMinute(t *testing.T) {
 		ecOpen  bool
 	}{
 		{"hace 4319 minutos", templates.KeyHealthPEP, true, true}, // 71 h 59 min
-		{"hace 4320 minutos", templates.KeyHealthEC, false, true}, // 72 h exactly
+		{"hace 4320 minutos", templates.KeyHealthPEP, true, true}, // 72 h exactly: still within
 		{"hace 4321 minutos", templates.KeyHealthEC, false, true},
 		{"hace 71 horas", templates.KeyHealthPEP, true, true},
-		{"hace 72 horas", templates.KeyHealthEC, false, true},
+		{"hace 72 horas", templates.KeyHealthPEP, true, true},
 		{"hace 7199 minutos", templates.KeyHealthEC, false, true}, // 119 h 59 min
-		{"hace 7200 minutos", "", false, false},                   // 120 h exactly
+		{"hace 7200 minutos", templates.KeyHealthEC, false, true}, // 120 h exactly: still within
 		{"hace 7201 minutos", "", false, false},
 		{"hace 119 horas", templates.KeyHealthEC, false, true},
-		{"hace 120 horas", "", false, false},
+		{"hace 120 horas", templates.KeyHealthEC, false, true},
 	}
 	whenStep := reachable(t)["when"]
 	for _, tt := range tests {
@@ -265,7 +266,7 @@ func TestClinicalWindowsToTheMinute(t *testing.T) {
 			if st.IncidentAt == nil {
 				t.Fatalf("no incident time from %q", tt.ago)
 			}
-			d := ClinicalDeadlines(*st.IncidentAt)
+			d := casefile.ClinicalDeadlines(*st.IncidentAt)
 			if d.PEPOpen(t0) != tt.pepOpen || d.ECOpen(t0) != tt.ecOpen {
 				t.Errorf("PEP open %v EC open %v, want %v %v", d.PEPOpen(t0), d.ECOpen(t0), tt.pepOpen, tt.ecOpen)
 			}
@@ -274,33 +275,6 @@ func TestClinicalWindowsToTheMinute(t *testing.T) {
 				t.Errorf("first reply %s, want %q", first, tt.notice)
 			}
 		})
-	}
-}
-
-func TestClinicalDeadlines(t *testing.T) {
-	incident := time.Date(2026, time.March, 10, 20, 17, 0, 0, time.UTC)
-	d := ClinicalDeadlines(incident)
-	if want := time.Date(2026, time.March, 13, 20, 17, 0, 0, time.UTC); !d.PEP.Equal(want) {
-		t.Errorf("PEP deadline %v, want %v", d.PEP, want)
-	}
-	if want := time.Date(2026, time.March, 15, 20, 17, 0, 0, time.UTC); !d.EC.Equal(want) {
-		t.Errorf("EC deadline %v, want %v", d.EC, want)
-	}
-	for _, tt := range []struct {
-		at      time.Time
-		pep, ec bool
-		name    string
-	}{
-		{d.PEP.Add(-time.Minute), true, true, "PEP-1m"},
-		{d.PEP, false, true, "PEP"},
-		{d.PEP.Add(time.Minute), false, true, "PEP+1m"},
-		{d.EC.Add(-time.Minute), false, true, "EC-1m"},
-		{d.EC, false, false, "EC"},
-		{d.EC.Add(time.Minute), false, false, "EC+1m"},
-	} {
-		if d.PEPOpen(tt.at) != tt.pep || d.ECOpen(tt.at) != tt.ec {
-			t.Errorf("%s: PEP open %v EC open %v, want %v %v", tt.name, d.PEPOpen(tt.at), d.ECOpen(tt.at), tt.pep, tt.ec)
-		}
 	}
 }
 
@@ -317,9 +291,9 @@ func TestWhenBandsAroundMidnight(t *testing.T) {
 	if want := time.Date(2026, time.March, 10, 5, 0, 0, 0, time.UTC); !got.Equal(want) {
 		t.Errorf("today at 00:00 = %v, want %v", got, want)
 	}
-	// "Anteayer" at 23:59: PEP runs to the end of today, one minute left.
+	// "Anteayer" at 23:59: PEP runs to the end of today, midnight included.
 	got, _ = parseWhen("3", before)
-	if d := ClinicalDeadlines(*got); !d.PEPOpen(before) || d.PEPOpen(after) {
+	if d := casefile.ClinicalDeadlines(*got); !d.PEPOpen(after) || d.PEPOpen(after.Add(time.Minute)) {
 		t.Errorf("anteayer: PEP deadline %v", d.PEP)
 	}
 }

@@ -48,6 +48,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/templates"
 )
 
@@ -740,7 +741,7 @@ func afterDanger(st State) (State, Output) {
 // windowNotice tells her, when a clinical window is still open, until when
 // to reach a health centre. The earlier window (PEP) is named while open.
 func windowNotice(lang string, incidentAt, now time.Time) []templates.Message {
-	d := ClinicalDeadlines(incidentAt)
+	d := casefile.ClinicalDeadlines(incidentAt)
 	key, deadline := templates.KeyHealthPEP, d.PEP
 	switch {
 	case d.PEPOpen(now):
