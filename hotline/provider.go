@@ -19,6 +19,7 @@ var providerReplyKeys = map[string]string{
 	referral.ReplyUnknownCode:  templates.KeyProviderUnknownCode,
 	referral.ReplyStale:        templates.KeyProviderUnknownCode,
 	referral.ReplyBadFormat:    templates.KeyProviderBadFormat,
+	referral.ReplyCodesLocked:  templates.KeyProviderCodesLocked,
 }
 
 // providerReply lets referral act first on a message from a provider's duty

@@ -446,15 +446,16 @@ func TestReplyCodesPerPhoneReusedAfterClose(t *testing.T) {
 
 func TestReplyRateLimit(t *testing.T) {
 	h := newHarness(t, testDirectory)
+	// Chat, not codes: wrong codes have a limit of their own.
 	for i := range 10 {
-		if out := h.reply(phoneA, "OK 9999"); out.Result != ReplyUnknownCode {
+		if out := h.reply(phoneA, "hola"); out.Result != ReplyBadFormat {
 			t.Fatalf("reply %d: %+v", i, out)
 		}
 	}
-	if out := h.reply(phoneA, "OK 9999"); out.Result != ReplyRateLimited {
+	if out := h.reply(phoneA, "hola"); out.Result != ReplyRateLimited {
 		t.Fatalf("11th reply in 10 minutes: %+v", out)
 	}
-	if out := h.reply(phoneB, "OK 9999"); out.Result != ReplyUnknownCode {
+	if out := h.reply(phoneB, "hola"); out.Result != ReplyBadFormat {
 		t.Fatalf("the limit is per phone: %+v", out)
 	}
 	h.clk.Advance(10 * time.Minute)

@@ -29,6 +29,9 @@ const (
 	ReplyStale        = "stale"        // the referral has moved past what the reply could do
 	ReplyRateLimited  = "rate_limited"
 	ReplyBadFormat    = "bad_format"
+	// ReplyCodesLocked: the phone sent too many codes that matched nothing
+	// (WithWrongCodeLimit); no code from it is read until the window ends.
+	ReplyCodesLocked = "codes_locked"
 )
 
 // Reply verbs. The vocabulary is deliberately small so that ordinary chat
@@ -134,12 +137,25 @@ func (s *Service) HandleProviderReply(ctx context.Context, tx pgx.Tx, fromE164, 
 		out.Result = ReplyBadFormat
 		return out, nil
 	}
+	// A locked phone's codes are not even looked up: a right guess after
+	// the limit must act no more than a wrong one.
+	var locked bool
+	err = tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM provider_code_miss
+		WHERE phone = $1 AND window_start > $2 AND misses >= $3)`,
+		fromE164, s.now().Add(-s.missWindow), s.missLimit).Scan(&locked)
+	if err != nil {
+		return out, fmt.Errorf("referral: wrong-code limit: %w", err)
+	}
+	if locked {
+		out.Result = ReplyCodesLocked
+		return out, nil
+	}
 	r, err := scanReferral(tx.QueryRow(ctx, `
 		SELECT `+referralCols+` FROM referral
 		WHERE code_phone = $1 AND reply_code = $2 AND status = ANY($3) FOR NO KEY UPDATE`, fromE164, code, openStatuses))
 	if errors.Is(err, ErrNotFound) {
-		out.Result = ReplyUnknownCode
-		return out, nil
+		out.Result, err = s.wrongCode(ctx, tx, fromE164)
+		return out, err
 	}
 	if err != nil {
 		return out, err
@@ -184,4 +200,48 @@ func (s *Service) overLimit(ctx context.Context, tx pgx.Tx, phone string) (bool,
 		return false, fmt.Errorf("referral: reply rate limit: %w", err)
 	}
 	return n > s.replyLimit, nil
+}
+
+// wrongCode counts a code that matched nothing against the phone's window.
+// The reply that reaches the limit locks the phone and alerts the
+// supervisor on call (a counsellor when none is), once per window: either
+// someone is guessing from the duty phone's number, or a provider cannot
+// answer her requests and needs a call.
+func (s *Service) wrongCode(ctx context.Context, tx pgx.Tx, phone string) (string, error) {
+	now := s.now()
+	var n int
+	err := tx.QueryRow(ctx, `
+		INSERT INTO provider_code_miss AS m (phone, window_start, misses) VALUES ($1, $2, 1)
+		ON CONFLICT (phone) DO UPDATE SET
+			window_start = CASE WHEN m.window_start <= $2 - $3::interval THEN $2 ELSE m.window_start END,
+			misses       = CASE WHEN m.window_start <= $2 - $3::interval THEN 1 ELSE m.misses + 1 END
+		RETURNING misses`, phone, now, s.missWindow).Scan(&n)
+	if err != nil {
+		return "", fmt.Errorf("referral: wrong-code limit: %w", err)
+	}
+	switch {
+	case n < s.missLimit:
+		return ReplyUnknownCode, nil
+	case n > s.missLimit:
+		return ReplyCodesLocked, nil
+	}
+	// The alert names the service, which staff know; never the number.
+	var (
+		serviceID uuid.UUID
+		name      string
+	)
+	err = tx.QueryRow(ctx, `
+		SELECT id, name FROM (
+			SELECT id, name, 0 AS o FROM service WHERE duty_phone = $1
+			UNION ALL
+			SELECT s.id, s.name, 1 FROM referral r JOIN service s ON s.id = r.service_id WHERE r.code_phone = $1
+		) p ORDER BY o, name LIMIT 1`, phone).Scan(&serviceID, &name)
+	if err != nil {
+		return "", fmt.Errorf("referral: locked phone's service: %w", err)
+	}
+	s.log.WarnContext(ctx, "referral: provider phone locked after wrong reply codes", "service_id", serviceID, "misses", n)
+	if _, err := s.alert(ctx, tx, AlertCodesLocked, name, RoleSupervisor, RoleCounsellor); err != nil {
+		return "", err
+	}
+	return ReplyCodesLocked, nil
 }

@@ -2,8 +2,10 @@ package referral
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"slices"
 	"time"
 
@@ -143,7 +145,7 @@ func (s *Service) insert(ctx context.Context, tx pgx.Tx, c casefile.Facts, need 
 	if err != nil {
 		return Referral{}, err
 	}
-	code, err := nextCode(ctx, tx, p.DutyPhone, now)
+	code, err := nextCode(ctx, tx, p.DutyPhone, now, s.pickCode)
 	if err != nil {
 		return Referral{}, err
 	}
@@ -235,30 +237,61 @@ const (
 // no open referral and changes nothing.
 const codeQuarantine = 24 * time.Hour
 
-// nextCode returns the smallest code of phone that is neither held by an open
-// referral nor quarantined (its referral closed less than codeQuarantine
-// before now; a closed referral's updated_at is when it closed, or later).
-// The advisory lock serialises code choice per phone; the partial unique
-// index on (code_phone, reply_code) is the backstop.
-func nextCode(ctx context.Context, tx pgx.Tx, phone string, now time.Time) (string, error) {
+// nextCode draws, with pick, one of the codes of phone that are neither
+// held by an open referral nor quarantined (their referral closed less than
+// codeQuarantine before now; a closed referral's updated_at is when it
+// closed, or later). A code that could be foreseen (the smallest free one,
+// say) would let anyone who can send from the duty phone's number answer a
+// referral without having read its notice. The advisory lock serialises code
+// choice per phone; the partial unique index on (code_phone, reply_code) is
+// the backstop.
+func nextCode(ctx context.Context, tx pgx.Tx, phone string, now time.Time, pick codePicker) (string, error) {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('referral.code:' || $1, 0))`, phone); err != nil {
 		return "", err
 	}
-	// The smallest free code is 1000 or one above a code in use.
-	var code *int
-	err := tx.QueryRow(ctx, `
-		WITH used AS (
-			SELECT reply_code::int AS c FROM referral
-			WHERE code_phone = $1 AND (status = ANY($4) OR updated_at > $5)
-		)
-		SELECT min(c) FROM (SELECT $2::int AS c UNION ALL SELECT c + 1 FROM used) candidate
-		WHERE c <= $3 AND c NOT IN (SELECT c FROM used)`,
-		phone, firstCode, lastCode, openStatuses, now.Add(-codeQuarantine)).Scan(&code)
+	rows, err := tx.Query(ctx, `
+		SELECT DISTINCT reply_code::int FROM referral
+		WHERE code_phone = $1 AND (status = ANY($2) OR updated_at > $3)
+		ORDER BY 1`, phone, openStatuses, now.Add(-codeQuarantine))
 	if err != nil {
 		return "", fmt.Errorf("referral: reply code: %w", err)
 	}
-	if code == nil {
+	used, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		return "", fmt.Errorf("referral: reply code: %w", err)
+	}
+	free := lastCode - firstCode + 1 - len(used)
+	if free <= 0 {
 		return "", fmt.Errorf("referral: every reply code of a duty phone is in use or quarantined")
 	}
-	return fmt.Sprint(*code), nil
+	k, err := pick(free)
+	if err != nil {
+		return "", fmt.Errorf("referral: reply code: %w", err)
+	}
+	return fmt.Sprint(nthFree(k, used)), nil
+}
+
+// nthFree returns the k-th (from 0) code in [firstCode, lastCode] that is not
+// in used, which is sorted ascending.
+func nthFree(k int, used []int) int {
+	c := firstCode + k
+	for _, u := range used {
+		if u > c {
+			break
+		}
+		c++
+	}
+	return c
+}
+
+// codePicker returns an index in [0, n).
+type codePicker func(n int) (int, error)
+
+// randomPick draws from crypto/rand: codes must not follow from one another.
+func randomPick(n int) (int, error) {
+	i, err := rand.Int(rand.Reader, big.NewInt(int64(n)))
+	if err != nil {
+		return 0, err
+	}
+	return int(i.Int64()), nil
 }

@@ -45,7 +45,7 @@ type ProviderNotice struct {
 type StaffAlert struct {
 	Phone     string // E.164
 	Kind      string // one of the Alert* constants
-	Reference string
+	Reference string // a case reference, or what the Kind says
 }
 
 // Alert kinds referral raises ("danger_now" is the hotline's own).
@@ -56,6 +56,9 @@ const (
 	// served; it is breached on the SLA board.
 	AlertServeDeadlineMissed = "serve_deadline_missed"
 	AlertNoProvider          = "no_provider"
+	// AlertCodesLocked: a provider phone sent too many wrong reply codes;
+	// its Reference is the service's name.
+	AlertCodesLocked = "codes_locked"
 )
 
 // Follow-up kinds referral files with casefile for a caseworker.
@@ -127,7 +130,10 @@ type Service struct {
 	serveWithin map[casefile.Need]time.Duration
 	replyLimit  int
 	replyWindow time.Duration
+	missLimit   int
+	missWindow  time.Duration
 	fallback    []string
+	pickCode    codePicker
 }
 
 // Option configures a Service.
@@ -162,6 +168,15 @@ func WithReplyLimit(n int, window time.Duration) Option {
 	return func(s *Service) { s.replyLimit, s.replyWindow = n, window }
 }
 
+// WithWrongCodeLimit sets how many replies with a code that matches nothing
+// one provider phone may send per window before its SMS replies are refused
+// for the rest of the window (default 5 per 24 hours). Each wrong code is a
+// guess at one of 9,000 codes, so the limit bounds the chance that someone
+// sending from a duty phone's number hits an open referral's code.
+func WithWrongCodeLimit(n int, window time.Duration) Option {
+	return func(s *Service) { s.missLimit, s.missWindow = n, window }
+}
+
 // New returns a Service. jobs is usually a *jobs.Deferred bound to the River
 // client; notifier is the hotline.
 func New(pool *pgxpool.Pool, cases *casefile.Store, jobs jobs.Inserter, notifier Notifier, clk clock.Clock, opts ...Option) *Service {
@@ -174,6 +189,9 @@ func New(pool *pgxpool.Pool, cases *casefile.Store, jobs jobs.Inserter, notifier
 		},
 		replyLimit:  10,
 		replyWindow: 10 * time.Minute,
+		missLimit:   5,
+		missWindow:  24 * time.Hour,
+		pickCode:    randomPick,
 	}
 	for _, o := range opts {
 		o(s)

@@ -249,7 +249,7 @@ func TestSystemStartedTextsAreDiscreet(t *testing.T) {
 }
 
 func TestStaffAlertKey(t *testing.T) {
-	for _, kind := range []string{"danger_now", "escalated", "serve_deadline_near", "serve_deadline_missed", "no_provider", "delivery_failed", "callback"} {
+	for _, kind := range []string{"danger_now", "escalated", "serve_deadline_near", "serve_deadline_missed", "no_provider", "delivery_failed", "callback", "codes_locked"} {
 		key, ok := StaffAlertKey(kind)
 		if !ok {
 			t.Errorf("no text for staff alert %q", kind)

@@ -66,6 +66,7 @@ const (
 	KeyProviderDeclined     = "sms.provider.declined"
 	KeyProviderUnknownCode  = "sms.provider.unknown_code"
 	KeyProviderBadFormat    = "sms.provider.bad_format"
+	KeyProviderCodesLocked  = "sms.provider.codes_locked"
 
 	// Staff alerts are keyed "sms.staff." + the alert kind, each with {ref};
 	// see StaffAlertKey.
@@ -76,6 +77,7 @@ const (
 	KeyStaffNoProvider          = "sms.staff.no_provider"
 	KeyStaffDeliveryFailed      = "sms.staff.delivery_failed"
 	KeyStaffCallback            = "sms.staff.callback"
+	KeyStaffCodesLocked         = "sms.staff.codes_locked"
 
 	KeyFollowUpCheckIn  = "sms.followup.checkin"
 	KeyFollowUpReminder = "sms.followup.reminder" // {when}
@@ -92,6 +94,10 @@ const (
 	KeyVoiceSMSOffer   = "voice.sms_offer"
 	KeyVoiceRetry      = "voice.retry"
 	KeyVoiceGoodbye    = "voice.goodbye"
+	// KeyVoiceWhisper is said to the counsellor who picks up, before the
+	// caller is connected: her phone shows the hotline's number, not the
+	// caller's, so this is how she knows what the call is.
+	KeyVoiceWhisper = "voice.whisper"
 )
 
 // Fragments that other texts are assembled from.
