@@ -43,6 +43,18 @@ func (h *Hotline) admitArgs(current []byte, candidates [][]byte) []any {
 	return []any{current, h.clk.Now(), h.cfg.RateWindow, candidates}
 }
 
+// standingSQL reads what admitSQL would decide without counting anything:
+// for a later step of a call that was counted when it began. Arguments are
+// standingArgs; the row (hits, blocked) goes to admitVerdict.
+const standingSQL = `SELECT
+		COALESCE((SELECT hits FROM caller_rate WHERE phone_index = $1 AND window_start > $2), 0),
+		EXISTS (SELECT 1 FROM caller_block WHERE phone_index = ANY($3) AND lifted_at IS NULL AND until > $4)`
+
+func (h *Hotline) standingArgs(current []byte, candidates [][]byte) []any {
+	now := h.clk.Now()
+	return []any{current, now.Add(-h.cfg.RateWindow), candidates, now}
+}
+
 // admitVerdict is the outcome for a refused message, or "" to process it.
 func (h *Hotline) admitVerdict(hits int, blocked bool) string {
 	switch {

@@ -125,7 +125,10 @@ func newEnv(t testing.TB, work bool, opts ...envOpt) *env {
 
 	cfg := setup.Config
 	cfg.PublicURL, cfg.AuthToken, cfg.AccountSID, cfg.FromNumber = base, testToken, testAccount, hotlineNumber
-	cfg.APIURL, cfg.Log = api.URL, bufferedLogger(t)
+	cfg.APIURL = api.URL
+	if cfg.Log == nil {
+		cfg.Log = bufferedLogger(t)
+	}
 	e.h, err = New(cfg, Deps{Pool: e.pool, Cases: e.cases, Referrals: e.refs, Outbox: outbox,
 		Keys: e.kr, Index: e.kr.BlindIndex(), Clock: e.clk})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/amparo/amparo/crypto"
 	"github.com/amparo/amparo/referral"
+	"github.com/amparo/amparo/templates"
 )
 
 func inboundBinding(id uuid.UUID, column string) crypto.Binding {
@@ -37,6 +38,20 @@ func inboundOwner(id uuid.UUID) string { return "inbound_message|" + id.String()
 // order queued, as if sent one by one; after an error in one, the rest are
 // skipped, so a COMMIT queued behind a failed write never runs.
 func (h *Hotline) receiveSMS(ctx context.Context, in InboundSMS) ([]string, error) {
+	e164, phoneErr := crypto.NormalizePhone(in.From, "")
+	if phoneErr != nil {
+		// A short code, an alphanumeric sender or garbage: nobody we can
+		// route, recognise or text later. The sender still gets the
+		// emergency numbers; nothing is stored, since nothing could act on
+		// it, and a copy of the webhook gets the same answer.
+		h.log.Info("hotline: sms received", "outcome", "unroutable")
+		text, err := templates.Render(templates.ES, templates.KeyEmergency, nil)
+		if err != nil {
+			return nil, err
+		}
+		return []string{text}, nil
+	}
+	candidates := h.index.Candidates(e164)
 	id := uuid.New()
 	dek, err := crypto.NewDataKey()
 	if err != nil {
@@ -49,11 +64,6 @@ func (h *Hotline) receiveSMS(ctx context.Context, in InboundSMS) ([]string, erro
 	body, err := dek.Seal([]byte(in.Body), inboundBinding(id, "body"))
 	if err != nil {
 		return nil, err
-	}
-	e164, phoneErr := crypto.NormalizePhone(in.From, "")
-	var candidates [][]byte
-	if phoneErr == nil {
-		candidates = h.index.Candidates(e164)
 	}
 
 	conn, err := h.pool.Acquire(ctx)
@@ -70,12 +80,10 @@ func (h *Hotline) receiveSMS(ctx context.Context, in InboundSMS) ([]string, erro
 	b.Queue(`BEGIN`)
 	b.Queue(`INSERT INTO inbound_message (id, message_sid, phone_index, kek_id, wrapped_dek, body_sealed, received_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (message_sid) DO NOTHING`,
-		id, in.MessageSID, firstOrNil(candidates), kekID, wrapped, body, h.clk.Now())
-	if phoneErr == nil {
-		b.Queue(admitSQL, h.admitArgs(candidates[0], candidates)...)
-		b.Queue(referral.ProviderPhoneSQL, e164)
-		b.Queue(activeConversationSQL, candidates)
-	}
+		id, in.MessageSID, candidates[0], kekID, wrapped, body, h.clk.Now())
+	b.Queue(admitSQL, h.admitArgs(candidates[0], candidates)...)
+	b.Queue(referral.ProviderPhoneSQL, e164)
+	b.Queue(activeConversationSQL, candidates)
 	tx.open = true
 	var (
 		op       opening
@@ -96,9 +104,6 @@ func (h *Hotline) receiveSMS(ctx context.Context, in InboundSMS) ([]string, erro
 			return fmt.Errorf("hotline: record inbound: %w", err)
 		}
 		inserted = tag.RowsAffected() == 1
-		if phoneErr != nil {
-			return nil
-		}
 		var (
 			hits    int
 			blocked bool
@@ -120,7 +125,7 @@ func (h *Hotline) receiveSMS(ctx context.Context, in InboundSMS) ([]string, erro
 		return h.replay(ctx, tx, in.MessageSID)
 	}
 
-	outcome, replies, err := h.route(ctx, tx, e164, phoneErr, candidates, op, in.Body)
+	outcome, replies, err := h.route(ctx, tx, e164, candidates, op, in.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -145,13 +150,6 @@ func (h *Hotline) receiveSMS(ctx context.Context, in InboundSMS) ([]string, erro
 	return replies, nil
 }
 
-func firstOrNil(b [][]byte) []byte {
-	if len(b) == 0 {
-		return nil
-	}
-	return b[0]
-}
-
 // opening is what the first pipeline decided besides recording the message.
 type opening struct {
 	refused  string // "blocked" or "rate_limited"; "" to process the message
@@ -159,12 +157,7 @@ type opening struct {
 }
 
 // route decides who the sender is and what to do with her message.
-func (h *Hotline) route(ctx context.Context, tx pgx.Tx, e164 string, phoneErr error, candidates [][]byte, op opening, body string) (outcome string, replies []string, err error) {
-	if phoneErr != nil {
-		// Short codes and alphanumeric senders are not people we can help
-		// or answer; the row is the record that they wrote.
-		return "unroutable", nil, nil
-	}
+func (h *Hotline) route(ctx context.Context, tx pgx.Tx, e164 string, candidates [][]byte, op opening, body string) (outcome string, replies []string, err error) {
 	if op.refused != "" {
 		return op.refused, nil, nil
 	}

@@ -22,6 +22,7 @@ func (h *Hotline) Routes(r chi.Router) {
 	r.Post("/twilio/voice/lang", h.handleVoiceLang)
 	r.Post("/twilio/voice/danger", h.handleVoiceDanger)
 	r.Post("/twilio/voice/dialed", h.handleVoiceDialed)
+	r.Post("/twilio/voice/whisper", h.handleVoiceWhisper)
 }
 
 // DemoRoutes registers the simulated phone page. Mount it only in demo mode.
@@ -45,12 +46,12 @@ func PeriodicJobs() []*river.PeriodicJob {
 
 func (h *Hotline) handleSMS(w http.ResponseWriter, r *http.Request) {
 	if err := h.readSigned(w, r); err != nil {
-		refuse(w, err)
+		h.refuse(w, r, err)
 		return
 	}
 	in, err := parseInboundSMS(r.PostForm)
 	if err != nil {
-		refuse(w, err)
+		h.refuse(w, r, err)
 		return
 	}
 	replies, err := h.receiveSMS(r.Context(), in)
@@ -65,13 +66,13 @@ func (h *Hotline) handleSMS(w http.ResponseWriter, r *http.Request) {
 
 func (h *Hotline) handleStatus(w http.ResponseWriter, r *http.Request) {
 	if err := h.readSigned(w, r); err != nil {
-		refuse(w, err)
+		h.refuse(w, r, err)
 		return
 	}
 	id, err := uuid.Parse(r.URL.Query().Get("m"))
 	sid := r.PostForm.Get("MessageSid")
 	if err != nil || !sidPattern.MatchString(sid) {
-		refuse(w, errMalformed)
+		h.refuse(w, r, errMalformed)
 		return
 	}
 	var code *int

@@ -41,17 +41,22 @@ type gather struct {
 	Says          []say
 }
 
+// dialNumber's URL is fetched by Twilio when the number answers, and its
+// TwiML is played to whoever answered before the calls are joined.
 type dialNumber struct {
-	XMLName xml.Name `xml:"Number"`
-	Number  string   `xml:",chardata"`
+	XMLName   xml.Name `xml:"Number"`
+	URL       string   `xml:"url,attr"`
+	URLMethod string   `xml:"method,attr"`
+	Number    string   `xml:",chardata"`
 }
 
 type dial struct {
-	XMLName xml.Name `xml:"Dial"`
-	Timeout int      `xml:"timeout,attr"`
-	Action  string   `xml:"action,attr"`
-	Method  string   `xml:"method,attr"`
-	Numbers []dialNumber
+	XMLName  xml.Name `xml:"Dial"`
+	CallerID string   `xml:"callerId,attr"`
+	Timeout  int      `xml:"timeout,attr"`
+	Action   string   `xml:"action,attr"`
+	Method   string   `xml:"method,attr"`
+	Numbers  []dialNumber
 }
 
 type redirect struct {
@@ -93,8 +98,12 @@ func (h *Hotline) voiceURL(path, lang string, extra url.Values) string {
 }
 
 func (h *Hotline) handleVoice(w http.ResponseWriter, r *http.Request) {
-	if err := h.readSigned(w, r); err != nil {
-		refuse(w, err)
+	if err := h.readCall(w, r); err != nil {
+		h.refuse(w, r, err)
+		return
+	}
+	if h.admitCall(r.Context(), r.PostForm.Get("From")) != "" {
+		writeTwiML(w, h.refusedCall(templates.ES))
 		return
 	}
 	// The choice is said once in each language, each in its own voice.
@@ -107,8 +116,8 @@ func (h *Hotline) handleVoice(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Hotline) handleVoiceLang(w http.ResponseWriter, r *http.Request) {
-	if err := h.readSigned(w, r); err != nil {
-		refuse(w, err)
+	if err := h.readCall(w, r); err != nil {
+		h.refuse(w, r, err)
 		return
 	}
 	lang := templates.ES
@@ -174,8 +183,8 @@ func fold(s string) string {
 }
 
 func (h *Hotline) handleVoiceDanger(w http.ResponseWriter, r *http.Request) {
-	if err := h.readSigned(w, r); err != nil {
-		refuse(w, err)
+	if err := h.readCall(w, r); err != nil {
+		h.refuse(w, r, err)
 		return
 	}
 	lang := templates.Lang(r.URL.Query().Get("l"))
@@ -206,8 +215,8 @@ func (h *Hotline) handleVoiceDanger(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Hotline) handleVoiceDialed(w http.ResponseWriter, r *http.Request) {
-	if err := h.readSigned(w, r); err != nil {
-		refuse(w, err)
+	if err := h.readCall(w, r); err != nil {
+		h.refuse(w, r, err)
 		return
 	}
 	lang := templates.Lang(r.URL.Query().Get("l"))
@@ -235,6 +244,16 @@ func (h *Hotline) handleVoiceDialed(w http.ResponseWriter, r *http.Request) {
 	writeTwiMLBytes(w, out)
 }
 
+// handleVoiceWhisper is said to the counsellor who answers a danger <Dial>.
+// Staff are spoken to in Spanish, as they are texted.
+func (h *Hotline) handleVoiceWhisper(w http.ResponseWriter, r *http.Request) {
+	if err := h.readCall(w, r); err != nil {
+		h.refuse(w, r, err)
+		return
+	}
+	writeTwiML(w, voiceResponse{Verbs: []any{h.sayKey(templates.ES, templates.KeyVoiceWhisper)}})
+}
+
 func (h *Hotline) farewell(lang string, callback bool) voiceResponse {
 	verbs := []any{h.sayKey(lang, templates.KeyVoiceEmergency)}
 	if callback {
@@ -243,13 +262,59 @@ func (h *Hotline) farewell(lang string, callback bool) voiceResponse {
 	return voiceResponse{Verbs: append(verbs, h.sayKey(lang, templates.KeyVoiceSMSOffer), h.sayKey(lang, templates.KeyVoiceGoodbye), hangup{})}
 }
 
+// refusedCall is what a blocked or rate-limited caller hears: the
+// emergency numbers, and nothing that opens a case or rings anyone.
+func (h *Hotline) refusedCall(lang string) voiceResponse {
+	return voiceResponse{Verbs: []any{h.sayKey(lang, templates.KeyVoiceEmergency), h.sayKey(lang, templates.KeyVoiceGoodbye), hangup{}}}
+}
+
+// admitCall counts a call, when it begins, against the caller's rate limit,
+// the one her texts count against too, and returns why it is refused
+// ("blocked", "rate_limited") or "". A withheld number cannot be counted. If
+// the database cannot say, the call goes on: the danger step has its own
+// way through to a person when the database is down.
+func (h *Hotline) admitCall(ctx context.Context, from string) string {
+	e164, err := crypto.NormalizePhone(from, "")
+	if err != nil {
+		return ""
+	}
+	candidates := h.index.Candidates(e164)
+	var (
+		hits    int
+		blocked bool
+	)
+	if err := h.pool.QueryRow(ctx, admitSQL, h.admitArgs(candidates[0], candidates)...).Scan(&hits, &blocked); err != nil {
+		h.log.Error("hotline: voice rate limit", "err", err)
+		return ""
+	}
+	verdict := h.admitVerdict(hits, blocked)
+	if verdict != "" {
+		h.log.Info("hotline: call refused", "outcome", verdict)
+	}
+	return verdict
+}
+
 // voiceDanger opens (once per call) an urgent case for the caller, alerts
 // the on-call counsellors by SMS too, and answers with a <Dial> to them. A
 // withheld number gets the dial and no case: there is nobody to call back.
+// A blocked or rate-limited caller (standingSQL; the call was counted when
+// it began) hears the emergency numbers and nothing else happens.
 func (h *Hotline) voiceDanger(ctx context.Context, tx pgx.Tx, callSID, from, lang string) (voiceResponse, error) {
 	var caseID uuid.UUID
 	e164, phoneErr := crypto.NormalizePhone(from, "")
 	if phoneErr == nil {
+		candidates := h.index.Candidates(e164)
+		var (
+			hits    int
+			blocked bool
+		)
+		if err := tx.QueryRow(ctx, standingSQL, h.standingArgs(candidates[0], candidates)...).Scan(&hits, &blocked); err != nil {
+			return voiceResponse{}, err
+		}
+		if verdict := h.admitVerdict(hits, blocked); verdict != "" {
+			h.log.Info("hotline: danger call refused", "outcome", verdict)
+			return h.refusedCall(lang), nil
+		}
 		var err error
 		if caseID, err = h.voiceCase(ctx, tx, callSID, e164, lang); err != nil {
 			return voiceResponse{}, err
@@ -273,9 +338,12 @@ func (h *Hotline) dialDuty(lang string, caseID uuid.UUID, phones []string) voice
 	if caseID != uuid.Nil {
 		params = url.Values{"c": {caseID.String()}}
 	}
-	d := dial{Timeout: dialTimeout, Method: http.MethodPost, Action: h.voiceURL("/twilio/voice/dialed", lang, params)}
+	// Her number never shows on a counsellor's phone, nor stays in its call
+	// log: the call comes from the hotline's, and the whisper says what it is.
+	d := dial{CallerID: h.cfg.FromNumber, Timeout: dialTimeout, Method: http.MethodPost,
+		Action: h.voiceURL("/twilio/voice/dialed", lang, params)}
 	for _, p := range phones {
-		d.Numbers = append(d.Numbers, dialNumber{Number: p})
+		d.Numbers = append(d.Numbers, dialNumber{URL: h.cfg.PublicURL + "/twilio/voice/whisper", URLMethod: http.MethodPost, Number: p})
 	}
 	return voiceResponse{Verbs: []any{h.sayKey(lang, templates.KeyVoiceConnecting), d}}
 }
@@ -327,9 +395,6 @@ func voiceEventOwner(id uuid.UUID) string { return "voice_event|" + id.String() 
 // If the first copy fails, its row rolls back with its effects and a retry
 // does the work.
 func (h *Hotline) voiceOnce(ctx context.Context, callSID, step string, effects func(context.Context, pgx.Tx) (voiceResponse, error)) ([]byte, error) {
-	if !sidPattern.MatchString(callSID) {
-		return nil, errMalformed
-	}
 	id := uuid.New()
 	dek, err := crypto.NewDataKey()
 	if err != nil {

@@ -39,16 +39,20 @@ func (h *Hotline) readSigned(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// refuse answers a failed readSigned.
-func refuse(w http.ResponseWriter, err error) {
+// refuse answers a webhook that readSigned, or a check of its fields,
+// turned away, and logs it as a warning: a 4xx is never Twilio's normal
+// traffic, but it is not an emergency either, and nothing was done. The log
+// names the route, never the form.
+func (h *Hotline) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	status := http.StatusBadRequest
 	switch {
 	case errors.Is(err, errTooLarge):
-		http.Error(w, http.StatusText(http.StatusRequestEntityTooLarge), http.StatusRequestEntityTooLarge)
+		status = http.StatusRequestEntityTooLarge
 	case errors.Is(err, errBadSignature):
-		http.Error(w, http.StatusText(http.StatusForbidden), http.StatusForbidden)
-	default:
-		http.Error(w, http.StatusText(http.StatusBadRequest), http.StatusBadRequest)
+		status = http.StatusForbidden
 	}
+	h.log.Warn("hotline: webhook refused", "path", r.URL.Path, "status", status, "err", err)
+	http.Error(w, http.StatusText(status), status)
 }
 
 // sidPattern is Twilio's resource sid: two letters and 32 hex digits.
@@ -78,6 +82,19 @@ func parseInboundSMS(form map[string][]string) (InboundSMS, error) {
 		return InboundSMS{}, errMalformed
 	}
 	return in, nil
+}
+
+// readCall is readSigned for the voice webhooks, which all carry the call's
+// CallSid: one that is not a Twilio sid is refused before anything is done
+// with it.
+func (h *Hotline) readCall(w http.ResponseWriter, r *http.Request) error {
+	if err := h.readSigned(w, r); err != nil {
+		return err
+	}
+	if !sidPattern.MatchString(r.PostForm.Get("CallSid")) {
+		return errMalformed
+	}
+	return nil
 }
 
 // messagingResponse is TwiML for an SMS reply; encoding/xml escapes the

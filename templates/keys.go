@@ -48,6 +48,9 @@ const (
 	KeyReturnMenuRetry     = "sms.return.menu.retry"
 	KeyReturnCallback      = "sms.return.callback"
 	KeyGoodbye             = "sms.goodbye"
+	// KeyEmergency answers a sender the hotline cannot route (a number that
+	// is not a phone number): the numbers, and nothing else.
+	KeyEmergency = "sms.emergency"
 
 	// Danger said in her own words, at any step, and the end of a
 	// conversation that flagged danger: she is told an urgent case is open
