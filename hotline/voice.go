@@ -393,7 +393,7 @@ func voiceEventOwner(id uuid.UUID) string { return "voice_event|" + id.String() 
 // webhook waits on its unique key until the first commits, then inserts
 // nothing, does nothing, and replays the TwiML stored (sealed) with the row.
 // If the first copy fails, its row rolls back with its effects and a retry
-// does the work.
+// does the work. callSID has passed readCall.
 func (h *Hotline) voiceOnce(ctx context.Context, callSID, step string, effects func(context.Context, pgx.Tx) (voiceResponse, error)) ([]byte, error) {
 	id := uuid.New()
 	dek, err := crypto.NewDataKey()
