@@ -66,6 +66,50 @@ func (h *Hotline) admitVerdict(hits int, blocked bool) string {
 	return ""
 }
 
+// admitCall counts a call, when it begins, against the caller's rate limit,
+// the one her texts count against too, and returns why it is refused
+// ("blocked", "rate_limited") or "". A withheld number cannot be counted. If
+// the database cannot say, the call goes on: the danger step has its own
+// way through to a person when the database is down.
+func (h *Hotline) admitCall(ctx context.Context, from string) string {
+	e164, err := crypto.NormalizePhone(from, "")
+	if err != nil {
+		return ""
+	}
+	candidates := h.index.Candidates(e164)
+	var (
+		hits    int
+		blocked bool
+	)
+	if err := h.pool.QueryRow(ctx, admitSQL, h.admitArgs(candidates[0], candidates)...).Scan(&hits, &blocked); err != nil {
+		h.log.Error("hotline: voice rate limit", "err", err)
+		return ""
+	}
+	verdict := h.admitVerdict(hits, blocked)
+	if verdict != "" {
+		h.log.Info("hotline: call refused", "outcome", verdict)
+	}
+	return verdict
+}
+
+// callStanding reads, without counting, whether a caller counted when her
+// call began is refused now: a block may come in the middle of a call.
+func (h *Hotline) callStanding(ctx context.Context, tx pgx.Tx, e164 string) (string, error) {
+	candidates := h.index.Candidates(e164)
+	var (
+		hits    int
+		blocked bool
+	)
+	if err := tx.QueryRow(ctx, standingSQL, h.standingArgs(candidates[0], candidates)...).Scan(&hits, &blocked); err != nil {
+		return "", err
+	}
+	verdict := h.admitVerdict(hits, blocked)
+	if verdict != "" {
+		h.log.Info("hotline: danger call refused", "outcome", verdict)
+	}
+	return verdict, nil
+}
+
 // Block is a supervisor's request to stop processing a caller's messages.
 // Exactly one of Phone and ConversationID names the caller: staff usually
 // know a conversation, not a number.

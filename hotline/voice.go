@@ -268,54 +268,22 @@ func (h *Hotline) refusedCall(lang string) voiceResponse {
 	return voiceResponse{Verbs: []any{h.sayKey(lang, templates.KeyVoiceEmergency), h.sayKey(lang, templates.KeyVoiceGoodbye), hangup{}}}
 }
 
-// admitCall counts a call, when it begins, against the caller's rate limit,
-// the one her texts count against too, and returns why it is refused
-// ("blocked", "rate_limited") or "". A withheld number cannot be counted. If
-// the database cannot say, the call goes on: the danger step has its own
-// way through to a person when the database is down.
-func (h *Hotline) admitCall(ctx context.Context, from string) string {
-	e164, err := crypto.NormalizePhone(from, "")
-	if err != nil {
-		return ""
-	}
-	candidates := h.index.Candidates(e164)
-	var (
-		hits    int
-		blocked bool
-	)
-	if err := h.pool.QueryRow(ctx, admitSQL, h.admitArgs(candidates[0], candidates)...).Scan(&hits, &blocked); err != nil {
-		h.log.Error("hotline: voice rate limit", "err", err)
-		return ""
-	}
-	verdict := h.admitVerdict(hits, blocked)
-	if verdict != "" {
-		h.log.Info("hotline: call refused", "outcome", verdict)
-	}
-	return verdict
-}
-
 // voiceDanger opens (once per call) an urgent case for the caller, alerts
 // the on-call counsellors by SMS too, and answers with a <Dial> to them. A
 // withheld number gets the dial and no case: there is nobody to call back.
-// A blocked or rate-limited caller (standingSQL; the call was counted when
-// it began) hears the emergency numbers and nothing else happens.
+// A blocked or rate-limited caller (callStanding) hears the emergency
+// numbers and nothing else happens.
 func (h *Hotline) voiceDanger(ctx context.Context, tx pgx.Tx, callSID, from, lang string) (voiceResponse, error) {
 	var caseID uuid.UUID
 	e164, phoneErr := crypto.NormalizePhone(from, "")
 	if phoneErr == nil {
-		candidates := h.index.Candidates(e164)
-		var (
-			hits    int
-			blocked bool
-		)
-		if err := tx.QueryRow(ctx, standingSQL, h.standingArgs(candidates[0], candidates)...).Scan(&hits, &blocked); err != nil {
+		verdict, err := h.callStanding(ctx, tx, e164)
+		if err != nil {
 			return voiceResponse{}, err
 		}
-		if verdict := h.admitVerdict(hits, blocked); verdict != "" {
-			h.log.Info("hotline: danger call refused", "outcome", verdict)
+		if verdict != "" {
 			return h.refusedCall(lang), nil
 		}
-		var err error
 		if caseID, err = h.voiceCase(ctx, tx, callSID, e164, lang); err != nil {
 			return voiceResponse{}, err
 		}
