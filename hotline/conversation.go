@@ -377,7 +377,8 @@ func (t *turn) stop(ctx context.Context) error {
 
 // erase carries out a confirmed BORRAR: her contact and cases are shredded
 // by casefile, and every message row that holds her words or number loses
-// its key; the conversation ends.
+// its key; the conversation ends. Her rate-limit window and any block stay:
+// they hold no words of hers, and erasing must not reset the limit at will.
 func (t *turn) erase(ctx context.Context) error {
 	if t.conv.contactID == nil {
 		c, found, err := t.h.cases.FindContact(ctx, t.tx, t.e164)
@@ -395,7 +396,6 @@ func (t *turn) erase(ctx context.Context) error {
 		`UPDATE outbound_message SET status = CASE WHEN status = 'pending' THEN 'canceled' ELSE status END,
 			status_rank = CASE WHEN status = 'pending' THEN 9 ELSE status_rank END,
 			to_index = NULL, wrapped_dek = NULL, to_sealed = NULL, body_sealed = NULL, updated_at = $2 WHERE to_index = ANY($1)`,
-		`DELETE FROM caller_rate WHERE phone_index = ANY($1)`,
 		`DELETE FROM sms_opt_out WHERE phone_index = ANY($1)`,
 		`UPDATE conversation SET status = 'erased', contact_id = NULL, case_id = NULL, kek_id = NULL,
 			wrapped_dek = NULL, state_sealed = NULL WHERE phone_index = ANY($1) AND status = 'active'`,
