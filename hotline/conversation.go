@@ -56,40 +56,14 @@ func (h *Hotline) converse(ctx context.Context, tx pgx.Tx, e164 string, candidat
 	}
 
 	t := &turn{h: h, tx: tx, conv: conv, e164: e164, candidates: candidates}
-	prev := st
 	st, out := triage.Step(st, body, now)
-	if !prev.Returning && slices.ContainsFunc(out.Effects, isErase) {
-		// Triage lets a conversation begun as new erase without a code
-		// word: all it can reach is what this conversation stored. If her
-		// number has more by now (a case opened meanwhile by another
-		// channel), the conversation is a returning one and BORRAR waits
-		// for her code word.
-		earlier, err := t.holdsEarlier(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if earlier {
-			h.log.Warn("hotline: erase asked in a conversation begun as new, but the number has an earlier case; code word required",
-				"conversation_id", conv.id)
-			st, out = triage.Step(triage.AsReturning(prev), body, now)
-		}
-	}
 	if st, out, err = t.run(ctx, st, out); err != nil {
 		return nil, err
 	}
 	if t.erased {
 		return h.render(out), nil
 	}
-	if slices.ContainsFunc(out.Replies, isWelcome) || prev.Stopped() && !st.Stopped() {
-		// She started over (INICIO, a new conversation after SALIR, or
-		// writing for help after SALIR): what we start may reach her again,
-		// within her hours. Asking for AYUDA while stopped is not starting
-		// over.
-		if _, err := tx.Exec(ctx, `DELETE FROM sms_opt_out WHERE phone_index = ANY($1)`, candidates); err != nil {
-			return nil, err
-		}
-	}
-	conv.danger = st.FlaggedDanger() && !st.Finished()
+	conv.danger = st.OwesCallback()
 	if conv.state, err = json.Marshal(st); err != nil {
 		return nil, err
 	}
@@ -99,42 +73,22 @@ func (h *Hotline) converse(ctx context.Context, tx pgx.Tx, e164 string, candidat
 	return h.render(out), nil
 }
 
-func isWelcome(m templates.Message) bool { return m.Key == templates.KeyWelcome }
-
-func isErase(e triage.Effect) bool {
-	_, ok := e.(triage.EraseConfirmed)
-	return ok
-}
-
-// begin starts a conversation. A number with a code word or a case on file
-// is treated as returning: triage asks for the word before anything else,
-// and before BORRAR erases anything, and nothing from her earlier case is
-// disclosed here at all. (A case opened without a code word, the urgent one
-// of a conversation she abandoned or a call, still counts: without the word
-// it can be neither read out nor erased by text.)
+// begin starts a conversation. Triage treats every number alike, so that
+// no reply tells whoever holds her phone whether it has a record; the
+// conversation only remembers her contact, to check a code word against.
 func (h *Hotline) begin(ctx context.Context, tx pgx.Tx, e164 string) (*conversation, triage.State, error) {
 	conv, err := newConversation()
 	if err != nil {
 		return nil, triage.State{}, err
 	}
-	now := h.clk.Now()
 	contact, known, err := h.cases.FindContact(ctx, tx, e164)
 	if err != nil {
 		return nil, triage.State{}, err
 	}
 	if known {
 		conv.contactID = &contact.ID
-		earlier := contact.HasCodeWord
-		if !earlier {
-			if earlier, err = h.hasLiveCase(ctx, tx, contact.ID, nil); err != nil {
-				return nil, triage.State{}, err
-			}
-		}
-		if earlier {
-			return conv, triage.NewReturning(now, templates.ES), nil
-		}
 	}
-	return conv, triage.New(now, templates.ES), nil
+	return conv, triage.New(h.clk.Now(), templates.ES), nil
 }
 
 // hasLiveCase reports whether the contact has a case that is not erased,
@@ -149,18 +103,18 @@ func (h *Hotline) hasLiveCase(ctx context.Context, tx pgx.Tx, contactID uuid.UUI
 	}), nil
 }
 
-// holdsEarlier reports whether her number holds anything this conversation
-// did not store, and that a confirmed BORRAR would destroy: a live case
-// other than the conversation's own, or a code word while the conversation
-// has opened no case (a case it opens is what sets one).
-func (t *turn) holdsEarlier(ctx context.Context) (bool, error) {
+// protected reports whether her number holds what a message without her
+// code word must neither destroy nor take over: a code word (even one she
+// chose a minute ago in this conversation), or a live case this
+// conversation did not open.
+func (t *turn) protected(ctx context.Context) (bool, error) {
 	c, found, err := t.h.cases.FindContact(ctx, t.tx, t.e164)
 	if err != nil {
 		return false, err
 	}
 	var contacts []uuid.UUID
 	if found {
-		if c.HasCodeWord && t.conv.caseID == nil {
+		if c.HasCodeWord {
 			return true, nil
 		}
 		contacts = append(contacts, c.ID)
@@ -187,7 +141,14 @@ func (t *turn) run(ctx context.Context, st triage.State, out triage.Output) (tri
 				return st, out, err
 			}
 		case triage.OpenCase:
-			ref, err := t.openCase(ctx, e, st.Returning && !st.Verified)
+			unverified := false
+			if !st.Verified {
+				var err error
+				if unverified, err = t.protected(ctx); err != nil {
+					return st, out, err
+				}
+			}
+			ref, err := t.openCase(ctx, e, unverified)
 			if err != nil {
 				return st, out, err
 			}
@@ -196,8 +157,16 @@ func (t *turn) run(ctx context.Context, st triage.State, out triage.Output) (tri
 			if err := t.stop(ctx); err != nil {
 				return st, out, err
 			}
+		case triage.Restart:
+			stopped, err := t.restart(ctx)
+			if err != nil {
+				return st, out, err
+			}
+			if stopped {
+				out.Replies = slices.Insert(out.Replies, 0, templates.Message{Key: templates.KeyRestartStopped})
+			}
 		case triage.EraseConfirmed:
-			if err := t.erase(ctx); err != nil {
+			if err := t.erase(ctx, e.Verified); err != nil {
 				return st, out, err
 			}
 		case triage.CheckCodeWord:
@@ -206,6 +175,17 @@ func (t *turn) run(ctx context.Context, st triage.State, out triage.Output) (tri
 				return st, out, err
 			}
 			st, out = triage.CodeWordResult(st, ok, now)
+			if ok {
+				// Her code word is the one thing that lifts a SALIR once
+				// she has one.
+				lifted, err := t.liftStop(ctx)
+				if err != nil {
+					return st, out, err
+				}
+				if lifted {
+					out.Replies = slices.Insert(out.Replies, 0, templates.Message{Key: templates.KeyResumed})
+				}
+			}
 			return st, out, nil
 		case triage.Callback:
 			if err := t.callback(ctx); err != nil {
@@ -361,7 +341,8 @@ func (t *turn) completeCase(ctx context.Context, in casefile.CaseInput) (c casef
 }
 
 // stop records SALIR/STOP: nothing the system starts goes to her any more,
-// and what is already queued for her is dropped.
+// and what is already queued for her is dropped. Replies to her own
+// messages are not affected: they answer her, in the webhook's response.
 func (t *turn) stop(ctx context.Context) error {
 	now := t.h.clk.Now()
 	if _, err := t.tx.Exec(ctx, `INSERT INTO sms_opt_out (phone_index, at) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
@@ -375,11 +356,58 @@ func (t *turn) stop(ctx context.Context) error {
 	return err
 }
 
-// erase carries out a confirmed BORRAR: her contact and cases are shredded
-// by casefile, and every message row that holds her words or number loses
-// its key; the conversation ends. Her rate-limit window and any block stay:
-// they hold no words of hers, and erasing must not reset the limit at will.
-func (t *turn) erase(ctx context.Context) error {
+// restart handles INICIO and reports whether her number was opted out.
+// Without a code word on file INICIO lifts her SALIR; with one, only her
+// code word does (liftStop), since anyone can send INICIO from her number.
+// The reply is the same either way, so it says nothing of a record.
+func (t *turn) restart(ctx context.Context) (stopped bool, err error) {
+	if err := t.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sms_opt_out WHERE phone_index = ANY($1))`,
+		t.candidates).Scan(&stopped); err != nil || !stopped {
+		return false, err
+	}
+	c, found, err := t.h.cases.FindContact(ctx, t.tx, t.e164)
+	if err != nil {
+		return false, err
+	}
+	if !found || !c.HasCodeWord {
+		if _, err := t.liftStop(ctx); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// liftStop removes her opt-out, if any: what the system starts may reach
+// her again, within her hours. It reports whether there was one.
+func (t *turn) liftStop(ctx context.Context) (bool, error) {
+	tag, err := t.tx.Exec(ctx, `DELETE FROM sms_opt_out WHERE phone_index = ANY($1)`, t.candidates)
+	if err != nil {
+		return false, err
+	}
+	if tag.RowsAffected() > 0 {
+		t.h.log.Info("hotline: survivor lifted her opt-out", "conversation_id", t.conv.id)
+	}
+	return tag.RowsAffected() > 0, nil
+}
+
+// erase carries out a confirmed BORRAR and ends the conversation. verified
+// says her code word matched in this conversation. Without it, and when her
+// number holds what a code word protects (protected) or a danger alert
+// still owed its callback, only her words go: see eraseWords. Otherwise her
+// contact and cases are shredded by casefile, and every message row that
+// holds her words or number loses its key. Her rate-limit window and any
+// block stay: they hold no words of hers, and erasing must not reset the
+// limit at will. Her SALIR goes only with her code word.
+func (t *turn) erase(ctx context.Context, verified bool) error {
+	if !verified {
+		keep, err := t.protected(ctx)
+		if err != nil {
+			return err
+		}
+		if keep || t.conv.danger {
+			return t.eraseWords(ctx)
+		}
+	}
 	if t.conv.contactID == nil {
 		c, found, err := t.h.cases.FindContact(ctx, t.tx, t.e164)
 		if err != nil {
@@ -389,26 +417,29 @@ func (t *turn) erase(ctx context.Context) error {
 			t.conv.contactID = &c.ID
 		}
 	}
+	if err := t.shredMessages(ctx); err != nil {
+		return err
+	}
 	now := t.h.clk.Now()
 	stmts := []string{
-		`UPDATE inbound_message SET phone_index = NULL, kek_id = NULL, wrapped_dek = NULL, body_sealed = NULL,
-			reply_sealed = NULL, outcome = 'erased' WHERE phone_index = ANY($1)`,
 		`UPDATE outbound_message SET status = CASE WHEN status = 'pending' THEN 'canceled' ELSE status END,
 			status_rank = CASE WHEN status = 'pending' THEN 9 ELSE status_rank END,
 			to_index = NULL, wrapped_dek = NULL, to_sealed = NULL, body_sealed = NULL, updated_at = $2 WHERE to_index = ANY($1)`,
-		`DELETE FROM sms_opt_out WHERE phone_index = ANY($1)`,
 		`UPDATE conversation SET status = 'erased', contact_id = NULL, case_id = NULL, kek_id = NULL,
 			wrapped_dek = NULL, state_sealed = NULL WHERE phone_index = ANY($1) AND status = 'active'`,
 		// Past conversations would still tie her number's index to the
 		// dates she wrote and whether she flagged danger.
 		`DELETE FROM conversation WHERE phone_index = ANY($1) AND id <> $2`,
 	}
+	if verified {
+		stmts = append(stmts, `DELETE FROM sms_opt_out WHERE phone_index = ANY($1)`)
+	}
 	for i, q := range stmts {
 		args := []any{t.candidates}
 		switch i {
-		case 1:
+		case 0:
 			args = append(args, now)
-		case len(stmts) - 1:
+		case 2:
 			args = append(args, t.conv.id)
 		}
 		if _, err := t.tx.Exec(ctx, q, args...); err != nil {
@@ -426,6 +457,36 @@ func (t *turn) erase(ctx context.Context) error {
 	t.erased = true
 	t.h.log.Info("hotline: survivor erased her data", "conversation_id", t.conv.id)
 	return nil
+}
+
+// eraseWords is BORRAR without her code word from a number whose record it
+// must not touch: the copies of her words in message rows are shredded and
+// the conversation ends; her contact, cases, code word, SALIR and what the
+// system has queued for her stay. A danger alert still owed its callback
+// gets it now, since the conversation that would have raised it is gone.
+func (t *turn) eraseWords(ctx context.Context) error {
+	if err := t.shredMessages(ctx); err != nil {
+		return err
+	}
+	if t.conv.danger && t.conv.caseID != nil {
+		if err := t.h.callBack(ctx, t.tx, *t.conv.caseID); err != nil {
+			return err
+		}
+	}
+	if err := t.h.closeConversation(ctx, t.tx, t.conv.id, "erased"); err != nil {
+		return err
+	}
+	t.erased = true
+	t.h.log.Info("hotline: erasure without code word kept the protected record", "conversation_id", t.conv.id)
+	return nil
+}
+
+// shredMessages takes the key, texts and number index from every inbound
+// row of her number.
+func (t *turn) shredMessages(ctx context.Context) error {
+	_, err := t.tx.Exec(ctx, `UPDATE inbound_message SET phone_index = NULL, kek_id = NULL, wrapped_dek = NULL, body_sealed = NULL,
+			reply_sealed = NULL, outcome = 'erased' WHERE phone_index = ANY($1)`, t.candidates)
+	return err
 }
 
 // checkCodeWord compares her word with her contact's. A word that cannot be

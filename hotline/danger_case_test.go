@@ -36,7 +36,7 @@ func TestDangerThenTriageIsOneCase(t *testing.T) {
 	survivor.Send("1 2").Expect(text(t, es, templates.KeyWhen))
 	survivor.Send("1").Expect("acude a un centro de salud antes de")
 	survivor.Expect(text(t, es, templates.KeyCommunity))
-	survivor.Send("1").ExpectSMS("1 Salud", "2 Policía")
+	survivor.Send("1").ExpectSMS("1 Salud", "2 Policia")
 	survivor.Send("TODOS").Expect(text(t, es, templates.KeyContact))
 	survivor.Send("1").Expect(text(t, es, templates.KeyHours))
 	survivor.Send("1").Expect(text(t, es, templates.KeyCodeWord))

@@ -53,7 +53,7 @@ func TestDangerInHerWordsMidIntakeAlertsOnce(t *testing.T) {
 	survivor.Send("2").Expect(text(t, es, templates.KeyCommunity))
 	survivor.Send("está rompiendo la puerta").Expect(text(t, es, templates.KeyDangerHeard))
 	survivor.Expect(text(t, es, templates.KeyCommunityRetry))
-	survivor.Send("1").ExpectSMS("2 Policía")
+	survivor.Send("1").ExpectSMS("1 Policia")
 	survivor.Send("TODOS").Expect(text(t, es, templates.KeyContact))
 	survivor.Send("1").Expect(text(t, es, templates.KeyHours))
 	survivor.Send("1").Expect(text(t, es, templates.KeyCodeWord))
@@ -122,21 +122,21 @@ func TestDangerThenDeclinedConsentSaysTheCaseIsOpen(t *testing.T) {
 	e.sim.AssertQuiet()
 }
 
-// After SALIR nothing is sent to her, until she writes for help: then she is
-// answered and the counsellor alerted.
+// After SALIR her messages are answered, and danger in her words alerts
+// the counsellor; SALIR stands, since anyone can write such words from her
+// number: only INICIO or her code word lifts it (TestSalirIsLiftedOnlyByHer).
 func TestDangerAfterStopIsHeard(t *testing.T) {
 	e := newEnv(t, true)
 	const es = templates.ES
 	survivor := e.sim.Phone(survivorPhone)
 	survivor.Send("Hola").Expect(text(t, es, templates.KeyWelcome))
-	survivor.Send("SALIR")
-	survivor.Send("hola")
-	e.sim.Settle()
-	survivor.ExpectNothing()
-	survivor.Send("auxilio me quiere matar").Expect(text(t, es, templates.KeyDangerHeard))
+	survivor.Send("SALIR").Expect(text(t, es, templates.KeyStop))
+	survivor.Send("hola").Expect(text(t, es, templates.KeyStopped))
+	survivor.Send("auxilio me quiere matar").Expect(text(t, es, templates.KeyDangerPaused))
+	survivor.Expect(text(t, es, templates.KeyStopped))
 	e.sim.Phone(counsellor).ExpectSMS("AMP-")
-	if n := e.count("sms_opt_out", ""); n != 0 {
-		t.Errorf("opt-out still recorded after she wrote for help")
+	if n := e.count("sms_opt_out", ""); n != 1 {
+		t.Errorf("%d opt-outs after danger words, want SALIR to stand", n)
 	}
 	e.sim.Settle()
 	e.sim.AssertQuiet()

@@ -63,7 +63,7 @@ func TestConversationInSpanishEndToEnd(t *testing.T) {
 	survivor.Send("1").Expect("acude a un centro de salud antes de")
 	survivor.Expect(text(t, es, templates.KeyCommunity))
 	referrals, _, _ := strings.Cut(text(t, es, templates.KeyReferrals, "options", "\x00"), "\x00")
-	survivor.Send("1").Expect(referrals, "1 Salud", "2 Policía")
+	survivor.Send("1").Expect(referrals, "1 Salud", "2 Policia")
 	survivor.Send("TODOS").Expect(text(t, es, templates.KeyContact))
 	survivor.Send("1").Expect(text(t, es, templates.KeyHours))
 	survivor.Send("1").Expect(text(t, es, templates.KeyCodeWord))
@@ -93,7 +93,7 @@ func TestConversationInEnglishWithDangerEndToEnd(t *testing.T) {
 	e := newEnv(t, true)
 	const en = templates.EN
 	survivor := e.sim.Phone(survivorPhone)
-	survivor.Send("ENGLISH").Expect(text(t, en, templates.KeyWelcome))
+	survivor.Send("Hello").Expect(text(t, en, templates.KeyWelcome))
 	survivor.Send("yes").Expect(text(t, en, templates.KeyDangerAlerted))
 	// The on-call counsellor hears at once, discreetly.
 	alert := e.sim.Phone(counsellor).ExpectSMS("AMP-")
@@ -107,7 +107,7 @@ func TestConversationInEnglishWithDangerEndToEnd(t *testing.T) {
 	survivor.Send("1").Expect(text(t, en, templates.KeyConsent))
 	survivor.Send("yes").Expect(text(t, en, templates.KeyNeeds))
 	survivor.Send("police").Expect(text(t, en, templates.KeyCommunity))
-	survivor.Send("2").ExpectSMS("2 Police")
+	survivor.Send("2").ExpectSMS("1 Police")
 	survivor.Send("ALL").Expect(text(t, en, templates.KeyContact))
 	survivor.Send("4").Expect(text(t, en, templates.KeyCodeWord))
 	summary := survivor.Send("lighthouse").ExpectSMS("Done, your case is")
@@ -123,18 +123,19 @@ func TestSalirMidwayStopsEverything(t *testing.T) {
 	survivor.Send("Hola").Expect(text(t, es, templates.KeyWelcome))
 	survivor.Send("2").Expect(text(t, es, templates.KeyConsent))
 	survivor.Send("1").Expect(text(t, es, templates.KeyNeeds))
-	survivor.Send("Salir")
-	survivor.ExpectNothing()
-	survivor.Send("3") // a later answer is not read as triage
-	survivor.ExpectNothing()
+	survivor.Send("Salir").Expect(text(t, es, templates.KeyStop))
+	// A later answer is not read as triage, and is answered all the same.
+	survivor.Send("3").Expect(text(t, es, templates.KeyStopped))
 	survivor.Send("AYUDA").Expect(text(t, es, templates.KeyHelp))
 	if e.count("case_file", "") != 0 || e.count("sms_opt_out", "") != 1 {
 		t.Fatal("SALIR left a case or no opt-out")
 	}
 	e.sim.Settle()
 	e.sim.AssertQuiet()
-	// INICIO is her choice to come back.
-	survivor.Send("INICIO").Expect(text(t, es, templates.KeyWelcome))
+	// INICIO is her choice to come back; with no code word on file it
+	// lifts her SALIR.
+	survivor.Send("INICIO").Expect(text(t, es, templates.KeyRestartStopped))
+	survivor.Expect(text(t, es, templates.KeyWelcome))
 	if e.count("sms_opt_out", "") != 0 {
 		t.Fatal("opt-out kept after she restarted")
 	}
@@ -150,8 +151,7 @@ func TestReturningSurvivorNeedsHerCodeWord(t *testing.T) {
 	survivor.Send("girasol").ExpectSMS("AMP-")
 	e.clk.Advance(2 * time.Hour)
 	survivor.Send("Hola").Expect(text(t, es, templates.KeyWelcome))
-	survivor.Send("2").Expect(text(t, es, templates.KeyReturnCodeWord))
-	survivor.Send("margarita").Expect(text(t, es, templates.KeyReturnCodeWordRetry))
+	survivor.Send("margarita").Expect(text(t, es, templates.KeyDangerRetry))
 	survivor.Send("girasol").Expect(text(t, es, templates.KeyReturnMenu))
 	survivor.Send("1").Expect(text(t, es, templates.KeyReturnCallback))
 	if e.count("follow_up", "kind = 'callback'") != 1 {
@@ -168,7 +168,8 @@ func TestBorrarErasesHer(t *testing.T) {
 		survivor.Send(step).ExpectSMS()
 	}
 	survivor.Send("girasol").ExpectSMS("AMP-")
-	survivor.Send("BORRAR").Expect(text(t, es, templates.KeyEraseConfirm))
+	survivor.Send("BORRAR").Expect(text(t, es, templates.KeyEraseCodeWord))
+	survivor.Send("girasol").Expect(text(t, es, templates.KeyEraseConfirm))
 	survivor.Send("1").Expect(text(t, es, templates.KeyEraseDone))
 	if n := e.count("inbound_message", "wrapped_dek IS NOT NULL OR phone_index IS NOT NULL"); n != 0 {
 		t.Errorf("%d inbound rows still readable", n)

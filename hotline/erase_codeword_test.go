@@ -50,8 +50,8 @@ func openCaseBySMS(e *env, survivor *carrier.Phone, codeWord string) uuid.UUID {
 }
 
 // Caller ID can be spoofed: from a later conversation, a number match alone
-// never erases her record. Whoever texts BORRAR is asked for her code word,
-// and confirming without it, or with wrong words, erases nothing.
+// never erases her record. BORRAR asks whoever texts for her code word;
+// confirming without it, or with wrong words, keeps her case.
 func TestBorrarFromALaterConversationNeedsHerCodeWord(t *testing.T) {
 	e := newEnv(t, false, func(c *envSetup) { c.IdleAfter = time.Hour })
 	const es = templates.ES
@@ -62,23 +62,21 @@ func TestBorrarFromALaterConversationNeedsHerCodeWord(t *testing.T) {
 	// Someone with her number, not her code word.
 	spoofer := survivor
 	spoofer.Send("BORRAR").Expect(text(t, es, templates.KeyEraseCodeWord))
-	spoofer.Send("1").Expect(text(t, es, templates.KeyEraseCodeWordRetry)) // not a code word: counts as wrong
+	spoofer.Send("margarita").Expect(text(t, es, templates.KeyEraseCodeWordRetry))
 	e.assertKept(caseID)
-	spoofer.Send("BORRAR SI").Expect(text(t, es, templates.KeyEraseCodeWord))
-	spoofer.Send("sí").Expect(text(t, es, templates.KeyEraseCodeWordRetry))
+	spoofer.Send("BORRAR SI").Expect(text(t, es, templates.KeyEraseDoneNoCodeWord))
 	e.assertKept(caseID)
-	// The third wrong word locks the code word for this conversation.
-	spoofer.Send("margarita").Expect(text(t, es, templates.KeyEraseLocked))
-	spoofer.Expect(text(t, es, templates.KeyWelcome))
-	spoofer.Send("borrar sí").Expect(text(t, es, templates.KeyEraseLocked))
-	spoofer.Expect(text(t, es, templates.KeyWelcome))
-	spoofer.Send("2").Expect(text(t, es, templates.KeyReturnLocked)) // and her case stays closed to this number
-	spoofer.Send("BORRAR").Expect(text(t, es, templates.KeyEraseLocked))
-	spoofer.Expect(text(t, es, templates.KeyReturnLocked))
-	e.assertKept(caseID)
-	if n := e.count("conversation", "status = 'active'"); n != 1 {
-		t.Errorf("%d active conversations", n)
+	// The third wrong word in a conversation ends the checks in it.
+	spoofer.Send("BORRAR").Expect(text(t, es, templates.KeyEraseCodeWord))
+	for _, w := range []string{"sandia", "pera"} {
+		spoofer.Send(w).Expect(text(t, es, templates.KeyEraseCodeWordRetry))
 	}
+	spoofer.Send("uva").Expect(text(t, es, templates.KeyEraseLocked))
+	spoofer.Expect(text(t, es, templates.KeyWelcome))
+	spoofer.Send("borrar").Expect(text(t, es, templates.KeyEraseLocked))
+	spoofer.Expect(text(t, es, templates.KeyWelcome))
+	spoofer.Send("girasol").Expect(text(t, es, templates.KeyDangerRetry)) // no longer checked here
+	e.assertKept(caseID)
 
 	// She herself, in a later conversation, erases with her code word.
 	e.clk.Advance(2 * time.Hour)
@@ -96,12 +94,12 @@ func TestBorrarFromALaterConversationNeedsHerCodeWord(t *testing.T) {
 		t.Errorf("%d conversations still active", n)
 	}
 	survivor.Send("Hola").Expect(text(t, es, templates.KeyWelcome))
-	survivor.Send("2").Expect(text(t, es, templates.KeyConsent)) // a stranger again
+	survivor.Send("2").Expect(text(t, es, templates.KeyConsent))
 	e.sim.AssertQuiet()
 }
 
-// Once her code word matched in a conversation, BORRAR works as in a first
-// one; declining keeps everything, and she goes back to her menu.
+// Once her code word matched in a conversation, BORRAR only confirms;
+// declining keeps everything, and she goes back to her menu.
 func TestBorrarAfterHerCodeWordInTheSameConversation(t *testing.T) {
 	e := newEnv(t, false, func(c *envSetup) { c.IdleAfter = time.Hour })
 	const es = templates.ES
@@ -110,7 +108,6 @@ func TestBorrarAfterHerCodeWordInTheSameConversation(t *testing.T) {
 	e.clk.Advance(2 * time.Hour)
 
 	survivor.Send("Hola").Expect(text(t, es, templates.KeyWelcome))
-	survivor.Send("2").Expect(text(t, es, templates.KeyReturnCodeWord))
 	survivor.Send("girasol").Expect(text(t, es, templates.KeyReturnMenu))
 	survivor.Send("BORRAR").Expect(text(t, es, templates.KeyEraseConfirm))
 	survivor.Send("2").Expect(text(t, es, templates.KeyEraseCancelled))
@@ -123,8 +120,8 @@ func TestBorrarAfterHerCodeWordInTheSameConversation(t *testing.T) {
 }
 
 // A case opened when she said she was in danger, and then left, has no code
-// word; her number still holds it, so a later conversation is a returning
-// one, and BORRAR cannot destroy the case by text.
+// word; her number still holds it, so BORRAR without a code word cannot
+// destroy it by text.
 func TestBorrarCannotEraseAnEarlierCaseWithoutCodeWord(t *testing.T) {
 	e := newEnv(t, false, func(c *envSetup) { c.IdleAfter = time.Hour })
 	const es = templates.ES
@@ -141,13 +138,15 @@ func TestBorrarCannotEraseAnEarlierCaseWithoutCodeWord(t *testing.T) {
 	survivor.Send("girasol").Expect(text(t, es, templates.KeyEraseCodeWordRetry))
 	survivor.Send("2").Expect(text(t, es, templates.KeyEraseCancelled))
 	survivor.Expect(text(t, es, templates.KeyWelcome))
-	survivor.Send("no").Expect(text(t, es, templates.KeyReturnCodeWord))
+	survivor.Send("no").Expect(text(t, es, templates.KeyConsent))
+	survivor.Send("BORRAR SI").Expect(text(t, es, templates.KeyEraseDoneNoCodeWord))
 	e.assertKept(caseID)
 }
 
-// A conversation begun as new, while a case is opened for her number by
-// another channel (a call, here by casefile directly): BORRAR in it now
-// reaches more than the conversation stored, so it waits for a code word.
+// A conversation begun while her number had nothing, when a case is opened
+// for it by another channel (a call, here by casefile directly): BORRAR in
+// it now reaches more than the conversation stored, so without a code word
+// the case stays.
 func TestBorrarAfterACaseOpenedElsewhereNeedsCodeWord(t *testing.T) {
 	e := newEnv(t, false)
 	const es = templates.ES
@@ -165,10 +164,7 @@ func TestBorrarAfterACaseOpenedElsewhereNeedsCodeWord(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	survivor.Send("BORRAR").Expect(text(t, es, templates.KeyEraseConfirm)) // triage does not know yet
-	survivor.Send("1").Expect(text(t, es, templates.KeyEraseCodeWord))
-	survivor.Send("2").Expect(text(t, es, templates.KeyEraseCancelled))
-	survivor.Expect(text(t, es, templates.KeyConsent))
-	survivor.Send("BORRAR SI").Expect(text(t, es, templates.KeyEraseCodeWord))
+	survivor.Send("BORRAR").Expect(text(t, es, templates.KeyEraseCodeWord))
+	survivor.Send("1").Expect(text(t, es, templates.KeyEraseDoneNoCodeWord))
 	e.assertKept(caseID)
 }

@@ -56,10 +56,9 @@ func TestUnverifiedNewCaseCannotSetHerCodeWord(t *testing.T) {
 
 	spoofer := survivor
 	spoofer.Send("Hola").Expect(text(t, es, templates.KeyWelcome))
-	spoofer.Send("2").Expect(text(t, es, templates.KeyReturnCodeWord))
 	// New case: consent, legal aid, El Porvenir, refer, texts, mornings,
 	// then a code word of his choosing.
-	spoofer.Send("NUEVO").Expect(text(t, es, templates.KeyConsent))
+	spoofer.Send("2").Expect(text(t, es, templates.KeyConsent))
 	for _, msg := range []string{"1", "4", "1", "TODOS", "1", "1"} {
 		spoofer.Send(msg).ExpectSMS()
 	}
@@ -68,9 +67,8 @@ func TestUnverifiedNewCaseCannotSetHerCodeWord(t *testing.T) {
 		t.Fatal("an unverified conversation set the number's code word")
 	}
 	spoofer.Send("BORRAR").Expect(text(t, es, templates.KeyEraseCodeWord))
-	spoofer.Send("tigre")
-	spoofer.Send("BORRAR SI")
-	e.sim.Settle()
+	spoofer.Send("tigre").Expect(text(t, es, templates.KeyEraseCodeWordRetry))
+	spoofer.Send("BORRAR SI").Expect(text(t, es, templates.KeyEraseDoneNoCodeWord))
 	e.assertKept(caseID)
 }
 
@@ -87,8 +85,8 @@ func TestBorrarForgetsEarlierConversations(t *testing.T) {
 		t.Fatal(err)
 	}
 	survivor.Send("Hola").Expect(text(t, es, templates.KeyWelcome))
-	survivor.Send("BORRAR").Expect(text(t, es, templates.KeyEraseConfirm))
-	survivor.Send("1").Expect(text(t, es, templates.KeyEraseDone))
+	survivor.Send("BORRAR").Expect(text(t, es, templates.KeyEraseCodeWord))
+	survivor.Send("1").Expect(text(t, es, templates.KeyEraseDoneNoCodeWord))
 	if n := e.count("conversation", "status <> 'erased'"); n != 0 {
 		t.Errorf("%d earlier conversations kept after BORRAR", n)
 	}

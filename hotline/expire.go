@@ -90,9 +90,9 @@ func (h *Hotline) expireBatch(ctx context.Context) (int, error) {
 	return len(batch), tx.Commit(ctx)
 }
 
-// abandon expires a conversation. One in which she said she was in danger,
-// and then went silent, becomes an urgent callback for a counsellor: the
-// silence may be the danger.
+// abandon expires a conversation. One that still owes a callback (she said
+// she was in danger and her answers never went into a case) becomes an
+// urgent callback for a counsellor: the silence may be the danger.
 func (h *Hotline) abandon(ctx context.Context, tx pgx.Tx, id uuid.UUID, caseID *uuid.UUID, danger bool) error {
 	if err := h.closeConversation(ctx, tx, id, "expired"); err != nil {
 		return err
@@ -101,22 +101,28 @@ func (h *Hotline) abandon(ctx context.Context, tx pgx.Tx, id uuid.UUID, caseID *
 	if !danger || caseID == nil {
 		return nil
 	}
-	err := h.cases.AddFollowUp(ctx, tx, *caseID, casefile.FollowUp{Kind: "callback", DueAt: h.clk.Now(), Urgent: true})
+	return h.callBack(ctx, tx, *caseID)
+}
+
+// callBack files an urgent callback for a counsellor on the case and alerts
+// whoever is on call.
+func (h *Hotline) callBack(ctx context.Context, tx pgx.Tx, caseID uuid.UUID) error {
+	err := h.cases.AddFollowUp(ctx, tx, caseID, casefile.FollowUp{Kind: "callback", DueAt: h.clk.Now(), Urgent: true})
 	if caseGone(err) {
 		// Erased meanwhile (at her request, or by staff): there is nobody
 		// to call back, and failing here would jam her next text and the
 		// whole expiry sweep on this one row.
-		h.log.Info("hotline: no callback for an erased case", "case_id", *caseID)
+		h.log.Info("hotline: no callback for an erased case", "case_id", caseID)
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	ref, err := h.cases.Reference(ctx, tx, *caseID)
+	ref, err := h.cases.Reference(ctx, tx, caseID)
 	if err != nil {
 		return err
 	}
-	return h.alertOnCall(ctx, tx, "callback", *caseID, ref)
+	return h.alertOnCall(ctx, tx, "callback", caseID, ref)
 }
 
 // onCall returns the counsellors on call, or the supervisors when no

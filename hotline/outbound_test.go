@@ -15,6 +15,7 @@ import (
 	"github.com/amparo/amparo/crypto"
 	"github.com/amparo/amparo/hotline/carrier"
 	"github.com/amparo/amparo/referral"
+	"github.com/amparo/amparo/templates"
 )
 
 // queue commits one outbound message and returns its id.
@@ -305,7 +306,7 @@ func TestStoppedSurvivorGetsNothingQueued(t *testing.T) {
 	e := newEnv(t, false)
 	w := Window{From: 9, To: 12}
 	id := e.queue(outbound{purpose: purposeSurvivor, to: survivorPhone, body: "x", ttl: survivorTTL, window: &w})
-	e.sim.Phone(survivorPhone).Send("SALIR")
+	e.sim.Phone(survivorPhone).Send("SALIR").Expect(text(t, templates.ES, templates.KeyStop))
 	if st, _, _ := e.status(id); st != "canceled" {
 		t.Fatalf("queued message is %s after SALIR", st)
 	}
@@ -323,7 +324,7 @@ func TestStoppedSurvivorGetsNothingQueued(t *testing.T) {
 // key finds the opt-out she recorded under the old one.
 func TestStopHoldsAcrossIndexKeyRotation(t *testing.T) {
 	e := newEnv(t, false)
-	e.sim.Phone(survivorPhone).Send("SALIR")
+	e.sim.Phone(survivorPhone).Send("SALIR").Expect(text(t, templates.ES, templates.KeyStop))
 	rotated, err := crypto.RotateIndexKey(e.rawKeyring, tuesday10.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)

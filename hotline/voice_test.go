@@ -138,7 +138,7 @@ func TestDemoPhonePage(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := readAll(t, page)
-	if !strings.Contains(body, survivorPhone) || !strings.Contains(body, "Línea 100") || !strings.Contains(body, "<form") {
+	if !strings.Contains(body, survivorPhone) || !strings.Contains(body, "Linea 100") || !strings.Contains(body, "<form") {
 		t.Fatalf("page: %s", body)
 	}
 }

@@ -84,7 +84,7 @@ func TestSignedWebhookAnswersTwiML(t *testing.T) {
 		t.Fatalf("status %d, type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	replies, err := carrier.ParseTwiML([]byte(body))
-	if err != nil || len(replies) != 1 || !strings.Contains(replies[0], "105") || !strings.Contains(replies[0], "Línea 100") {
+	if err != nil || len(replies) != 1 || !strings.Contains(replies[0], "105") || !strings.Contains(replies[0], "Linea 100") {
 		t.Fatalf("replies %q, err %v", replies, err)
 	}
 	e.assertNotStored("Hola", survivorPhone, "987654321")

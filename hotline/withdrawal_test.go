@@ -33,7 +33,8 @@ func TestBorrarTellsProvidersTheirRequestsAreWithdrawn(t *testing.T) {
 	notice.Reply("OK " + healthCode).Expect(text(t, es, templates.KeyProviderAcknowledged, "ref", ref))
 	policeCode := codePattern.FindStringSubmatch(police.ExpectSMS(ref).Body)[1]
 
-	survivor.Send("BORRAR").Expect(text(t, es, templates.KeyEraseConfirm))
+	survivor.Send("BORRAR").Expect(text(t, es, templates.KeyEraseCodeWord))
+	survivor.Send("girasol").Expect(text(t, es, templates.KeyEraseConfirm))
 	survivor.Send("1").Expect(text(t, es, templates.KeyEraseDone))
 
 	health.Expect(text(t, es, templates.KeyProviderWithdrawn, "ref", ref, "code", healthCode))

@@ -126,11 +126,11 @@ func TestRender(t *testing.T) {
 		want      []string // fragments
 		wantErr   string
 	}{
-		{ES, KeyWelcome, nil, []string{"105", "Línea 100", "¿Estás en peligro ahora? 1 Sí 2 No"}, ""},
-		{EN, KeyWelcome, nil, []string{"105", "Línea 100", "Are you in danger now? 1 Yes 2 No"}, ""},
+		{ES, KeyWelcome, nil, []string{"105", "Linea 100", "¿Estas en peligro ahora? 1 Si 2 No", "palabra clave", "English: reply EN"}, ""},
+		{EN, KeyWelcome, nil, []string{"105", "Linea 100", "Are you in danger now? 1 Yes 2 No", "code word", "Español: responde ES"}, ""},
 		{"EN-gb", KeyWelcome, nil, []string{"Are you in danger now?"}, ""},
-		{"qu", KeyWelcome, nil, []string{"¿Estás en peligro ahora?"}, ""},
-		{"", KeyWelcome, nil, []string{"¿Estás en peligro ahora?"}, ""},
+		{"qu", KeyWelcome, nil, []string{"¿Estas en peligro ahora?"}, ""},
+		{"", KeyWelcome, nil, []string{"¿Estas en peligro ahora?"}, ""},
 		{ES, KeyProviderNotice, map[string]string{"ref": "AMP-7K3Q", "code": "4821"},
 			[]string{"Amparo: nueva solicitud AMP-7K3Q. Responda OK 4821 para confirmar o NO 4821 si no puede."}, ""},
 		{ES, KeyProviderNotice, map[string]string{"ref": "AMP-7K3Q"}, nil, `needs argument "code"`},
@@ -199,6 +199,8 @@ func maximalArgs(t *testing.T, lang string) map[string]string {
 	}
 }
 
+// Every SMS fits two segments at most; the whole intake has its own budget
+// (TestFullIntakeFitsTheSegmentBudget).
 func TestSMSFitInTwoSegments(t *testing.T) {
 	for _, lang := range []string{ES, EN} {
 		all := maximalArgs(t, lang)

@@ -7,8 +7,11 @@ package templates
 // short re-prompts for an answer that was not understood; each repeats the
 // options so a survivor is never left without a way on.
 const (
-	KeyWelcome             = "sms.welcome" // names 105 and Línea 100, asks about danger now
-	KeyDangerRetry         = "sms.danger.retry"
+	// KeyWelcome is the first reply to everyone, whether or not the number
+	// is known: it names 105 and Linea 100, asks about danger now, invites a
+	// code word from someone who wrote before, and names the other language.
+	KeyWelcome             = "sms.welcome"
+	KeyDangerRetry         = "sms.danger.retry"   // also answers a code word that did not match
 	KeyDangerAlerted       = "sms.danger.alerted" // after "in danger": on-call alerted, continue by text?
 	KeyContinueRetry       = "sms.continue.retry"
 	KeyDangerPaused        = "sms.danger.paused"
@@ -23,7 +26,7 @@ const (
 	KeyHealthEC            = "sms.health.ec"  // {deadline}: only the 120 h window is still open
 	KeyCommunity           = "sms.community"
 	KeyCommunityRetry      = "sms.community.retry"
-	KeyReferrals           = "sms.referrals"       // {options}: the needs chosen, numbered as in KeyNeeds
+	KeyReferrals           = "sms.referrals"       // {options}: the needs chosen, numbered from 1 as shown
 	KeyReferralsRetry      = "sms.referrals.retry" // {options}
 	KeyContact             = "sms.contact"
 	KeyContactRetry        = "sms.contact.retry"
@@ -34,16 +37,17 @@ const (
 	KeySummary             = "sms.summary" // {ref}: the case reference, known after the case is stored
 	KeyDone                = "sms.done"
 	KeyHelp                = "sms.help"
-	KeyEraseConfirm        = "sms.erase.confirm"
+	KeyStop                = "sms.stop"            // SALIR: what stops, what still answers her, how to come back
+	KeyStopped             = "sms.stopped"         // any message after SALIR: emergency numbers, how to start again
+	KeyRestartStopped      = "sms.restart.stopped" // INICIO after SALIR: the same words whether or not she has a code word
+	KeyResumed             = "sms.resumed"         // her code word lifted her SALIR
+	KeyEraseConfirm        = "sms.erase.confirm"   // after her code word matched
 	KeyEraseCancelled      = "sms.erase.cancelled"
 	KeyEraseDone           = "sms.erase.done"
-	KeyEraseCodeWord       = "sms.erase.codeword" // a returning survivor not yet verified typed BORRAR
+	KeyEraseDoneNoCodeWord = "sms.erase.done.nocodeword" // BORRAR without a code word: true of what was and was not erased
+	KeyEraseCodeWord       = "sms.erase.codeword"        // BORRAR before her code word matched: the same words to everyone
 	KeyEraseCodeWordRetry  = "sms.erase.codeword.retry"
-	KeyEraseLocked         = "sms.erase.locked" // too many wrong code words: nothing is erased
-	KeyReturnCodeWord      = "sms.return.codeword"
-	KeyReturnCodeWordRetry = "sms.return.codeword.retry"
-	KeyReturnLocked        = "sms.return.locked"
-	KeyReturnLockedRetry   = "sms.return.locked.retry"
+	KeyEraseLocked         = "sms.erase.locked" // too many wrong code words: only what no code word protects can go
 	KeyReturnMenu          = "sms.return.menu"
 	KeyReturnMenuRetry     = "sms.return.menu.retry"
 	KeyReturnCallback      = "sms.return.callback"

@@ -46,9 +46,13 @@ func TestDangerInHerOwnWordsAtEveryStep(t *testing.T) {
 			}
 			var want []string
 			switch name {
-			case "start", "danger":
+			case "start", "danger", "danger_wait":
 				want = []string{templates.KeyDangerAlerted}
-			case "stopped", "done", "erased":
+			case "stopped":
+				// Still stopped: the counsellor has her alert, and she reads
+				// how to be written to again.
+				want = []string{templates.KeyDangerPaused, templates.KeyStopped}
+			case "done", "erased":
 				want = []string{heard}
 			default:
 				_, q := again(st)
@@ -64,8 +68,8 @@ func TestDangerInHerOwnWordsAtEveryStep(t *testing.T) {
 			if enc, n := templates.Segments(texts[0]); out.Replies[0].Key != templates.KeyDangerAlerted && (enc != templates.GSM7 || n != 1) {
 				t.Errorf("%s %q: %s in %d %s segments", name, in, out.Replies[0].Key, n, enc)
 			}
-			if !next.FlaggedDanger() || !reflect.DeepEqual(next.Needs, st.Needs) || next.Community != st.Community ||
-				next.Stopped() {
+			if !next.OwesCallback() || !reflect.DeepEqual(next.Needs, st.Needs) || next.Community != st.Community ||
+				(next.Step == stepStopped) != (name == "stopped") {
 				t.Errorf("%s %q: next state %#v", name, in, next)
 			}
 			// Once per conversation: she may say it again, nobody is alerted twice.
@@ -80,7 +84,7 @@ func TestDangerInHerOwnWordsAtEveryStep(t *testing.T) {
 // are kept, and the case the triage opens is the urgent one.
 func TestDangerMidIntakeKeepsHerAnswers(t *testing.T) {
 	converse(t, New(t0, "es"), t0, []turn{
-		{"hola", [][]string{frags("¿Estás en peligro ahora?")}, nil},
+		{"hola", [][]string{frags("¿Estas en peligro ahora?")}, nil},
 		{"no", [][]string{frags("¿Abrimos un caso?")}, nil},
 		{"si", [][]string{frags("¿Qué necesitas?")}, nil},
 		{"ya llego, me kiere pegar", [][]string{
@@ -89,7 +93,7 @@ func TestDangerMidIntakeKeepsHerAnswers(t *testing.T) {
 		}, []Effect{DangerNow{}}},
 		{"2", [][]string{frags("1 El Porvenir")}, nil},
 		{"está rompiendo la puerta", [][]string{frags("te escribira por este chat"), frags("1 El Porvenir")}, nil},
-		{"1", [][]string{frags("2 Policía", "TODOS o NINGUNO")}, nil},
+		{"1", [][]string{frags("1 Policia", "TODOS o NINGUNO")}, nil},
 		{"todos", [][]string{frags("1 Solo mensajes")}, nil},
 		{"4", [][]string{frags("palabra clave")}, nil},
 		{"girasol", [][]string{frags("tu caso es " + testRef)}, []Effect{OpenCase{
@@ -115,9 +119,9 @@ func TestDangerQuestionInHerOwnWords(t *testing.T) {
 		{"no estoy en peligro", "¿Abrimos un caso?", nil},
 		{"2, estoy bien", "¿Abrimos un caso?", nil},
 		{"no", "¿Abrimos un caso?", nil},
-		{"no sé", "Emergencias: 105 o Línea 100", nil},
-		{"tengo miedo", "Emergencias: 105 o Línea 100", nil},
-		{"sí pero no ahora", "Emergencias: 105 o Línea 100", nil},
+		{"no sé", "Emergencias: 105 o Linea 100", nil},
+		{"tengo miedo", "Emergencias: 105 o Linea 100", nil},
+		{"sí pero no ahora", "Emergencias: 105 o Linea 100", nil},
 	}
 	for _, tt := range tests {
 		_, out := Step(danger, tt.in, t0)
@@ -142,7 +146,7 @@ func TestNoCaseIsNeverSaidAfterDanger(t *testing.T) {
 	})
 	t.Run("consent declined", func(t *testing.T) {
 		converse(t, New(t0, "es"), t0, []turn{
-			{"hola", [][]string{frags("¿Estás en peligro ahora?")}, nil},
+			{"hola", [][]string{frags("¿Estas en peligro ahora?")}, nil},
 			{"1", [][]string{frags("¿Seguimos por mensaje?")}, []Effect{DangerNow{}}},
 			{"1", [][]string{frags("¿Abrimos un caso?")}, nil},
 			{"no", [][]string{open}, nil},
@@ -153,15 +157,10 @@ func TestNoCaseIsNeverSaidAfterDanger(t *testing.T) {
 			{"hi", [][]string{frags("Are you in danger now?")}, nil},
 			{"no", [][]string{frags("Shall we open a case?")}, nil},
 			{"he locked me in", [][]string{frags("will write to you here"), frags("Reply 1 to agree")}, []Effect{DangerNow{}}},
-			{"restart", [][]string{frags("Are you in danger now?")}, nil},
+			{"restart", [][]string{frags("Are you in danger now?")}, []Effect{Restart{}}},
 			{"no", [][]string{frags("Shall we open a case?")}, nil},
 			{"no", [][]string{frags("urgent case stays open", "will write to you here", "ERASE")}, nil},
 		})
-	})
-	t.Run("returning, locked out", func(t *testing.T) {
-		st := reachable(t)["return_locked"]
-		st, _ = Step(st, "me esta golpeando", t0)
-		converse(t, st, t0, []turn{{"2", [][]string{open}, nil}})
 	})
 	t.Run("returning, nothing for now", func(t *testing.T) {
 		st := reachable(t)["return_menu"]
@@ -170,7 +169,7 @@ func TestNoCaseIsNeverSaidAfterDanger(t *testing.T) {
 	})
 	t.Run("without danger the refusals stay as they were", func(t *testing.T) {
 		states := reachable(t)
-		for name, want := range map[string]string{"consent": "no abrimos un caso", "return_locked": "Cuídate", "return_menu": "Cuídate"} {
+		for name, want := range map[string]string{"consent": "no abrimos un caso", "return_menu": "Cuidate"} {
 			in := "2"
 			if name == "return_menu" {
 				in = "3"
@@ -182,15 +181,16 @@ func TestNoCaseIsNeverSaidAfterDanger(t *testing.T) {
 	})
 }
 
-// After SALIR, writing for help is starting again: she is answered (the
-// conversation is no longer stopped) and the alarm is raised.
+// After SALIR, danger in her words raises the alarm and is answered, but
+// does not undo SALIR: anyone can write such words from her number.
 func TestDangerAfterStopIsAnswered(t *testing.T) {
 	st := reachable(t)["stopped"]
-	if _, out := Step(st, "hola", t0); len(out.Replies) != 0 {
+	if _, out := Step(st, "hola", t0); !slices.Equal(keys(out), []string{templates.KeyStopped}) {
 		t.Fatalf("stopped conversation answered %q", render(t, out))
 	}
 	next, out := Step(st, "ayudenme me quiere matar", t0)
-	if next.Stopped() || !reflect.DeepEqual(out.Effects, []Effect{DangerNow{}}) || !slices.Equal(keys(out), []string{templates.KeyDangerHeard}) {
+	if next.Step != stepStopped || !reflect.DeepEqual(out.Effects, []Effect{DangerNow{}}) ||
+		!slices.Equal(keys(out), []string{templates.KeyDangerPaused, templates.KeyStopped}) {
 		t.Errorf("after SALIR: %s %#v", next.Step, out)
 	}
 }

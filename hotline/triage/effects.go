@@ -42,24 +42,31 @@ type OpenCase struct {
 	Lang             string
 }
 
-// Stop: she asked to stop. End the conversation and send nothing more,
-// neither replies nor anything the system would start. Repeated while the
-// conversation stays stopped, so the hotline may treat it as idempotent.
+// Stop: she asked to stop (SALIR). Record her opt-out: nothing the system
+// starts goes to her any more. Her own messages are still answered.
 type Stop struct{}
 
-// EraseConfirmed: she confirmed BORRAR. Erase everything held about her
-// (contact and cases) and this conversation's stored state. In a returning
-// conversation it comes only after her code word matched; in any other it
-// reaches only what this conversation itself stored, so a hotline that
-// finds an earlier case of hers must not erase, but step again from
-// AsReturning(previous state).
-type EraseConfirmed struct{}
+// Restart: she typed INICIO. If her number is opted out it may come back:
+// at once when her number has no code word, otherwise only once her code
+// word matches. Either way the replies are the same, so they say nothing of
+// whether her number has a record.
+type Restart struct{}
 
-// CheckCodeWord: a returning survivor gave her code word, to go on with her
-// case or to confirm BORRAR. Compare Word with the stored one and answer
-// with CodeWordResult; Step sends no reply of its own in this case. Word is
-// normalised like OpenCase.CodeWord. A word that cannot be checked (none
-// stored, checks locked) is answered as not matching.
+// EraseConfirmed: she confirmed BORRAR. Verified says her code word matched
+// in this conversation: erase everything held about her (contact and cases)
+// and this conversation's stored state. Without it, erase only what no code
+// word protects: nothing of a number that has a code word (even one chosen
+// a minute ago) or a case from before this conversation, and never a danger
+// alert still owed its callback (State.OwesCallback); triage's reply is true
+// either way.
+type EraseConfirmed struct{ Verified bool }
+
+// CheckCodeWord: she gave what may be her code word, at the danger question
+// (to reach her returning menu) or to confirm BORRAR. Compare Word with the
+// stored one and answer with CodeWordResult; Step sends no reply of its own
+// in this case. Word is normalised like OpenCase.CodeWord. A word that
+// cannot be checked (no contact, none stored, checks locked) is answered
+// as not matching, so the reply is the same as for a wrong word.
 type CheckCodeWord struct{ Word string }
 
 // Callback: a verified returning survivor asks a counsellor to contact her,
@@ -69,6 +76,7 @@ type Callback struct{}
 func (DangerNow) effect()      {}
 func (OpenCase) effect()       {}
 func (Stop) effect()           {}
+func (Restart) effect()        {}
 func (EraseConfirmed) effect() {}
 func (CheckCodeWord) effect()  {}
 func (Callback) effect()       {}

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/amparo/amparo/templates"
 )
 
 // checkWord answers a CheckCodeWord the way the hotline does, checking the
@@ -35,18 +34,17 @@ func checkWord(t *testing.T, st State, ok bool, want [][]string, effects []Effec
 
 func erased(out Output) bool { return slices.Contains(out.Effects, Effect(EraseConfirmed{})) }
 
-// Caller ID can be spoofed: in a returning conversation BORRAR erases only
-// after her code word matched, and then only once she confirms.
-func TestEraseReturningNeedsCodeWord(t *testing.T) {
-	st := converse(t, NewReturning(t0, "es"), t0, []turn{
+// BORRAR asks everyone the same: her code word, or 1 to erase what no code
+// word protects. Her word, once it matches, leads to a confirmation that
+// erases everything.
+func TestEraseWithCodeWord(t *testing.T) {
+	st := converse(t, New(t0, "es"), t0, []turn{
 		{"hola", [][]string{frags("105")}, nil},
-		{"BORRAR", [][]string{frags("Para borrar tus datos escribe tu palabra clave", "2 para seguir sin borrar")}, nil},
-		{"1", [][]string{frags("Esa palabra no coincide")}, nil}, // a confirmation is not her code word
-		{"borrar si", [][]string{frags("Para borrar tus datos escribe tu palabra clave")}, nil},
+		{"BORRAR", [][]string{frags("Para borrar todo envia tu palabra clave", "Si no tienes, responde 1", "2")}, nil},
 		{"Pera", nil, []Effect{CheckCodeWord{Word: "pera"}}},
 	})
 	st = checkWord(t, st, false, [][]string{frags("Esa palabra no coincide")}, nil)
-	if st.Step != stepEraseWord || st.Tries != 2 || st.Verified {
+	if st.Step != stepEraseWord || st.Tries != 1 || st.Verified {
 		t.Fatalf("after a wrong word: %#v", st)
 	}
 	st = converse(t, st, t0, []turn{
@@ -57,85 +55,81 @@ func TestEraseReturningNeedsCodeWord(t *testing.T) {
 		t.Fatalf("after her word: %#v", st)
 	}
 	st = converse(t, st, t0, []turn{
-		{"1", [][]string{frags("Borramos tus datos")}, []Effect{EraseConfirmed{}}},
+		{"1", [][]string{frags("Borramos tus datos")}, []Effect{EraseConfirmed{Verified: true}}},
 	})
-	if st.Step != stepErased || st.Returning || st.Verified || st.Tries != 0 {
+	if st.Step != stepErased || st.Verified || st.Tries != 0 {
 		t.Errorf("after erasing: %#v", st)
 	}
 
 	// Her word, then no: nothing is erased and she is back where she was.
-	wait := converse(t, NewReturning(t0, "en"), t0, []turn{
+	wait := converse(t, New(t0, "en"), t0, []turn{
 		{"hi", [][]string{frags("Are you in danger now?")}, nil},
-		{"2", [][]string{frags("code word")}, nil},
-		{"ERASE YES", [][]string{frags("To delete your data write your code word")}, nil},
+		{"2", [][]string{frags("Shall we open a case?")}, nil},
+		{"ERASE", [][]string{frags("To delete everything send your code word")}, nil},
 		{"mango", nil, []Effect{CheckCodeWord{Word: "mango"}}},
 	})
 	verified := checkWord(t, wait, true, [][]string{frags("ERASE YES")}, nil)
 	converse(t, verified, t0, []turn{
-		{"2", [][]string{frags("Nothing was deleted"), frags("What do you need?", "1 A counsellor")}, nil},
-		{"ERASE", [][]string{frags("ERASE YES")}, nil}, // verified: as in a first conversation
-		{"erase yes", [][]string{frags("We deleted your data")}, []Effect{EraseConfirmed{}}},
+		{"2", [][]string{frags("Nothing was deleted"), frags("Shall we open a case?")}, nil},
+		{"ERASE", [][]string{frags("ERASE YES")}, nil}, // verified: no second check
+		{"erase yes", [][]string{frags("We deleted your data")}, []Effect{EraseConfirmed{Verified: true}}},
 	})
 }
 
-// A wrong word never erases, whatever follows, and wrong words at either
-// prompt share the one lockout.
+// A wrong word never erases, and wrong words at the danger question and at
+// BORRAR share the one lockout. Locked, BORRAR SI still erases what no code
+// word protects.
 func TestEraseWrongWordsShareTheLockout(t *testing.T) {
-	st := reachable(t)["return_wait"]
-	st = checkWord(t, st, false, [][]string{frags("no coincide", "NUEVO")}, nil) // one wrong at the return prompt
+	st := reachable(t)["danger_wait"]
+	st = checkWord(t, st, false, [][]string{frags("Responde 1 si estas en peligro")}, nil) // one wrong at the welcome
 	st = converse(t, st, t0, []turn{
-		{"borrar", [][]string{frags("Para borrar tus datos")}, nil},
+		{"borrar", [][]string{frags("Para borrar todo")}, nil},
 		{"pera", nil, []Effect{CheckCodeWord{Word: "pera"}}},
 	})
 	st = checkWord(t, st, false, [][]string{frags("Esa palabra no coincide")}, nil)
 	st = converse(t, st, t0, []turn{
 		{"uva", nil, []Effect{CheckCodeWord{Word: "uva"}}},
 	})
-	// The third wrong word: nothing erased, and the old case is locked for
-	// this conversation, so she is offered a new one.
-	st = checkWord(t, st, false, [][]string{frags("sin tu palabra clave no borramos nada"), frags("¿Abrimos un caso nuevo?")}, nil)
-	if st.Step != stepReturnLocked || st.Tries != maxCodeWordTries {
+	st = checkWord(t, st, false, [][]string{frags("ya no probamos palabras clave"), frags("¿Estas en peligro ahora?")}, nil)
+	if st.Step != stepDanger || st.Tries != maxCodeWordTries {
 		t.Fatalf("after the lockout: %#v", st)
 	}
 	// Locked: BORRAR no longer asks, and INICIO does not reset the count.
-	for _, in := range []string{"borrar", "BORRAR SI", "delete 1"} {
+	for _, in := range []string{"borrar", "delete"} {
 		next, out := Step(st, in, t0)
 		texts := render(t, out)
-		if erased(out) || len(texts) != 2 || !strings.Contains(texts[0], "sin tu palabra clave") || next.Step != stepReturnLocked {
+		if erased(out) || len(texts) != 2 || !strings.Contains(texts[0], "ya no probamos") || next.Step != stepDanger {
 			t.Errorf("%q when locked: %q %#v", in, texts, out.Effects)
 		}
 	}
 	st = converse(t, st, t0, []turn{
-		{"INICIO", [][]string{frags("¿Estás en peligro ahora?")}, nil},
-		{"2", [][]string{frags("¿Abrimos un caso nuevo?")}, nil},
-		{"1", [][]string{frags("¿Abrimos un caso?")}, nil},
-		{"borrar", [][]string{frags("sin tu palabra clave no borramos nada"), frags("¿Abrimos un caso?")}, nil},
+		{"INICIO", [][]string{frags("¿Estas en peligro ahora?")}, []Effect{Restart{}}},
+		{"mango", [][]string{frags("Responde 1 si estas en peligro")}, nil},
+		{"2", [][]string{frags("¿Abrimos un caso?")}, nil},
+		{"borrar", [][]string{frags("ya no probamos"), frags("¿Abrimos un caso?")}, nil},
+		{"BORRAR SI", [][]string{frags("sin palabra clave")}, []Effect{EraseConfirmed{}}},
 	})
-	if st.Step != stepConsent {
-		t.Errorf("step %s", st.Step)
-	}
 }
 
-// Leaving the code-word prompt with 2 erases nothing; after SALIR it stays
-// silent as a cancelled confirmation does.
+// Leaving the prompt with 2 erases nothing; after SALIR she hears the way
+// back as for any other message.
 func TestEraseCodeWordCancelled(t *testing.T) {
 	converse(t, reachable(t)["erase_word"], t0, []turn{
-		{"2", [][]string{frags("No borramos nada"), frags("palabra clave", "NUEVO")}, nil},
+		{"2", [][]string{frags("No borramos nada"), frags("¿Abrimos un caso?")}, nil},
 	})
 	converse(t, reachable(t)["erase_word"], t0, []turn{
-		{"no", [][]string{frags("No borramos nada"), frags("palabra clave", "NUEVO")}, nil},
+		{"no", [][]string{frags("No borramos nada"), frags("¿Abrimos un caso?")}, nil},
 	})
-	stopped := converse(t, NewReturning(t0, "es"), t0, []turn{
+	stopped := converse(t, New(t0, "es"), t0, []turn{
 		{"hola", [][]string{frags("105")}, nil},
-		{"salir", nil, []Effect{Stop{}}},
-		{"borrar", [][]string{frags("Para borrar tus datos")}, nil},
-		{"2", nil, []Effect{Stop{}}},
-		{"hola", nil, []Effect{Stop{}}},
-		{"borrar", [][]string{frags("Para borrar tus datos")}, nil},
+		{"salir", [][]string{frags("no te enviaremos mas mensajes")}, []Effect{Stop{}}},
+		{"borrar", [][]string{frags("Para borrar todo")}, nil},
+		{"2", [][]string{frags("No borramos nada"), frags("INICIO")}, nil},
+		{"hola", [][]string{frags("INICIO")}, nil},
+		{"borrar", [][]string{frags("Para borrar todo")}, nil},
 		{"x", [][]string{frags("Esa palabra no coincide")}, nil},
-		{"y", [][]string{frags("Esa palabra no coincide")}, nil},
-		// Locked while stopped: she hears why nothing was erased, and nothing else.
-		{"z", [][]string{frags("sin tu palabra clave no borramos nada")}, nil},
+		{"q", [][]string{frags("Esa palabra no coincide")}, nil},
+		{"z", [][]string{frags("ya no probamos"), frags("INICIO")}, nil},
 	})
 	if stopped.Step != stepStopped {
 		t.Errorf("step %s", stopped.Step)
@@ -149,57 +143,35 @@ func TestEraseAfterVerifiedNewCase(t *testing.T) {
 	st := converse(t, menu, t0, []turn{
 		{"2", [][]string{frags("¿Abrimos un caso?")}, nil},
 		{"no", [][]string{frags("no abrimos un caso")}, nil},
-		{"INICIO", [][]string{frags("105")}, nil},
+		{"INICIO", [][]string{frags("105")}, []Effect{Restart{}}},
 		{"2", [][]string{frags("1 Que una consejera te contacte")}, nil},
 		{"borrar", [][]string{frags("BORRAR SI")}, nil},
-		{"1", [][]string{frags("Borramos tus datos")}, []Effect{EraseConfirmed{}}},
+		{"1", [][]string{frags("Borramos tus datos")}, []Effect{EraseConfirmed{Verified: true}}},
 	})
 	if st.Step != stepErased {
 		t.Errorf("step %s", st.Step)
 	}
-	// NUEVO skips her code word: a new case then, but BORRAR still needs it,
-	// since it would erase the earlier case too.
-	converse(t, reachable(t)["return_word"], t0, []turn{
-		{"nuevo", [][]string{frags("¿Abrimos un caso?")}, nil},
-		{"1", [][]string{frags("¿Qué necesitas?")}, nil},
-		{"borrar sí", [][]string{frags("Para borrar tus datos")}, nil},
-	})
 }
 
-// The hotline may learn only later that the number has an earlier case:
-// AsReturning makes the same message ask for the code word instead.
-func TestAsReturning(t *testing.T) {
-	confirm := reachable(t)["erase_confirm"]
-	if _, out := Step(confirm, "1", t0); !erased(out) {
-		t.Fatalf("a new conversation's BORRAR: %#v", out)
-	}
-	st, out := Step(AsReturning(confirm), "1", t0)
-	if erased(out) || st.Step != stepEraseWord || len(out.Replies) != 1 || out.Replies[0].Key != templates.KeyEraseCodeWord {
-		t.Fatalf("as returning: %s %#v", st.Step, out)
-	}
-	converse(t, st, t0, []turn{
-		{"2", [][]string{frags("No borramos nada"), frags("¿Abrimos un caso?")}, nil},
+// Choosing a code word is not proving it: right after her intake, BORRAR
+// asks for the word she just chose, and BORRAR SI without it is an
+// unverified erasure (the hotline keeps what the word protects).
+func TestEraseAfterIntakeNeedsTheNewCodeWord(t *testing.T) {
+	done := reachable(t)["done"]
+	converse(t, done, t0, []turn{
+		{"BORRAR", [][]string{frags("Para borrar todo envia tu palabra clave")}, nil},
+		{"mango", nil, []Effect{CheckCodeWord{Word: "mango"}}},
 	})
-	if !reflect.DeepEqual(AsReturning(reachable(t)["return_menu"]), reachable(t)["return_menu"]) {
-		t.Error("AsReturning changed a returning conversation")
-	}
-	if confirm.Returning {
-		t.Error("AsReturning changed its input")
-	}
-	// A confirmation stored by an earlier release, before the code word was
-	// asked for BORRAR, is not taken as leave to erase.
-	old := confirm
-	old.Returning = true
-	if _, out := Step(old, "1", t0); erased(out) {
-		t.Errorf("stored unverified confirmation erased: %#v", out)
-	}
+	converse(t, done, t0, []turn{
+		{"BORRAR SI", [][]string{frags("sin palabra clave")}, []Effect{EraseConfirmed{}}},
+	})
 }
 
 func TestEraseWaitAnsweredLate(t *testing.T) {
 	// A code-word result that arrives out of turn changes nothing.
-	st := reachable(t)["erase_confirm"]
+	st := reachable(t)["erase_word"]
 	next, out := CodeWordResult(st, true, t0.Add(time.Minute))
-	if next.Step != stepEraseConfirm || next.Verified || erased(out) {
+	if next.Step != stepEraseWord || next.Verified || erased(out) {
 		t.Errorf("out of turn: %#v %#v", next, out)
 	}
 }

@@ -103,11 +103,40 @@ var keywords = map[string]keyword{
 	"borrar si": kwEraseYes, "borrar 1": kwEraseYes, "eliminar si": kwEraseYes,
 	"erase yes": kwEraseYes, "erase 1": kwEraseYes, "delete yes": kwEraseYes, "delete 1": kwEraseYes,
 	"inicio": kwRestart, "reiniciar": kwRestart, "empezar": kwRestart, "restart": kwRestart,
-	"english": kwEnglish, "ingles": kwEnglish, "en ingles": kwEnglish, "in english": kwEnglish,
-	"espanol": kwSpanish, "spanish": kwSpanish, "castellano": kwSpanish, "en espanol": kwSpanish,
+	"english": kwEnglish, "ingles": kwEnglish, "en ingles": kwEnglish, "in english": kwEnglish, "en": kwEnglish,
+	"espanol": kwSpanish, "spanish": kwSpanish, "castellano": kwSpanish, "en espanol": kwSpanish, "es": kwSpanish,
 }
 
 func parseKeyword(norm string) keyword { return keywords[norm] }
+
+// englishWords and spanishWords tell the language of a first message: one
+// with more English words than Spanish ("hi", "help", "I need help")
+// starts the conversation in English; a tie stays in Spanish, the default.
+var englishWords, spanishWords = wordSet("hi hello hey help i im need needs please danger am my the is are you " +
+	"can someone somebody anyone good morning afternoon evening want to talk scared afraid hurt english emergency what how"),
+	wordSet("hola buenas buenos dias tardes noches ayuda ayudame necesito estoy peligro por favor quiero tengo miedo " +
+		"que el la los las mi es de y con un una para hablar alguien gracias auxilio socorro emergencia")
+
+func wordSet(words string) map[string]bool {
+	set := map[string]bool{}
+	for _, w := range strings.Fields(words) {
+		set[w] = true
+	}
+	return set
+}
+
+func english(norm string) bool {
+	score := 0
+	for _, w := range strings.Fields(norm) {
+		switch {
+		case englishWords[w]:
+			score++
+		case spanishWords[w]:
+			score--
+		}
+	}
+	return score > 0
+}
 
 type answer int
 
@@ -163,33 +192,43 @@ var negations = map[string]bool{
 // canonical order. Numbers must be 1..5 (a typo such as "6" is asked
 // again); words it does not know are ignored as long as one need is found.
 func parseNeedList(norm string) ([]string, bool) {
+	return parseChoices(norm, needOrder)
+}
+
+// parseChoices reads needs from among options, numbered from 1 as listed,
+// or named by word; a need named that is not an option makes the answer
+// unclear. The result keeps the options' order.
+func parseChoices(norm string, options []string) ([]string, bool) {
 	found := map[string]bool{}
 	for _, tok := range fields(norm) {
 		switch {
 		case negations[tok]:
 			return nil, false
 		case isDigits(tok):
-			if len(tok) > len(needOrder) {
+			if len(tok) > len(options) {
 				return nil, false
 			}
 			for _, d := range tok {
 				n := int(d - '0')
-				if n < 1 || n > len(needOrder) {
+				if n < 1 || n > len(options) {
 					return nil, false
 				}
-				found[needOrder[n-1]] = true
+				found[options[n-1]] = true
 			}
 		case needWords[tok] != "":
+			if !slices.Contains(options, needWords[tok]) {
+				return nil, false
+			}
 			found[needWords[tok]] = true
 		}
 	}
-	var needs []string
-	for _, n := range needOrder {
+	var chosen []string
+	for _, n := range options {
 		if found[n] {
-			needs = append(needs, n)
+			chosen = append(chosen, n)
 		}
 	}
-	return needs, len(needs) > 0
+	return chosen, len(chosen) > 0
 }
 
 func isDigits(s string) bool {
@@ -201,8 +240,9 @@ func isDigits(s string) bool {
 	return s != ""
 }
 
-// parseReferrals reads which of her needs she consents to refer: the same
-// numbers and words as the needs question, or all / none.
+// parseReferrals reads which of her needs she consents to refer: numbers
+// as listed in the referrals question (her needs, from 1), the words of the
+// needs question, or all / none.
 func parseReferrals(norm string, needs []string) (map[string]bool, bool) {
 	consent := map[string]bool{}
 	switch norm {
@@ -217,14 +257,9 @@ func parseReferrals(norm string, needs []string) (map[string]bool, bool) {
 		}
 		return consent, true
 	}
-	chosen, ok := parseNeedList(norm)
+	chosen, ok := parseChoices(norm, needs)
 	if !ok {
 		return nil, false
-	}
-	for _, c := range chosen {
-		if !slices.Contains(needs, c) {
-			return nil, false
-		}
 	}
 	for _, n := range needs {
 		consent[n] = slices.Contains(chosen, n)

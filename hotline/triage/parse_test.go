@@ -20,6 +20,7 @@ func TestKeywordNormalisation(t *testing.T) {
 		"INICIO": kwRestart, "inicio": kwRestart, "Restart": kwRestart,
 		"ENGLISH": kwEnglish, "INGLÉS": kwEnglish, "ingles": kwEnglish, "Inglés.": kwEnglish, "en inglés": kwEnglish,
 		"ESPAÑOL": kwSpanish, "español": kwSpanish, "Espanol": kwSpanish, "SPANISH": kwSpanish,
+		"EN": kwEnglish, "es": kwSpanish, "ES.": kwSpanish,
 		// Only a whole message is a command.
 		"no quiero salir": kwNone, "salir ahora": kwNone, "ayudame": kwNone, "stopp": kwNone,
 		"borrar no": kwNone, "": kwNone, "1": kwNone,
@@ -117,10 +118,13 @@ func TestParseReferrals(t *testing.T) {
 		{"sí", all},
 		{"ninguno", none},
 		{"No", none},
-		{"1 5", map[string]bool{"health": true, "police": false, "psychosocial": true}},
+		// Numbered from 1 as listed: her third need is psychosocial support.
+		{"1 3", map[string]bool{"health": true, "police": false, "psychosocial": true}},
 		{"policía", map[string]bool{"health": false, "police": true, "psychosocial": false}},
-		{"3", nil}, // shelter was not one of her needs
-		{"1 3", nil},
+		{"apoyo", map[string]bool{"health": false, "police": false, "psychosocial": true}},
+		{"4", nil},
+		{"1 5", nil},
+		{"refugio", nil}, // shelter was not one of her needs
 		{"quizás", nil},
 	}
 	for _, tt := range tests {

@@ -7,18 +7,23 @@
 // the replies (templates.Message) in Output.Lang.
 //
 // The order follows DESIGN §4: danger first (the first reply names 105 and
-// Línea 100), then consent to open a case, needs, when it happened (for the
+// Linea 100), then consent to open a case, needs, when it happened (for the
 // 72 h / 120 h clinical windows), community, consent per referral, safe
 // contact and a code word, and a summary with the case reference. SALIR,
 // BORRAR, AYUDA, INICIO and the language switches work at every step, in
-// Spanish and English, whatever the case or accents. An answer that is not
-// understood gets a short re-prompt that repeats the options.
+// Spanish and English, whatever the case or accents; a first message in
+// English starts in English. An answer that is not understood gets a short
+// re-prompt that repeats the options, and every message of hers gets an
+// answer, after SALIR too.
 //
-// Caller ID can be spoofed, so a number match alone never unlocks her
-// earlier case: in a returning conversation (NewReturning, AsReturning) she
-// gives her code word before the returning menu, and before BORRAR erases
-// anything, unless it already matched earlier in the conversation. Wrong
-// words, at either prompt, count towards one lockout per conversation.
+// Caller ID can be spoofed, and whoever holds her phone reads the replies,
+// so until her code word matches nothing here depends on whether her number
+// has a record: the state machine does not know. Everyone gets the same
+// first reply, which invites a code word from someone who wrote before; a
+// word that matches opens the returning menu. BORRAR asks everyone for the
+// code word, or leave to erase what no code word protects (the hotline
+// decides what that is). Wrong words, at either prompt, count towards one
+// lockout per conversation.
 //
 // Danger is heard in her own words too, at every step (ReadDanger): the
 // first statement raises the same alarm as "yes" to the danger question,
@@ -26,7 +31,7 @@
 //
 // Using the package:
 //
-//	st := triage.New(now, "es") // or NewReturning when the number has a case
+//	st := triage.New(now, "es")
 //	st, out := triage.Step(st, body, now)
 //	// run out.Effects in order; for CheckCodeWord, answer with
 //	// CodeWordResult and use its output instead;
@@ -34,8 +39,8 @@
 //	// render out.Replies in out.Lang and send them.
 //
 // Before stepping a stored conversation, check Expired: an expired one is
-// replaced by a new one, and if it had flagged danger without finishing
-// (FlaggedDanger, Finished) the hotline raises a callback task.
+// replaced by a new one, and if it still owes a callback (OwesCallback)
+// the hotline raises a callback task.
 package triage
 
 import (
@@ -72,10 +77,8 @@ type step string
 const (
 	stepStart        step = "start"
 	stepDanger       step = "danger"
+	stepDangerWait   step = "danger_wait" // a code word sent instead of an answer is being checked
 	stepContinue     step = "continue"
-	stepReturnWord   step = "return_word"
-	stepReturnWait   step = "return_wait"
-	stepReturnLocked step = "return_locked"
 	stepReturnMenu   step = "return_menu"
 	stepConsent      step = "consent"
 	stepNeeds        step = "needs"
@@ -85,9 +88,9 @@ const (
 	stepContact      step = "contact"
 	stepHours        step = "hours"
 	stepCodeWord     step = "codeword"
-	stepEraseWord    step = "erase_word" // BORRAR from a returning number: her code word first
+	stepEraseWord    step = "erase_word" // BORRAR before her code word matched: her word, or 1 for what no word protects
 	stepEraseWait    step = "erase_wait"
-	stepEraseConfirm step = "erase_confirm"
+	stepEraseConfirm step = "erase_confirm" // BORRAR after her code word matched
 	stepDone         step = "done"
 	stepStopped      step = "stopped"
 	stepErased       step = "erased"
@@ -97,15 +100,15 @@ const (
 // (sealed: it holds her answers and code word until the case is opened) and
 // to hand back unchanged; only this package changes it.
 type State struct {
-	V         int       `json:"v"`
-	Step      step      `json:"step"`
-	Resume    step      `json:"resume,omitempty"` // where BORRAR was typed, to return to if she does not confirm
-	Lang      string    `json:"lang"`
-	Returning bool      `json:"returning,omitempty"`
-	Verified  bool      `json:"verified,omitempty"` // her code word matched in this conversation
-	Danger    bool      `json:"danger,omitempty"`
-	Tries     int       `json:"tries,omitempty"` // wrong code words so far
-	LastAt    time.Time `json:"last_at"`
+	V        int       `json:"v"`
+	Step     step      `json:"step"`
+	Resume   step      `json:"resume,omitempty"` // where BORRAR was typed, to return to if she does not confirm
+	Lang     string    `json:"lang"`
+	Verified bool      `json:"verified,omitempty"` // her code word matched in this conversation
+	Danger   bool      `json:"danger,omitempty"`
+	Opened   bool      `json:"opened,omitempty"` // her answers went into a case
+	Tries    int       `json:"tries,omitempty"`  // wrong code words so far
+	LastAt   time.Time `json:"last_at"`
 
 	Needs      []string        `json:"needs,omitempty"`
 	IncidentAt *time.Time      `json:"incident_at,omitempty"`
@@ -140,56 +143,27 @@ func (o Output) WithReference(ref string) Output {
 	return o
 }
 
-// New starts a conversation with a number that has no case. Her first
-// message is answered with the danger question, unless it already says she
-// is in danger (ReadDanger): then the alarm is raised at once.
+// New starts a conversation. It is the same whether or not her number is
+// known: her first message is answered with the danger question, which
+// also invites a code word from someone who wrote before, unless it already
+// says she is in danger (ReadDanger): then the alarm is raised at once.
 func New(now time.Time, lang string) State {
 	return State{V: Version, Step: stepStart, Lang: templates.Lang(lang), LastAt: now.UTC()}
 }
-
-// NewReturning starts a conversation with a number that has a case: after
-// the danger question she is asked for her code word before anything else.
-// Nothing of the earlier case passes through this package. Caller ID can be
-// spoofed, so BORRAR in a returning conversation also needs her code word
-// before it erases anything.
-func NewReturning(now time.Time, lang string) State {
-	st := New(now, lang)
-	st.Returning = true
-	return st
-}
-
-// AsReturning treats a conversation begun as New as one with a number that
-// has a case, for a hotline that finds a case of hers it did not know of
-// when the conversation began (opened meanwhile by another channel, say):
-// from now on BORRAR needs her code word. Nothing else changes; a returning
-// conversation is returned unchanged.
-func AsReturning(st State) State {
-	st = st.clone()
-	st.Returning = true
-	return st
-}
-
-// needsCodeWord reports whether erasing would reach data from before this
-// conversation that her code word has not unlocked. A number match alone
-// must never destroy her record: caller ID can be spoofed.
-func (st State) needsCodeWord() bool { return st.Returning && !st.Verified }
 
 // Expired reports whether the conversation has been idle for IdleTimeout.
 func Expired(st State, now time.Time) bool {
 	return now.Sub(st.LastAt) >= IdleTimeout
 }
 
-// FlaggedDanger reports whether she said she was in danger now in this
-// conversation (a DangerNow effect was emitted).
-func (st State) FlaggedDanger() bool { return st.Danger }
-
-// Stopped reports whether she has said SALIR (or STOP) and not written
-// for help or started again since: nothing may be sent to her.
-func (st State) Stopped() bool { return st.Step == stepStopped }
+// OwesCallback reports whether a counsellor must call her back if she goes
+// silent now: she said she was in danger, and her answers have not gone
+// into a case. SALIR, "no" or BORRAR without her code word leave it owed:
+// whoever holds her phone can send those.
+func (st State) OwesCallback() bool { return st.Danger && !st.Opened }
 
 // Finished reports whether the conversation reached an end: the summary,
-// a refusal, SALIR or BORRAR. An expired conversation that flagged danger
-// but did not finish is one she abandoned, and deserves a callback.
+// a refusal, SALIR or BORRAR.
 func (st State) Finished() bool {
 	switch st.Step {
 	case stepDone, stepStopped, stepErased:
@@ -220,6 +194,11 @@ func Step(st State, input string, now time.Time) (State, Output) {
 	st.Lang = templates.Lang(st.Lang)
 	st.LastAt = now.UTC()
 	norm := normalize(input)
+	if (st.Step == stepStart || st.Step == "") && english(norm) {
+		// Her first words choose the language: "help" or "hello" must not
+		// need a keyword first.
+		st.Lang = templates.EN
+	}
 	said := ReadDanger(input).Said
 
 	var out Output
@@ -228,11 +207,9 @@ func Step(st State, input string, now time.Time) (State, Output) {
 		st, out = onKeyword(st, kw)
 	case said == SaidDanger:
 		st, out = heardDanger(st)
-	case said == SaidSafe && st.Step == stepDanger:
+	case said == SaidSafe && (st.Step == stepDanger || st.Step == stepDangerWait):
 		// "No estoy en peligro" answers the question as "no" does.
 		st, out = afterDanger(st)
-	case st.Step == stepStopped:
-		out = Output{Effects: []Effect{Stop{}}}
 	default:
 		st, out = respond(st, norm, now)
 	}
@@ -246,26 +223,14 @@ func Step(st State, input string, now time.Time) (State, Output) {
 func CodeWordResult(st State, ok bool, now time.Time) (State, Output) {
 	st = st.clone()
 	st.LastAt = now.UTC()
-	if st.Step != stepReturnWait && st.Step != stepEraseWait {
-		st, out := ask(st)
-		out.Lang = st.Lang
-		return st, out
-	}
-	if st.Step == stepEraseWait {
-		return eraseWordResult(st, ok)
-	}
 	var out Output
-	switch {
-	case ok:
-		st.Tries, st.Verified = 0, true
-		st, out = goTo(st, stepReturnMenu)
-	case st.Tries+1 >= maxCodeWordTries:
-		st.Tries++
-		st, out = goTo(st, stepReturnLocked)
+	switch st.Step {
+	case stepDangerWait:
+		st, out = dangerWordResult(st, ok)
+	case stepEraseWait:
+		st, out = eraseWordResult(st, ok)
 	default:
-		st.Tries++
-		st.Step = stepReturnWord
-		out = reply(templates.KeyReturnCodeWordRetry)
+		st, out = ask(st)
 	}
 	out.Lang = st.Lang
 	return st, out
@@ -292,7 +257,9 @@ func reply(keys ...string) Output {
 func onKeyword(st State, kw keyword) (State, Output) {
 	switch kw {
 	case kwStop:
-		return forget(st, stepStopped), Output{Effects: []Effect{Stop{}}}
+		out := reply(templates.KeyStop)
+		out.Effects = []Effect{Stop{}}
+		return forget(st, stepStopped), out
 	case kwHelp:
 		help := reply(templates.KeyHelp)
 		if st.Finished() {
@@ -301,27 +268,27 @@ func onKeyword(st State, kw keyword) (State, Output) {
 		st, q := ask(st)
 		help.Replies = append(help.Replies, q.Replies...)
 		return st, help
-	case kwErase, kwEraseYes:
+	case kwErase:
 		if !st.Step.erasing() {
 			st.Resume = st.Step
 		}
 		switch {
-		case st.needsCodeWord():
-			return askEraseWord(st)
-		case kw == kwEraseYes:
-			return erase(st)
+		case st.Verified:
+			return goTo(st, stepEraseConfirm)
+		case st.Tries >= maxCodeWordTries:
+			return resume(st, templates.KeyEraseLocked)
 		}
-		st.Step = stepEraseConfirm
-		return st, reply(templates.KeyEraseConfirm)
+		return goTo(st, stepEraseWord)
+	case kwEraseYes:
+		return erase(st)
 	case kwRestart:
-		return restart(st)
+		st, out := restart(st)
+		out.Effects = []Effect{Restart{}}
+		return st, out
 	default: // kwEnglish, kwSpanish
 		st.Lang = templates.ES
 		if kw == kwEnglish {
 			st.Lang = templates.EN
-		}
-		if st.Step == stepStopped {
-			return st, Output{Effects: []Effect{Stop{}}}
 		}
 		return ask(st)
 	}
@@ -338,18 +305,20 @@ func forget(st State, to step) State {
 	}
 	return State{
 		V: Version, Step: to, Lang: st.Lang, LastAt: st.LastAt,
-		Returning: st.Returning, Verified: st.Verified, Tries: st.Tries, Danger: st.Danger,
+		Verified: st.Verified, Tries: st.Tries, Danger: st.Danger, Opened: st.Opened,
 	}
 }
 
-// erase carries out a confirmed BORRAR. From a returning number it first
-// needs her code word, whatever path led here.
+// erase carries out a confirmed BORRAR. Triage cannot know what her number
+// holds, and must not say: with her code word it reports everything erased;
+// without it, the hotline erases only what no code word protects, and the
+// reply says so in words that are true whatever the number held.
 func erase(st State) (State, Output) {
-	if st.needsCodeWord() {
-		return askEraseWord(st)
+	out := reply(templates.KeyEraseDoneNoCodeWord)
+	if st.Verified {
+		out = reply(templates.KeyEraseDone)
 	}
-	out := reply(templates.KeyEraseDone)
-	out.Effects = []Effect{EraseConfirmed{}}
+	out.Effects = []Effect{EraseConfirmed{Verified: st.Verified}}
 	return forget(st, stepErased), out
 }
 
@@ -358,80 +327,63 @@ func (s step) erasing() bool {
 	return s == stepEraseWord || s == stepEraseWait || s == stepEraseConfirm
 }
 
-// askEraseWord asks a returning survivor for her code word before BORRAR;
-// st.Resume is already set. Once the code word is locked for this
-// conversation, nothing is erased and she goes back to where she was.
-func askEraseWord(st State) (State, Output) {
-	if st.Tries >= maxCodeWordTries {
-		return resume(st, templates.KeyEraseLocked)
+// dangerWordResult continues after a code word sent at the danger question:
+// a match opens the returning menu; a wrong word is answered exactly as any
+// other unclear answer, so the reply tells nothing of the number.
+func dangerWordResult(st State, ok bool) (State, Output) {
+	if ok {
+		st.Tries, st.Verified = 0, true
+		return goTo(st, stepReturnMenu)
 	}
-	return goTo(st, stepEraseWord)
+	st.Tries++
+	st.Step = stepDanger
+	return again(st)
 }
 
 // eraseWordResult continues BORRAR after her code word was checked: a match
-// leads to the usual confirmation, a wrong word counts against the lockout.
+// leads to the confirmation, a wrong word counts against the lockout.
 func eraseWordResult(st State, ok bool) (State, Output) {
-	var out Output
 	switch {
 	case ok:
 		st.Tries, st.Verified = 0, true
-		st, out = goTo(st, stepEraseConfirm)
+		return goTo(st, stepEraseConfirm)
 	case st.Tries+1 >= maxCodeWordTries:
 		st.Tries++
-		st, out = resume(st, templates.KeyEraseLocked)
-	default:
-		st.Tries++
-		st.Step = stepEraseWord
-		out = reply(templates.KeyEraseCodeWordRetry)
+		return resume(st, templates.KeyEraseLocked)
 	}
-	out.Lang = st.Lang
-	return st, out
+	st.Tries++
+	st.Step = stepEraseWord
+	return st, reply(templates.KeyEraseCodeWordRetry)
 }
 
 // resume leaves BORRAR without erasing: she returns to the question she
-// was at when she typed it, after lead says why. A stopped conversation
-// stays silent unless lead is a refusal she must know about.
+// was at when she typed it, after lead says why.
 func resume(st State, lead string) (State, Output) {
 	st.Step, st.Resume = st.Resume, ""
-	switch st.Step {
-	case stepStopped:
-		if lead == templates.KeyEraseCancelled {
-			return st, Output{Effects: []Effect{Stop{}}}
-		}
-		return st, reply(lead)
-	case stepReturnWord, stepReturnWait:
-		// Her code word may have been settled while erasing.
-		if st.Verified {
-			st.Step = stepReturnMenu
-		} else if st.Tries >= maxCodeWordTries {
-			st.Step = stepReturnLocked
-		}
-	}
 	st, q := ask(st)
 	q.Replies = append([]templates.Message{{Key: lead}}, q.Replies...)
 	return st, q
 }
 
-// restart keeps the facts about the conversation (language, whether she is
-// known, whether her code word matched or how often it did not, whether she
-// flagged danger) and asks everything again.
+// restart keeps the facts about the conversation (language, whether her
+// code word matched or how often it did not, whether she flagged danger)
+// and asks everything again.
 func restart(st State) (State, Output) {
 	st = forget(st, stepStart)
 	return ask(st)
 }
 
 // ask repeats the question of the current step, settling the steps that
-// have no question of their own.
+// have no question of their own. After SALIR the answer to anything she
+// writes is the emergency numbers and the way back: never silence.
 func ask(st State) (State, Output) {
 	switch st.Step {
-	case stepStart, "":
+	case stepStart, "", stepDangerWait:
 		return goTo(st, stepDanger)
-	case stepReturnWait:
-		return goTo(st, stepReturnWord)
 	case stepEraseWait:
 		return goTo(st, stepEraseWord)
 	case stepStopped:
-		return st, Output{Effects: []Effect{Stop{}}}
+		return st, reply(templates.KeyStopped)
 	}
 	return goTo(st, st.Step)
 }
@@ -444,10 +396,6 @@ func goTo(st State, to step) (State, Output) {
 		return st, reply(templates.KeyWelcome)
 	case stepContinue:
 		return st, reply(templates.KeyDangerAlerted)
-	case stepReturnWord:
-		return st, reply(templates.KeyReturnCodeWord)
-	case stepReturnLocked:
-		return st, reply(templates.KeyReturnLocked)
 	case stepReturnMenu:
 		return st, reply(templates.KeyReturnMenu)
 	case stepConsent:
@@ -478,17 +426,16 @@ func goTo(st State, to step) (State, Output) {
 
 // retry is the short re-prompt for each question.
 var retry = map[step]string{
-	stepDanger:       templates.KeyDangerRetry,
-	stepContinue:     templates.KeyContinueRetry,
-	stepReturnLocked: templates.KeyReturnLockedRetry,
-	stepReturnMenu:   templates.KeyReturnMenuRetry,
-	stepConsent:      templates.KeyConsentRetry,
-	stepNeeds:        templates.KeyNeedsRetry,
-	stepWhen:         templates.KeyWhenRetry,
-	stepCommunity:    templates.KeyCommunityRetry,
-	stepContact:      templates.KeyContactRetry,
-	stepHours:        templates.KeyHoursRetry,
-	stepCodeWord:     templates.KeyCodeWordRetry,
+	stepDanger:     templates.KeyDangerRetry,
+	stepContinue:   templates.KeyContinueRetry,
+	stepReturnMenu: templates.KeyReturnMenuRetry,
+	stepConsent:    templates.KeyConsentRetry,
+	stepNeeds:      templates.KeyNeedsRetry,
+	stepWhen:       templates.KeyWhenRetry,
+	stepCommunity:  templates.KeyCommunityRetry,
+	stepContact:    templates.KeyContactRetry,
+	stepHours:      templates.KeyHoursRetry,
+	stepCodeWord:   templates.KeyCodeWordRetry,
 }
 
 func again(st State) (State, Output) {
@@ -501,22 +448,20 @@ func again(st State) (State, Output) {
 	return ask(st)
 }
 
-// needOptions lists her needs numbered as in the needs question, so the
-// numbers she typed there mean the same here.
+// needOptions lists her needs numbered from 1 in the order shown; the
+// answer is read against the same list (parseReferrals).
 func needOptions(st State) map[string]string {
 	labels := map[string]string{
 		"health": templates.KeyNeedHealth, "police": templates.KeyNeedPolice, "shelter": templates.KeyNeedShelter,
 		"legal": templates.KeyNeedLegal, "psychosocial": templates.KeyNeedPsychosocial,
 	}
-	var opts []string
-	for i, n := range needOrder {
-		if slices.Contains(st.Needs, n) {
-			label, err := templates.Render(st.Lang, labels[n], nil)
-			if err != nil {
-				panic(err) // the catalogue test guarantees every label exists
-			}
-			opts = append(opts, strconv.Itoa(i+1)+" "+label)
+	opts := make([]string, 0, len(st.Needs))
+	for i, n := range st.Needs {
+		label, err := templates.Render(st.Lang, labels[n], nil)
+		if err != nil {
+			panic(err) // the catalogue test guarantees every label exists
 		}
+		opts = append(opts, strconv.Itoa(i+1)+" "+label)
 	}
 	return map[string]string{"options": strings.Join(opts, " ")}
 }
@@ -524,7 +469,8 @@ func needOptions(st State) map[string]string {
 // respond handles a message that is not a keyword.
 func respond(st State, norm string, now time.Time) (State, Output) {
 	switch st.Step {
-	case stepDanger:
+	case stepDanger, stepDangerWait:
+		st.Step = stepDanger
 		switch parseYesNo(norm) {
 		case yes:
 			st.Danger = true
@@ -533,6 +479,13 @@ func respond(st State, norm string, now time.Time) (State, Output) {
 			return st, out
 		case no:
 			return afterDanger(st)
+		}
+		// The welcome invites a code word from someone who wrote before.
+		// Everyone's word is checked (none matches a number without a
+		// record), so the answer never depends on the number.
+		if w, ok := parseCodeWord(norm); ok && !st.Verified && st.Tries < maxCodeWordTries {
+			st.Step = stepDangerWait
+			return st, Output{Effects: []Effect{CheckCodeWord{Word: w}}}
 		}
 	case stepContinue:
 		switch parseYesNo(norm) {
@@ -543,23 +496,6 @@ func respond(st State, norm string, now time.Time) (State, Output) {
 			// writes when she can; nothing promises to write to her.
 			st = forget(st, stepDone)
 			return st, reply(templates.KeyDangerPaused)
-		}
-	case stepReturnWord, stepReturnWait:
-		if norm == "nuevo" || norm == "new" {
-			return goTo(st, stepConsent)
-		}
-		if w, ok := parseCodeWord(norm); ok {
-			st.Step = stepReturnWait
-			return st, Output{Effects: []Effect{CheckCodeWord{Word: w}}}
-		}
-		st.Step = stepReturnWait
-		return CodeWordResult(st, false, now)
-	case stepReturnLocked:
-		switch parseYesNo(norm) {
-		case yes:
-			return goTo(st, stepConsent)
-		case no:
-			return forget(st, stepDone), reply(st.farewell(templates.KeyGoodbye))
 		}
 	case stepReturnMenu:
 		switch n, _ := option(norm, 3); {
@@ -628,20 +564,24 @@ func respond(st State, norm string, now time.Time) (State, Output) {
 			return openCase(st)
 		}
 	case stepEraseWord, stepEraseWait:
-		if norm == "2" || norm == "no" {
+		switch parseYesNo(norm) {
+		case yes:
+			return erase(st)
+		case no:
 			return resume(st, templates.KeyEraseCancelled)
 		}
+		st.Step = stepEraseWait
 		if w, ok := parseCodeWord(norm); ok {
-			st.Step = stepEraseWait
 			return st, Output{Effects: []Effect{CheckCodeWord{Word: w}}}
 		}
-		st.Step = stepEraseWait
 		return CodeWordResult(st, false, now)
 	case stepEraseConfirm:
-		if norm == "1" || parseYesNo(norm) == yes {
+		if parseYesNo(norm) == yes {
 			return erase(st)
 		}
 		return resume(st, templates.KeyEraseCancelled)
+	case stepStopped:
+		return ask(st)
 	case stepDone, stepErased:
 		return st, reply(templates.KeyDone)
 	default:
@@ -657,19 +597,25 @@ func respond(st State, norm string, now time.Time) (State, Output) {
 // danger question does (DangerNow, so one urgent case and one alert however
 // often she says it); she is told how a counsellor will reach her
 // (dangerHeard) and the emergency numbers, then asked again the question
-// she was at, so none of her answers is lost. After SALIR, writing for help
-// is starting again.
+// she was at, so none of her answers is lost. After SALIR the alarm goes
+// all the same, but she stays stopped (anyone can write such words from her
+// number; only INICIO or her code word lifts SALIR): she is told the
+// counsellor has her alert, and how to be written to again.
 func heardDanger(st State) (State, Output) {
 	var effects []Effect
 	if !st.Danger {
-		st.Danger = true
+		// A new alarm: a case opened earlier in the conversation was not
+		// urgent, and this one owes her a callback until her answers are in.
+		st.Danger, st.Opened = true, false
 		effects = []Effect{st.dangerNow()}
 	}
 	var out Output
 	switch st.Step {
-	case stepStart, "", stepDanger:
+	case stepStart, "", stepDanger, stepDangerWait:
 		st, out = goTo(st, stepContinue)
-	case stepStopped, stepDone, stepErased:
+	case stepStopped:
+		out = reply(templates.KeyDangerPaused, templates.KeyStopped)
+	case stepDone, stepErased:
 		st.Step = stepDone
 		out = reply(st.dangerHeard())
 	default:
@@ -723,19 +669,13 @@ func (st State) farewell(key string) string {
 	return key
 }
 
-// afterDanger continues once the danger question is settled: a returning
-// survivor proves who she is before anything else (once per conversation;
-// after too many wrong words only a new case is offered).
+// afterDanger continues once the danger question is settled: to her menu
+// if her code word matched, otherwise to a new case, the same for everyone.
 func afterDanger(st State) (State, Output) {
-	switch {
-	case !st.Returning:
-		return goTo(st, stepConsent)
-	case st.Verified:
+	if st.Verified {
 		return goTo(st, stepReturnMenu)
-	case st.Tries >= maxCodeWordTries:
-		return goTo(st, stepReturnLocked)
 	}
-	return goTo(st, stepReturnWord)
+	return goTo(st, stepConsent)
 }
 
 // windowNotice tells her, when a clinical window is still open, until when
@@ -773,5 +713,6 @@ func openCase(st State) (State, Output) {
 	}
 	out := reply(templates.KeySummary)
 	out.Effects = []Effect{oc}
+	st.Opened = true
 	return forget(st, stepDone), out
 }

@@ -88,14 +88,15 @@ func ptr(t time.Time) *time.Time { return &t }
 func TestConversationSpanish(t *testing.T) {
 	incident := t0.Add(4*time.Minute - 10*time.Hour) // turn 4 is at t0+4m
 	converse(t, New(t0, "es"), t0, []turn{
-		{"Hola", [][]string{frags("105", "Línea 100", "¿Estás en peligro ahora? 1 Sí 2 No")}, nil},
-		{"no", [][]string{frags("¿Abrimos un caso?", "equipo Amparo", "Confidencial salvo")}, nil},
-		{"Sí", [][]string{frags("1 Salud", "5 Apoyo psicológico")}, nil},
-		{"1, 2 y 5", [][]string{frags("¿Cuándo ocurrió?", "6 Prefiero no decir")}, nil},
+		{"Hola", [][]string{frags("105", "Linea 100", "¿Estas en peligro ahora? 1 Si 2 No", "palabra clave", "English: reply EN")}, nil},
+		{"no", [][]string{frags("¿Abrimos un caso?", "equipo Amparo", "confidencial salvo")}, nil},
+		{"Sí", [][]string{frags("1 Salud", "5 Apoyo psicologico")}, nil},
+		{"1, 2 y 5", [][]string{frags("¿Cuando ocurrio?", "6 Prefiero no decir")}, nil},
 		// Ten hours before 10:04 Lima is 00:04; 72 h later is 00:04 on 13/03.
-		{"hace 10 horas", [][]string{frags("antes de 13/03 00:04"), frags("1 El Porvenir")}, nil},
-		{"2", [][]string{frags("1 Salud 2 Policía 5 Apoyo psicológico", "TODOS o NINGUNO")}, nil},
-		{"1 5", [][]string{frags("1 Solo mensajes")}, nil},
+		{"hace 10 horas", [][]string{frags("antes del 13/03 00:04"), frags("1 El Porvenir")}, nil},
+		// Her needs are numbered from 1 as shown, not as in the needs question.
+		{"2", [][]string{frags("1 Salud 2 Policia 3 Apoyo psicologico", "TODOS o NINGUNO")}, nil},
+		{"1 3", [][]string{frags("1 Solo mensajes")}, nil},
 		{"1", [][]string{frags("¿A qué hora es seguro?")}, nil},
 		{"de 9 a 13", [][]string{frags("palabra clave")}, nil},
 		{"Mangó", [][]string{frags("tu caso es "+testRef, "BORRAR")}, []Effect{OpenCase{
@@ -109,13 +110,13 @@ func TestConversationSpanish(t *testing.T) {
 
 func TestConversationEnglishInDanger(t *testing.T) {
 	st := converse(t, New(t0, "es"), t0, []turn{
-		{"Hi", [][]string{frags("¿Estás en peligro ahora?")}, nil},
-		{"INGLÉS", [][]string{frags("105", "Línea 100", "Are you in danger now? 1 Yes 2 No")}, nil},
+		{"Hola", [][]string{frags("¿Estas en peligro ahora?")}, nil},
+		{"INGLÉS", [][]string{frags("105", "Linea 100", "Are you in danger now? 1 Yes 2 No", "code word", "Español: responde ES")}, nil},
 		{"yes", [][]string{frags("counsellor on duty", "105", "1 Yes 2 No")}, []Effect{DangerNow{}}},
 		{"1", [][]string{frags("Shall we open a case?", "Amparo team", "Confidential unless")}, nil},
 		{"Y", [][]string{frags("1 Health", "2 Police report")}, nil},
 		{"shelter and a lawyer please", [][]string{frags("1 El Porvenir", "4 Other")}, nil},
-		{"other", [][]string{frags("3 Shelter 4 Legal", "ALL or NONE")}, nil},
+		{"other", [][]string{frags("1 Shelter 2 Legal", "ALL or NONE")}, nil},
 		{"all", [][]string{frags("4 Do not contact me")}, nil},
 		{"4", [][]string{frags("code word")}, nil},
 		{"Tiger7", [][]string{frags("your case is " + testRef)}, []Effect{OpenCase{
@@ -123,8 +124,8 @@ func TestConversationEnglishInDanger(t *testing.T) {
 			Consent: map[string]bool{"shelter": true, "legal": true}, CodeWord: "tiger7", Lang: "en",
 		}}},
 	})
-	if !st.FlaggedDanger() || !st.Finished() {
-		t.Errorf("FlaggedDanger %v Finished %v, want both", st.FlaggedDanger(), st.Finished())
+	if st.OwesCallback() || !st.Finished() {
+		t.Errorf("OwesCallback %v Finished %v, want a finished case that owes no callback", st.OwesCallback(), st.Finished())
 	}
 	if st.CodeWord != "" || st.Needs != nil {
 		t.Errorf("answers kept after the case was opened: %#v", st)
@@ -135,11 +136,39 @@ func TestDangerThenStopHere(t *testing.T) {
 	st := converse(t, New(t0, "es"), t0, []turn{
 		{"hola", [][]string{frags("105")}, nil},
 		{"1", [][]string{frags("consejera de turno")}, []Effect{DangerNow{}}},
-		{"no", [][]string{frags("Línea 100")}, nil},
+		{"no", [][]string{frags("Linea 100")}, nil},
 	})
-	if !st.FlaggedDanger() || !st.Finished() {
-		t.Errorf("FlaggedDanger %v Finished %v", st.FlaggedDanger(), st.Finished())
+	// Stopping here is not a case: the counsellor still owes her a call.
+	if !st.OwesCallback() || !st.Finished() {
+		t.Errorf("OwesCallback %v Finished %v", st.OwesCallback(), st.Finished())
 	}
+}
+
+// An English first message starts in English: no keyword stands between
+// her and the welcome.
+func TestEnglishFirstMessage(t *testing.T) {
+	for _, in := range []string{"help", "Hello", "hi", "Hi, I need help", "good evening", "HELLO?"} {
+		_, out := Step(New(t0, "es"), in, t0)
+		texts := render(t, out)
+		if out.Lang != templates.EN || len(texts) == 0 || !strings.Contains(texts[len(texts)-1], "Are you in danger now?") {
+			t.Errorf("first message %q: %s %q", in, out.Lang, texts)
+		}
+	}
+	for _, in := range []string{"hola", "ayuda", "necesito ayuda, estoy en peligro", "1", "no", "hola hello"} {
+		if _, out := Step(New(t0, "es"), in, t0); out.Lang != templates.ES {
+			t.Errorf("first message %q started in %s", in, out.Lang)
+		}
+	}
+	// Only the first message chooses; later, an English word is an answer.
+	st, _ := Step(New(t0, "es"), "hola", t0)
+	if _, out := Step(st, "hello", t0); out.Lang != templates.ES {
+		t.Errorf("a later message switched to %s", out.Lang)
+	}
+	converse(t, New(t0, "es"), t0, []turn{
+		{"hola", [][]string{frags("English: reply EN")}, nil},
+		{"EN", [][]string{frags("Are you in danger now?", "Español: responde ES")}, nil},
+		{"ES", [][]string{frags("¿Estas en peligro ahora?")}, nil},
+	})
 }
 
 func TestStopMidway(t *testing.T) {
@@ -147,18 +176,23 @@ func TestStopMidway(t *testing.T) {
 		{"hola", [][]string{frags("105")}, nil},
 		{"2", [][]string{frags("¿Abrimos un caso?")}, nil},
 		{"1", [][]string{frags("¿Qué necesitas?")}, nil},
-		{" Salir! ", nil, []Effect{Stop{}}},
-		{"hola", nil, []Effect{Stop{}}},
-		{"1", nil, []Effect{Stop{}}},
-		{"ENGLISH", nil, []Effect{Stop{}}},
+		// SALIR says what stops, that she will still be answered, and how
+		// to come back.
+		{" Salir! ", [][]string{frags("no te enviaremos mas mensajes", "105", "Linea 100", "INICIO")}, []Effect{Stop{}}},
+		// Her own messages are answered: never silence. Danger in her
+		// words raises the alarm, and she still reads the way back.
+		{"necesito ayuda, estoy en peligro", [][]string{frags("consejera de turno", "105"), frags("105", "Linea 100", "INICIO")},
+			[]Effect{DangerNow{}}},
+		{"1", [][]string{frags("105", "INICIO")}, nil},
+		{"ENGLISH", [][]string{frags("Emergency", "105", "RESTART")}, nil},
 	})
-	if !st.Finished() || st.Needs != nil {
+	if !st.Finished() || st.Needs != nil || st.Step != stepStopped {
 		t.Fatalf("after SALIR: %#v", st)
 	}
 	// Only her explicit request brings the conversation back.
 	converse(t, st, t0, []turn{
 		{"HELP", [][]string{frags("Emergency", "105", "RESTART")}, nil},
-		{"restart", [][]string{frags("Are you in danger now?")}, nil},
+		{"restart", [][]string{frags("Are you in danger now?")}, []Effect{Restart{}}},
 	})
 }
 
@@ -166,7 +200,7 @@ func TestStopWordsAtEveryStep(t *testing.T) {
 	for name, st := range reachable(t) {
 		for _, word := range []string{"SALIR", "stop", "Stop.", "sálir"} {
 			_, out := Step(st, word, t0)
-			if len(out.Replies) != 0 || !reflect.DeepEqual(out.Effects, []Effect{Stop{}}) {
+			if len(out.Replies) != 1 || out.Replies[0].Key != templates.KeyStop || !reflect.DeepEqual(out.Effects, []Effect{Stop{}}) {
 				t.Errorf("%s: %q gave %#v", name, word, out)
 			}
 		}
@@ -179,43 +213,45 @@ func TestErase(t *testing.T) {
 		{"2", [][]string{frags("¿Abrimos un caso?")}, nil},
 		{"1", [][]string{frags("¿Qué necesitas?")}, nil},
 	}
+	unverified := []Effect{EraseConfirmed{}}
+	const ask, done = "Para borrar todo envia tu palabra clave", "Borramos lo que se puede borrar sin palabra clave"
 	tests := []struct {
 		name  string
 		turns []turn
 		erase bool
 	}{
 		{"confirmed with 1", []turn{
-			{"BORRAR", [][]string{frags("BORRAR SI", "No se puede deshacer")}, nil},
-			{"1", [][]string{frags("Borramos tus datos")}, []Effect{EraseConfirmed{}}},
+			{"BORRAR", [][]string{frags(ask, "Si no tienes, responde 1")}, nil},
+			{"1", [][]string{frags(done)}, unverified},
 			{"hola", [][]string{frags("INICIO")}, nil},
 		}, true},
 		{"confirmed with sí", []turn{
-			{"borrar", [][]string{frags("BORRAR SI")}, nil},
-			{"Sí", [][]string{frags("Borramos tus datos")}, []Effect{EraseConfirmed{}}},
+			{"borrar", [][]string{frags(ask)}, nil},
+			{"Sí", [][]string{frags(done)}, unverified},
 		}, true},
 		{"confirmed in one message", []turn{
-			{"Borrar, sí", [][]string{frags("Borramos tus datos")}, []Effect{EraseConfirmed{}}},
+			{"Borrar, sí", [][]string{frags(done)}, unverified},
 		}, true},
 		{"confirmed with BORRAR SI after asking", []turn{
-			{"borrar", [][]string{frags("BORRAR SI")}, nil},
-			{"BORRAR SÍ", [][]string{frags("Borramos tus datos")}, []Effect{EraseConfirmed{}}},
+			{"borrar", [][]string{frags(ask)}, nil},
+			{"BORRAR SÍ", [][]string{frags(done)}, unverified},
 		}, true},
 		{"english", []turn{
-			{"DELETE", [][]string{frags("BORRAR SI")}, nil},
-			{"erase yes", [][]string{frags("Borramos tus datos")}, []Effect{EraseConfirmed{}}},
+			{"DELETE", [][]string{frags(ask)}, nil},
+			{"erase yes", [][]string{frags(done)}, unverified},
 		}, true},
 		{"declined with 2", []turn{
-			{"borrar", [][]string{frags("BORRAR SI")}, nil},
+			{"borrar", [][]string{frags(ask)}, nil},
 			{"2", [][]string{frags("No borramos nada"), frags("¿Qué necesitas?")}, nil},
 			{"3", [][]string{frags("1 El Porvenir")}, nil},
 		}, false},
-		{"anything else is not a confirmation", []turn{
-			{"borrar", [][]string{frags("BORRAR SI")}, nil},
-			{"mango", [][]string{frags("No borramos nada"), frags("¿Qué necesitas?")}, nil},
+		{"anything else is a code word to check", []turn{
+			{"borrar", [][]string{frags(ask)}, nil},
+			{"mango", nil, []Effect{CheckCodeWord{Word: "mango"}}},
 		}, false},
 		{"asked twice", []turn{
-			{"borrar", [][]string{frags("BORRAR SI")}, nil},
-			{"borrar", [][]string{frags("BORRAR SI")}, nil},
+			{"borrar", [][]string{frags(ask)}, nil},
+			{"borrar", [][]string{frags(ask)}, nil},
 			{"no", [][]string{frags("No borramos nada"), frags("¿Qué necesitas?")}, nil},
 		}, false},
 	}
@@ -234,16 +270,16 @@ func TestHelpAtSeveralSteps(t *testing.T) {
 		step, word string
 		question   string
 	}{
-		{"danger", "AYUDA", "¿Estás en peligro ahora?"},
+		{"danger", "AYUDA", "¿Estas en peligro ahora?"},
 		{"consent", "ayuda", "¿Abrimos un caso?"},
-		{"when", "Ayuda!", "¿Cuándo ocurrió?"},
-		{"referrals", "¡AYUDA!", "1 Salud 2 Policía 5 Apoyo psicológico"},
+		{"when", "Ayuda!", "¿Cuando ocurrio?"},
+		{"referrals", "¡AYUDA!", "1 Salud 2 Policia 3 Apoyo psicologico"},
 		{"codeword", "help", "palabra clave"},
-		{"return_word", "Ayuda", "palabra clave"},
-		{"return_wait", "ayuda", "palabra clave"},
+		{"danger_wait", "ayuda", "¿Estas en peligro ahora?"},
+		{"return_menu", "ayuda", "1 Que una consejera te contacte"},
 		{"erase_confirm", "ayuda", "BORRAR SI"},
-		{"erase_word", "ayuda", "Para borrar tus datos escribe tu palabra clave"},
-		{"erase_wait", "ayuda", "Para borrar tus datos escribe tu palabra clave"},
+		{"erase_word", "ayuda", "Para borrar todo envia tu palabra clave"},
+		{"erase_wait", "ayuda", "Para borrar todo envia tu palabra clave"},
 	}
 	states := reachable(t)
 	for _, tt := range tests {
@@ -254,7 +290,7 @@ func TestHelpAtSeveralSteps(t *testing.T) {
 			}
 			next, out := Step(st, tt.word, t0)
 			texts := render(t, out)
-			if len(texts) != 2 || !strings.Contains(texts[0], "105") || !strings.Contains(texts[0], "Línea 100") ||
+			if len(texts) != 2 || !strings.Contains(texts[0], "105") || !strings.Contains(texts[0], "Linea 100") ||
 				!strings.Contains(texts[0], "INICIO") || !strings.Contains(texts[1], tt.question) {
 				t.Errorf("help = %q", texts)
 			}
@@ -277,22 +313,21 @@ func TestHelpAtSeveralSteps(t *testing.T) {
 
 func TestUnknownAnswersRePrompt(t *testing.T) {
 	want := map[string]string{
-		"danger":        "Responde 1 si estás en peligro ahora o 2 si no",
-		"continue":      "Responde 1 para seguir por mensaje o 2",
-		"consent":       "Responde 1 si aceptas abrir un caso o 2",
-		"needs":         "1 Salud 2 Denuncia 3 Refugio 4 Legal 5 Apoyo psicológico",
-		"when":          "Responde 1 a 6",
-		"community":     "1 El Porvenir, 2 La Esperanza, 3 Florencia de Mora o 4 Otra",
-		"referrals":     "Responde los números (1 Salud 2 Policía 5 Apoyo psicológico), TODOS o NINGUNO",
-		"contact":       "1 Solo mensajes, 2 Mensajes y llamadas",
-		"hours":         "Responde 1 a 4",
-		"codeword":      "de 3 a 20 letras",
-		"return_locked": "Responde 1 para abrir un caso nuevo o 2",
-		"return_menu":   "1 para que te contacte una consejera",
-		"return_word":   "no coincide",
-		"erase_word":    "Esa palabra no coincide. Escribe tu palabra clave para borrar",
-		"done":          "INICIO",
-		"erased":        "INICIO",
+		"danger":      "Responde 1 si estas en peligro ahora o 2 si no",
+		"continue":    "Responde 1 para seguir por mensaje o 2",
+		"consent":     "Responde 1 si aceptas abrir un caso o 2",
+		"needs":       "1 Salud 2 Denuncia 3 Refugio 4 Legal 5 Apoyo psicologico",
+		"when":        "Responde 1 a 6",
+		"community":   "1 El Porvenir, 2 La Esperanza, 3 Florencia de Mora o 4 Otra",
+		"referrals":   "Responde los numeros (1 Salud 2 Policia 3 Apoyo psicologico), TODOS o NINGUNO",
+		"contact":     "1 Solo mensajes, 2 Mensajes y llamadas",
+		"hours":       "Responde 1 a 4",
+		"codeword":    "de 3 a 20 letras",
+		"return_menu": "1 para que te contacte una consejera",
+		"erase_word":  "Esa palabra no coincide. Envia tu palabra clave, 1 si no tienes",
+		"stopped":     "Para empezar de nuevo escribe INICIO",
+		"done":        "INICIO",
+		"erased":      "INICIO",
 	}
 	states := reachable(t)
 	for step, fragment := range want {
@@ -309,54 +344,64 @@ func TestUnknownAnswersRePrompt(t *testing.T) {
 			if len(out.Effects) != 0 {
 				t.Errorf("%s %q: effects %#v", step, in, out.Effects)
 			}
-			if step != "return_word" && next.Step != st.Step {
+			if next.Step != st.Step {
 				t.Errorf("%s %q: moved to %s", step, in, next.Step)
 			}
 		}
 	}
 }
 
+// Everyone gets the same first reply; her code word, sent in answer to it,
+// opens her returning menu. Whether a number has a record never changes a
+// reply: a word is checked for every number, and a wrong one is answered
+// like any unclear answer.
 func TestReturningSurvivor(t *testing.T) {
-	st := converse(t, NewReturning(t0, "es"), t0, []turn{
-		{"hola", [][]string{frags("105", "Línea 100")}, nil},
-		{"2", [][]string{frags("palabra clave", "NUEVO")}, nil},
+	st := converse(t, New(t0, "es"), t0, []turn{
+		{"hola", [][]string{frags("105", "Linea 100", "Si ya nos escribiste, envia tu palabra clave")}, nil},
 		{"Mangó", nil, []Effect{CheckCodeWord{Word: "mango"}}},
 	})
 	wrong, out := CodeWordResult(st, false, t0)
-	if texts := render(t, out); len(texts) != 1 || !strings.Contains(texts[0], "no coincide") {
+	if texts := render(t, out); len(texts) != 1 || out.Replies[0].Key != templates.KeyDangerRetry {
 		t.Fatalf("wrong word: %q", texts)
+	}
+	if _, unclear := Step(reachable(t)["danger"], "banana split", t0); !reflect.DeepEqual(unclear.Replies, out.Replies) {
+		t.Errorf("a wrong word is answered %#v, an unclear answer %#v", out.Replies, unclear.Replies)
 	}
 	right, out := CodeWordResult(st, true, t0)
 	if texts := render(t, out); len(texts) != 1 || !strings.Contains(texts[0], "1 Que una consejera te contacte") {
 		t.Fatalf("right word: %q", texts)
 	}
 	converse(t, right, t0, []turn{
-		{"1", [][]string{frags("consejera te contactará")}, []Effect{Callback{}}},
+		{"1", [][]string{frags("consejera te contactara")}, []Effect{Callback{}}},
 	})
 	converse(t, right, t0, []turn{
 		{"2", [][]string{frags("¿Abrimos un caso?")}, nil},
 	})
+	// Not in danger, with no code word: a new case, as for everyone.
+	converse(t, wrong, t0, []turn{
+		{"2", [][]string{frags("¿Abrimos un caso?")}, nil},
+	})
 
-	// Three wrong words lock the old case for this conversation.
+	// Three wrong words end the checks for this conversation; the replies
+	// stay those of an unclear answer.
 	st = converse(t, wrong, t0, []turn{
-		{"x", [][]string{frags("no coincide")}, nil}, // too short to be any code word: counts as wrong
 		{"pera", nil, []Effect{CheckCodeWord{Word: "pera"}}},
 	})
-	locked, out := CodeWordResult(st, false, t0)
-	if texts := render(t, out); len(texts) != 1 || !strings.Contains(texts[0], "¿Abrimos un caso nuevo?") {
-		t.Fatalf("locked: %q", texts)
-	}
-	converse(t, locked, t0, []turn{
-		{"mango", [][]string{frags("Responde 1 para abrir un caso nuevo")}, nil},
-		{"1", [][]string{frags("¿Abrimos un caso?")}, nil},
+	st, _ = CodeWordResult(st, false, t0)
+	st = converse(t, st, t0, []turn{
+		{"uva", nil, []Effect{CheckCodeWord{Word: "uva"}}},
+	})
+	st, _ = CodeWordResult(st, false, t0)
+	converse(t, st, t0, []turn{
+		{"mango", [][]string{frags("Responde 1 si estas en peligro ahora")}, nil},
+		{"1", [][]string{frags("consejera de turno")}, []Effect{DangerNow{}}},
 	})
 
-	// NUEVO skips the old case without disclosing anything.
-	converse(t, NewReturning(t0, "en"), t0, []turn{
+	// In danger first, then her word is no longer asked for: a new case.
+	converse(t, New(t0, "en"), t0, []turn{
 		{"hi", [][]string{frags("Are you in danger now?")}, nil},
 		{"1", [][]string{frags("counsellor")}, []Effect{DangerNow{}}},
-		{"1", [][]string{frags("code word")}, nil},
-		{"new", [][]string{frags("Shall we open a case?")}, nil},
+		{"1", [][]string{frags("Shall we open a case?")}, nil},
 	})
 }
 
@@ -375,17 +420,17 @@ func TestRestartKeepsLanguageAndDanger(t *testing.T) {
 		{"1", [][]string{frags("Shall we open a case?")}, nil},
 		{"1", [][]string{frags("What do you need?")}, nil},
 		{"4", [][]string{frags("Where are you?")}, nil},
-		{"INICIO", [][]string{frags("Are you in danger now?")}, nil},
-		{"español", [][]string{frags("¿Estás en peligro ahora?")}, nil},
+		{"INICIO", [][]string{frags("Are you in danger now?")}, []Effect{Restart{}}},
+		{"español", [][]string{frags("¿Estas en peligro ahora?")}, nil},
 	})
-	if !st.FlaggedDanger() || st.Needs != nil || st.Lang != "es" {
+	if !st.OwesCallback() || st.Needs != nil || st.Lang != "es" {
 		t.Errorf("after restart: %#v", st)
 	}
 }
 
 func TestLanguageSwitchRepeatsTheQuestion(t *testing.T) {
 	converse(t, New(t0, "es"), t0, []turn{
-		{"hola", [][]string{frags("¿Estás en peligro ahora?")}, nil},
+		{"hola", [][]string{frags("¿Estas en peligro ahora?")}, nil},
 		{"2", [][]string{frags("¿Abrimos un caso?")}, nil},
 		{"English", [][]string{frags("Shall we open a case?")}, nil},
 		{"yes", [][]string{frags("What do you need?")}, nil},
@@ -399,7 +444,7 @@ func TestFirstMessageIsAlwaysTheDangerQuestion(t *testing.T) {
 	for _, in := range []string{"", "hola", "1", "sí", "borrarx", "\xff\xfe"} {
 		_, out := Step(New(t0, ""), in, t0)
 		texts := render(t, out)
-		if len(texts) != 1 || !strings.Contains(texts[0], "105") || !strings.Contains(texts[0], "Línea 100") {
+		if len(texts) != 1 || !strings.Contains(texts[0], "105") || !strings.Contains(texts[0], "Linea 100") {
 			t.Errorf("first reply to %q = %q", in, texts)
 		}
 		if len(out.Effects) != 0 {
@@ -438,8 +483,8 @@ func TestExpired(t *testing.T) {
 	}
 	// Activity moves the clock on.
 	st, _ = Step(st, "1", t0.Add(IdleTimeout-time.Minute))
-	if Expired(st, t0.Add(IdleTimeout)) || !st.FlaggedDanger() || st.Finished() {
-		t.Errorf("after a reply: expired %v danger %v finished %v", Expired(st, t0.Add(IdleTimeout)), st.FlaggedDanger(), st.Finished())
+	if Expired(st, t0.Add(IdleTimeout)) || !st.OwesCallback() || st.Finished() {
+		t.Errorf("after a reply: expired %v callback %v finished %v", Expired(st, t0.Add(IdleTimeout)), st.OwesCallback(), st.Finished())
 	}
 }
 
@@ -482,21 +527,13 @@ func reachable(t testing.TB) map[string]State {
 	}
 	states["continue"] = play(fresh, "hola", "1")
 	states["stopped"] = play(fresh, "hola", "salir")
-	states["erase_confirm"] = play(fresh, "hola", "2", "borrar")
 	states["erased"] = play(fresh, "hola", "borrar si")
-	states["erase_confirm_stopped"] = play(fresh, "hola", "salir", "borrar")
-	ret := NewReturning(t0, "es")
-	states["return_word"] = play(ret, "hola", "2")
-	states["return_wait"] = play(ret, "hola", "2", "mango")
-	states["return_menu"], _ = CodeWordResult(states["return_wait"], true, t0)
-	locked := states["return_wait"]
-	for range maxCodeWordTries {
-		locked, _ = CodeWordResult(locked, false, t0)
-		locked = play(locked, "mango")
-	}
-	states["return_locked"] = locked
-	states["erase_word"] = play(ret, "hola", "2", "borrar")
-	states["erase_wait"] = play(ret, "hola", "2", "borrar", "mango")
+	states["erase_word_stopped"] = play(fresh, "hola", "salir", "borrar")
+	states["danger_wait"] = play(fresh, "hola", "mango")
+	states["return_menu"], _ = CodeWordResult(states["danger_wait"], true, t0)
+	states["erase_confirm"] = play(states["return_menu"], "borrar")
+	states["erase_word"] = play(fresh, "hola", "2", "borrar")
+	states["erase_wait"] = play(fresh, "hola", "2", "borrar", "mango")
 	for name, st := range states {
 		if !strings.HasPrefix(name, string(st.Step)) {
 			t.Fatalf("reachable: %s is at step %s", name, st.Step)
@@ -505,11 +542,12 @@ func reachable(t testing.TB) map[string]State {
 	return states
 }
 
+// After SALIR, BORRAR still works, and leaving it is answered too.
 func TestEraseAfterStop(t *testing.T) {
-	st := reachable(t)["erase_confirm_stopped"]
+	st := reachable(t)["erase_word_stopped"]
 	converse(t, st, t0, []turn{
-		{"2", nil, []Effect{Stop{}}},
-		{"borrar", [][]string{frags("BORRAR SI")}, nil},
-		{"1", [][]string{frags("Borramos tus datos")}, []Effect{EraseConfirmed{}}},
+		{"2", [][]string{frags("No borramos nada"), frags("INICIO")}, nil},
+		{"borrar", [][]string{frags("Para borrar todo")}, nil},
+		{"1", [][]string{frags("Borramos lo que se puede borrar sin palabra clave")}, []Effect{EraseConfirmed{}}},
 	})
 }
