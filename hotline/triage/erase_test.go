@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // checkWord answers a CheckCodeWord the way the hotline does, checking the
