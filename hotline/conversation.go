@@ -496,7 +496,13 @@ func (t *turn) shredMessages(ctx context.Context) error {
 // those before writing anything, so the transaction goes on.
 func (t *turn) checkCodeWord(ctx context.Context, word string) (bool, error) {
 	if t.conv.contactID == nil {
-		return false, nil
+		// Her contact may have been created since the conversation began
+		// (a case opened by a call).
+		c, found, err := t.h.cases.FindContact(ctx, t.tx, t.e164)
+		if err != nil || !found {
+			return false, err
+		}
+		t.conv.contactID = &c.ID
 	}
 	ok, err := t.h.cases.CheckCodeWord(ctx, t.tx, *t.conv.contactID, word)
 	switch {

@@ -339,6 +339,9 @@ const (
 )
 
 // reservedWords would be read as something else at the code-word prompt.
+// The common words of a greeting ("hola", "hello", "gracias") are no code
+// words either: the welcome checks a one-word answer as a code word, and a
+// returning survivor who greets twice must not spend her tries on it.
 var reservedWords = map[string]bool{"nuevo": true, "new": true}
 
 func parseCodeWord(norm string) (string, bool) {
@@ -351,6 +354,7 @@ func parseCodeWord(norm string) (string, bool) {
 		}
 	}
 	if n < minCodeWord || utf8.RuneCountInString(norm) > maxCodeWord || n > maxCodeWord || strings.Contains(norm, " ") || reservedWords[norm] ||
+		englishWords[norm] || spanishWords[norm] ||
 		parseKeyword(norm) != kwNone {
 		return "", false
 	}

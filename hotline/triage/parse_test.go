@@ -177,6 +177,8 @@ func TestParseCodeWord(t *testing.T) {
 	for in, want := range map[string]string{
 		"Mangó": "mango", "TIGRE": "tigre", "tiger7": "tiger7", "1234": "1234", "  Pera!  ": "pera",
 		"ab": "", "a.b": "", "--x": "", "mi gato": "", "nuevo": "", "NEW": "", "salir": "", strings.Repeat("a", 21): "",
+		// Greetings are answered, not spent as code-word tries.
+		"Hola": "", "hello": "", "gracias": "", "Buenas": "",
 		strings.Repeat("a", 20): strings.Repeat("a", 20),
 	} {
 		got, ok := parseCodeWord(normalize(in))
