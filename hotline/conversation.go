@@ -274,8 +274,9 @@ func (h *Hotline) openUrgentCase(ctx context.Context, tx pgx.Tx, e164, lang stri
 // the triage describes that same case, so it is completed in place (it stays
 // urgent, keeps its reference and the alert already sent) instead of a
 // second case being opened.
-// unverified marks a returning number that has not given the code word: a
-// caller-ID spoofer could be typing, so the word chosen here is not kept.
+// unverified marks a number with a protected record whose code word has
+// not matched in this conversation: a caller-ID spoofer could be typing, so
+// the word chosen here is not kept.
 // Kept, it would be the word that later unlocks her record (and BORRAR).
 func (t *turn) openCase(ctx context.Context, e triage.OpenCase, unverified bool) (string, error) {
 	if unverified {

@@ -338,8 +338,8 @@ const (
 	maxCodeWord = 20
 )
 
-// reservedWords would be read as something else at the code-word prompt.
-// The common words of a greeting ("hola", "hello", "gracias") are no code
+// reservedWords are answers elsewhere (NUEVO at the returning menu). The
+// common words of a greeting ("hola", "hello", "gracias") are no code
 // words either: the welcome checks a one-word answer as a code word, and a
 // returning survivor who greets twice must not spend her tries on it.
 var reservedWords = map[string]bool{"nuevo": true, "new": true}
