@@ -157,13 +157,13 @@ func (t *turn) run(ctx context.Context, st triage.State, out triage.Output) (tri
 			if err := t.stop(ctx); err != nil {
 				return st, out, err
 			}
-		case triage.Restart:
-			stopped, err := t.restart(ctx)
+		case triage.Resume:
+			lead, err := t.resume(ctx, e.Verified)
 			if err != nil {
 				return st, out, err
 			}
-			if stopped {
-				out.Replies = slices.Insert(out.Replies, 0, templates.Message{Key: templates.KeyRestartStopped})
+			if lead != "" {
+				out.Replies = slices.Insert(out.Replies, 0, templates.Message{Key: lead})
 			}
 		case triage.EraseConfirmed:
 			if err := t.erase(ctx, e.Verified); err != nil {
@@ -175,18 +175,7 @@ func (t *turn) run(ctx context.Context, st triage.State, out triage.Output) (tri
 				return st, out, err
 			}
 			st, out = triage.CodeWordResult(st, ok, now)
-			if ok {
-				// Her code word is the one thing that lifts a SALIR once
-				// she has one.
-				lifted, err := t.liftStop(ctx)
-				if err != nil {
-					return st, out, err
-				}
-				if lifted {
-					out.Replies = slices.Insert(out.Replies, 0, templates.Message{Key: templates.KeyResumed})
-				}
-			}
-			return st, out, nil
+			return t.run(ctx, st, out)
 		case triage.Callback:
 			if err := t.callback(ctx); err != nil {
 				return st, out, err
@@ -357,38 +346,32 @@ func (t *turn) stop(ctx context.Context) error {
 	return err
 }
 
-// restart handles INICIO and reports whether her number was opted out.
-// Without a code word on file INICIO lifts her SALIR; with one, only her
-// code word does (liftStop), since anyone can send INICIO from her number.
-// The reply is the same either way, so it says nothing of a record.
-func (t *turn) restart(ctx context.Context) (stopped bool, err error) {
+// resume carries out triage.Resume and returns the reply that leads, if
+// any: none when her number is not opted out. Verified, it lifts her SALIR
+// and says so. Unverified, it lifts it only when her number has no code
+// word, and says in the same words either way what lifts it.
+func (t *turn) resume(ctx context.Context, verified bool) (lead string, err error) {
+	var stopped bool
 	if err := t.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sms_opt_out WHERE phone_index = ANY($1))`,
 		t.candidates).Scan(&stopped); err != nil || !stopped {
-		return false, err
+		return "", err
 	}
-	c, found, err := t.h.cases.FindContact(ctx, t.tx, t.e164)
-	if err != nil {
-		return false, err
-	}
-	if !found || !c.HasCodeWord {
-		if _, err := t.liftStop(ctx); err != nil {
-			return false, err
+	lift, lead := verified, templates.KeyResumed
+	if !verified {
+		lead = templates.KeyRestartStopped
+		c, found, err := t.h.cases.FindContact(ctx, t.tx, t.e164)
+		if err != nil {
+			return "", err
 		}
+		lift = !found || !c.HasCodeWord
 	}
-	return true, nil
-}
-
-// liftStop removes her opt-out, if any: what the system starts may reach
-// her again, within her hours. It reports whether there was one.
-func (t *turn) liftStop(ctx context.Context) (bool, error) {
-	tag, err := t.tx.Exec(ctx, `DELETE FROM sms_opt_out WHERE phone_index = ANY($1)`, t.candidates)
-	if err != nil {
-		return false, err
-	}
-	if tag.RowsAffected() > 0 {
+	if lift {
+		if _, err := t.tx.Exec(ctx, `DELETE FROM sms_opt_out WHERE phone_index = ANY($1)`, t.candidates); err != nil {
+			return "", err
+		}
 		t.h.log.Info("hotline: survivor lifted her opt-out", "conversation_id", t.conv.id)
 	}
-	return tag.RowsAffected() > 0, nil
+	return lead, nil
 }
 
 // erase carries out a confirmed BORRAR and ends the conversation. verified

@@ -154,6 +154,24 @@ func TestSalirIsLiftedOnlyByHer(t *testing.T) {
 	if !optedOut() {
 		t.Fatal("SALIR lifted without her code word")
 	}
+	// Her code word given to erase is not a wish to hear from us again.
+	survivor.Send("BORRAR").Expect(text(t, es, templates.KeyEraseCodeWord))
+	survivor.Send("girasol").Expect(text(t, es, templates.KeyEraseConfirm))
+	survivor.Send("2").Expect(text(t, es, templates.KeyEraseCancelled))
+	survivor.Expect(text(t, es, templates.KeyWelcome))
+	if !optedOut() {
+		t.Fatal("her code word given for BORRAR lifted SALIR")
+	}
+	// Proven, INICIO lifts it.
+	survivor.Send("INICIO").Expect(text(t, es, templates.KeyResumed))
+	survivor.Expect(text(t, es, templates.KeyWelcome))
+	if optedOut() {
+		t.Fatal("INICIO after her code word did not lift SALIR")
+	}
+	// And so does her code word in answer to the welcome.
+	survivor.Send("SALIR").Expect(text(t, es, templates.KeyStop))
+	e.clk.Advance(e.h.cfg.IdleAfter + time.Minute)
+	survivor.Send("Hola").Expect(text(t, es, templates.KeyWelcome))
 	survivor.Send("girasol").Expect(text(t, es, templates.KeyResumed))
 	survivor.Expect(text(t, es, templates.KeyReturnMenu))
 	if optedOut() {

@@ -46,11 +46,13 @@ type OpenCase struct {
 // starts goes to her any more. Her own messages are still answered.
 type Stop struct{}
 
-// Restart: she typed INICIO. If her number is opted out it may come back:
-// at once when her number has no code word, otherwise only once her code
-// word matches. Either way the replies are the same, so they say nothing of
-// whether her number has a record.
-type Restart struct{}
+// Resume: she chose to come back, by INICIO or by her code word in answer
+// to the welcome. If her number is opted out (SALIR), lift it when her code
+// word matched in this conversation (Verified) or her number has no code
+// word; never otherwise, since anyone can send INICIO from her number.
+// Before her code word matched, the replies must be the same whether or not
+// it was lifted, so they say nothing of whether her number has a record.
+type Resume struct{ Verified bool }
 
 // EraseConfirmed: she confirmed BORRAR. Verified says her code word matched
 // in this conversation: erase everything held about her (contact and cases)
@@ -76,7 +78,7 @@ type Callback struct{}
 func (DangerNow) effect()      {}
 func (OpenCase) effect()       {}
 func (Stop) effect()           {}
-func (Restart) effect()        {}
+func (Resume) effect()         {}
 func (EraseConfirmed) effect() {}
 func (CheckCodeWord) effect()  {}
 func (Callback) effect()       {}

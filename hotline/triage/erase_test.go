@@ -102,7 +102,7 @@ func TestEraseWrongWordsShareTheLockout(t *testing.T) {
 		}
 	}
 	st = converse(t, st, t0, []turn{
-		{"INICIO", [][]string{frags("¿Estas en peligro ahora?")}, []Effect{Restart{}}},
+		{"INICIO", [][]string{frags("¿Estas en peligro ahora?")}, []Effect{Resume{}}},
 		{"mango", [][]string{frags("Responde 1 si estas en peligro")}, nil},
 		{"2", [][]string{frags("¿Abrimos un caso?")}, nil},
 		{"borrar", [][]string{frags("ya no probamos"), frags("¿Abrimos un caso?")}, nil},
@@ -142,7 +142,7 @@ func TestEraseAfterVerifiedNewCase(t *testing.T) {
 	st := converse(t, menu, t0, []turn{
 		{"2", [][]string{frags("¿Abrimos un caso?")}, nil},
 		{"no", [][]string{frags("no abrimos un caso")}, nil},
-		{"INICIO", [][]string{frags("105")}, []Effect{Restart{}}},
+		{"INICIO", [][]string{frags("105")}, []Effect{Resume{Verified: true}}},
 		{"2", [][]string{frags("1 Que una consejera te contacte")}, nil},
 		{"borrar", [][]string{frags("BORRAR SI")}, nil},
 		{"1", [][]string{frags("Borramos tus datos")}, []Effect{EraseConfirmed{Verified: true}}},

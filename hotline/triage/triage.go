@@ -283,7 +283,7 @@ func onKeyword(st State, kw keyword) (State, Output) {
 		return erase(st)
 	case kwRestart:
 		st, out := restart(st)
-		out.Effects = []Effect{Restart{}}
+		out.Effects = []Effect{Resume{Verified: st.Verified}}
 		return st, out
 	default: // kwEnglish, kwSpanish
 		st.Lang = templates.ES
@@ -328,12 +328,15 @@ func (s step) erasing() bool {
 }
 
 // dangerWordResult continues after a code word sent at the danger question:
-// a match opens the returning menu; a wrong word is answered exactly as any
+// a match opens the returning menu, and is her choice to come back after
+// SALIR; a wrong word is answered exactly as any
 // other unclear answer, so the reply tells nothing of the number.
 func dangerWordResult(st State, ok bool) (State, Output) {
 	if ok {
 		st.Tries, st.Verified = 0, true
-		return goTo(st, stepReturnMenu)
+		st, out := goTo(st, stepReturnMenu)
+		out.Effects = []Effect{Resume{Verified: true}}
+		return st, out
 	}
 	st.Tries++
 	st.Step = stepDanger

@@ -192,7 +192,7 @@ func TestStopMidway(t *testing.T) {
 	// Only her explicit request brings the conversation back.
 	converse(t, st, t0, []turn{
 		{"HELP", [][]string{frags("Emergency", "105", "RESTART")}, nil},
-		{"restart", [][]string{frags("Are you in danger now?")}, []Effect{Restart{}}},
+		{"restart", [][]string{frags("Are you in danger now?")}, []Effect{Resume{}}},
 	})
 }
 
@@ -367,9 +367,12 @@ func TestReturningSurvivor(t *testing.T) {
 	if _, unclear := Step(reachable(t)["danger"], "banana split", t0); !reflect.DeepEqual(unclear.Replies, out.Replies) {
 		t.Errorf("a wrong word is answered %#v, an unclear answer %#v", out.Replies, unclear.Replies)
 	}
+	// Her word in answer to the welcome is also her choice to come back
+	// after SALIR; the same word at BORRAR is not (TestEraseWithCodeWord).
 	right, out := CodeWordResult(st, true, t0)
-	if texts := render(t, out); len(texts) != 1 || !strings.Contains(texts[0], "1 Que una consejera te contacte") {
-		t.Fatalf("right word: %q", texts)
+	if texts := render(t, out); len(texts) != 1 || !strings.Contains(texts[0], "1 Que una consejera te contacte") ||
+		!reflect.DeepEqual(out.Effects, []Effect{Resume{Verified: true}}) {
+		t.Fatalf("right word: %q %#v", texts, out.Effects)
 	}
 	converse(t, right, t0, []turn{
 		{"1", [][]string{frags("consejera te contactara")}, []Effect{Callback{}}},
@@ -420,7 +423,7 @@ func TestRestartKeepsLanguageAndDanger(t *testing.T) {
 		{"1", [][]string{frags("Shall we open a case?")}, nil},
 		{"1", [][]string{frags("What do you need?")}, nil},
 		{"4", [][]string{frags("Where are you?")}, nil},
-		{"INICIO", [][]string{frags("Are you in danger now?")}, []Effect{Restart{}}},
+		{"INICIO", [][]string{frags("Are you in danger now?")}, []Effect{Resume{}}},
 		{"español", [][]string{frags("¿Estas en peligro ahora?")}, nil},
 	})
 	if !st.OwesCallback() || st.Needs != nil || st.Lang != "es" {
