@@ -347,31 +347,32 @@ func (t *turn) stop(ctx context.Context) error {
 }
 
 // resume carries out triage.Resume and returns the reply that leads, if
-// any: none when her number is not opted out. Verified, it lifts her SALIR
-// and says so. Unverified, it lifts it only when her number has no code
-// word, and says in the same words either way what lifts it.
+// any. Verified, it lifts her SALIR and, if there was one, says so.
+// Unverified, it lifts it only when her number has no code word, and
+// always leads with the same words on what lifts a SALIR: an opt-out is a
+// record too, and the reply must not tell whether there is one.
 func (t *turn) resume(ctx context.Context, verified bool) (lead string, err error) {
-	var stopped bool
-	if err := t.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sms_opt_out WHERE phone_index = ANY($1))`,
-		t.candidates).Scan(&stopped); err != nil || !stopped {
+	if !verified {
+		c, found, err := t.h.cases.FindContact(ctx, t.tx, t.e164)
+		if err != nil || (found && c.HasCodeWord) {
+			return templates.KeyRestartStopped, err
+		}
+	}
+	tag, err := t.tx.Exec(ctx, `DELETE FROM sms_opt_out WHERE phone_index = ANY($1)`, t.candidates)
+	if err != nil {
 		return "", err
 	}
-	lift, lead := verified, templates.KeyResumed
-	if !verified {
-		lead = templates.KeyRestartStopped
-		c, found, err := t.h.cases.FindContact(ctx, t.tx, t.e164)
-		if err != nil {
-			return "", err
-		}
-		lift = !found || !c.HasCodeWord
-	}
-	if lift {
-		if _, err := t.tx.Exec(ctx, `DELETE FROM sms_opt_out WHERE phone_index = ANY($1)`, t.candidates); err != nil {
-			return "", err
-		}
+	lifted := tag.RowsAffected() > 0
+	if lifted {
 		t.h.log.Info("hotline: survivor lifted her opt-out", "conversation_id", t.conv.id)
 	}
-	return lead, nil
+	switch {
+	case !verified:
+		return templates.KeyRestartStopped, nil
+	case lifted:
+		return templates.KeyResumed, nil
+	}
+	return "", nil
 }
 
 // erase carries out a confirmed BORRAR and ends the conversation. verified

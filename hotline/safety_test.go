@@ -225,4 +225,20 @@ func TestRepliesDoNotRevealARecord(t *testing.T) {
 	if _, found, err := e.cases.FindContact(e.ctx, e.pool, survivorPhone); err != nil || !found {
 		t.Fatalf("her record went without her code word (%v)", err)
 	}
+
+	// An opt-out is a record too: INICIO reads the same with or without one.
+	stopped, fresh := e.sim.Phone("+51987000666"), e.sim.Phone("+51987000777")
+	stopped.Send("SALIR").Expect(text(t, templates.ES, templates.KeyStop))
+	e.clk.Advance(e.h.cfg.IdleAfter + time.Minute)
+	a, err := stopped.Text("INICIO")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := fresh.Text("INICIO")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(a, b) {
+		t.Errorf("INICIO after SALIR got %q, never stopped %q", a, b)
+	}
 }

@@ -39,7 +39,7 @@ const (
 	KeyHelp                = "sms.help"
 	KeyStop                = "sms.stop"            // SALIR: what stops, what still answers her, how to come back
 	KeyStopped             = "sms.stopped"         // any message after SALIR: emergency numbers, how to start again
-	KeyRestartStopped      = "sms.restart.stopped" // INICIO after SALIR: the same words whether or not she has a code word
+	KeyRestartStopped      = "sms.restart.stopped" // INICIO before her code word matched: what lifts a SALIR, the same words to everyone
 	KeyResumed             = "sms.resumed"         // her code word lifted her SALIR
 	KeyEraseConfirm        = "sms.erase.confirm"   // after her code word matched
 	KeyEraseCancelled      = "sms.erase.cancelled"
