@@ -157,7 +157,7 @@ func TestNoCaseIsNeverSaidAfterDanger(t *testing.T) {
 			{"hi", [][]string{frags("Are you in danger now?")}, nil},
 			{"no", [][]string{frags("Shall we open a case?")}, nil},
 			{"he locked me in", [][]string{frags("will write to you here"), frags("Reply 1 to agree")}, []Effect{DangerNow{}}},
-			{"restart", [][]string{frags("Are you in danger now?")}, []Effect{Restart{}}},
+			{"restart", [][]string{frags("Are you in danger now?")}, []Effect{Resume{}}},
 			{"no", [][]string{frags("Shall we open a case?")}, nil},
 			{"no", [][]string{frags("urgent case stays open", "will write to you here", "ERASE")}, nil},
 		})
