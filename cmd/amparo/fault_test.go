@@ -63,12 +63,12 @@ const (
 )
 
 // faultScript is what every caller texts: Hola, not in danger, consents,
-// police, El Porvenir, refer to the police (option 2, as in the needs
-// question). Every step answers with a different question,
+// police, El Porvenir, refer to the police (option 1: the referral question
+// numbers her needs from 1). Every step answers with a different question,
 // so a lost or doubled step shows in the replies. It stops before the code
 // word, so no case, referral or job is created and the replies carry
 // nothing per caller (no case reference, no clock-dependent deadline).
-var faultScript = []string{"Hola", "2", "1", "2", "1", "2"}
+var faultScript = []string{"Hola", "2", "1", "2", "1", "1"}
 
 // faultProbe is the fresh message each caller sends after everything (texts
 // only): its reply is the question of the step her conversation is at.
@@ -808,7 +808,7 @@ func testEscalationSurvivesCrash(t *testing.T, bin string) {
 	)
 	// Not in danger, consent, police, El Porvenir, refer, texts only,
 	// mornings, code word.
-	survivor := newCallers(1, []string{"Hola", "2", "1", "2", "1", "2", "1", "1", "luna"}, 500)[0]
+	survivor := newCallers(1, []string{"Hola", "2", "1", "2", "1", "1", "1", "1", "luna"}, 500)[0]
 	c := newClient()
 	for _, w := range survivor {
 		status, replies, err := r.deliver(c, w)
