@@ -60,7 +60,7 @@ func TestTwoCopies(t *testing.T) {
 	// Three survivors finish the intake through the balancer, so each copy
 	// serves some of their steps; each gets a police referral.
 	ref := r.reference(append(slices.Clone(faultScript), faultProbe))
-	survivors := newCallers(3, []string{"Hola", "2", "1", "2", "1", "2", "1", "1", "luna"}, 500)
+	survivors := newCallers(3, policeIntake, 500)
 	c := newClient()
 	for _, msgs := range survivors {
 		for _, w := range msgs {

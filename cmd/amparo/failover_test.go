@@ -67,7 +67,7 @@ func TestFailover(t *testing.T) {
 	const cem = "+51900000301" // next in the police's chain: open always
 
 	ref := r.reference(append(slices.Clone(faultScript), faultProbe))
-	survivors := newCallers(3, []string{"Hola", "2", "1", "2", "1", "2", "1", "1", "luna"}, 500)
+	survivors := newCallers(3, policeIntake, 500)
 	c := newClient()
 	for _, msgs := range survivors {
 		for _, w := range msgs {

@@ -70,6 +70,11 @@ const (
 // nothing per caller (no case reference, no clock-dependent deadline).
 var faultScript = []string{"Hola", "2", "1", "2", "1", "1"}
 
+// policeIntake is a whole intake that ends in a police referral in El
+// Porvenir: not in danger, consent, police, El Porvenir, refer, texts only,
+// mornings, code word.
+var policeIntake = []string{"Hola", "2", "1", "2", "1", "1", "1", "1", "luna"}
+
 // faultProbe is the fresh message each caller sends after everything (texts
 // only): its reply is the question of the step her conversation is at.
 const faultProbe = "1"
@@ -806,9 +811,7 @@ func testEscalationSurvivesCrash(t *testing.T, bin string) {
 		police = "+51900000201" // demo-comisaria-el-porvenir
 		cem    = "+51900000301" // demo-cem-el-porvenir
 	)
-	// Not in danger, consent, police, El Porvenir, refer, texts only,
-	// mornings, code word.
-	survivor := newCallers(1, []string{"Hola", "2", "1", "2", "1", "1", "1", "1", "luna"}, 500)[0]
+	survivor := newCallers(1, policeIntake, 500)[0]
 	c := newClient()
 	for _, w := range survivor {
 		status, replies, err := r.deliver(c, w)
