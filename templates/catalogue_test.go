@@ -196,6 +196,10 @@ func maximalArgs(t *testing.T, lang string) map[string]string {
 		"deadline": deadline,
 		"when":     deadline,
 		"options":  strings.Join(needs, " "),
+		// A directory's longest name and address (referral's maxPlace).
+		"place": strings.Repeat("x", 140),
+		"need":  FoldGSM7(slices.MaxFunc(needs, func(a, b string) int { return len(a) - len(b) })),
+		"n":     "99",
 	}
 }
 
@@ -235,7 +239,7 @@ func TestSystemStartedTextsAreDiscreet(t *testing.T) {
 	banned := []string{"violen", "abus", "agres", "sexual", "víctima", "victim", "sobreviv", "surviv",
 		"mujer", "women", "refugio", "shelter", "denuncia", "police", "policía", "salud", "health",
 		"amenaza", "threat", "golpe", "peligro", "danger", "ayuda", "help", "línea 100", "105"}
-	prefixes := []string{"sms.provider.", "sms.staff.", "sms.followup."}
+	prefixes := []string{"sms.provider.", "sms.staff.", "sms.followup.", "sms.survivor."}
 	for _, lang := range []string{ES, EN} {
 		for key, e := range catalogues[lang] {
 			if !slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(key, p) }) {
@@ -258,7 +262,11 @@ func TestStaffAlertKey(t *testing.T) {
 			t.Errorf("no text for staff alert %q", kind)
 			continue
 		}
-		if _, err := Render(ES, key, map[string]string{"ref": "AMP-1"}); err != nil {
+		args := map[string]string{"ref": "AMP-1"}
+		if kind == "danger_now" {
+			args["code"] = "1000"
+		}
+		if _, err := Render(ES, key, args); err != nil {
 			t.Error(err)
 		}
 	}

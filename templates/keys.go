@@ -69,6 +69,7 @@ const (
 const (
 	KeyProviderNotice       = "sms.provider.notice"    // {ref} {code}
 	KeyProviderWithdrawn    = "sms.provider.withdrawn" // {ref} {code}
+	KeyProviderPassedOn     = "sms.provider.passed_on" // {ref} {code}: escalated to another service
 	KeyProviderAcknowledged = "sms.provider.acknowledged"
 	KeyProviderDeclined     = "sms.provider.declined"
 	KeyProviderUnknownCode  = "sms.provider.unknown_code"
@@ -85,6 +86,17 @@ const (
 	KeyStaffDeliveryFailed      = "sms.staff.delivery_failed"
 	KeyStaffCallback            = "sms.staff.callback"
 	KeyStaffCodesLocked         = "sms.staff.codes_locked"
+	// KeyStaffDangerNow also takes {code}: the reply that says someone
+	// has taken the case before it escalates.
+	KeyStaffDangerUnanswered = "sms.staff.danger_unanswered"
+	KeyStaffDangerTaken      = "sms.staff.danger_taken" // {ref}: the answer to that reply
+	KeyStaffMore             = "sms.staff.more"         // {n}: alerts on the same case folded into one text
+
+	// Told to her when a provider takes her request, within her contact
+	// profile: {place} and {deadline} for health, {need} otherwise.
+	KeySurvivorWhere     = "sms.survivor.where"
+	KeySurvivorWhereOpen = "sms.survivor.where.open" // health with no clinical window open
+	KeySurvivorTaken     = "sms.survivor.taken"
 
 	KeyFollowUpCheckIn  = "sms.followup.checkin"
 	KeyFollowUpReminder = "sms.followup.reminder" // {when}

@@ -52,3 +52,20 @@ func TestSegments(t *testing.T) {
 		})
 	}
 }
+
+func TestFoldGSM7KeepsATextInGSM7(t *testing.T) {
+	for in, want := range map[string]string{
+		"Policía":              "Policia",
+		"Apoyo psicológico":    "Apoyo psicologico",
+		"Comisaría Ñaña, Pérú": "Comisaria Ñaña, Péru",
+		"Av. José Gálvez 120":  "Av. José Galvez 120",
+	} {
+		got := FoldGSM7(in)
+		if got != want {
+			t.Errorf("FoldGSM7(%q) = %q, want %q", in, got, want)
+		}
+		if enc, _ := Segments(got); enc != GSM7 {
+			t.Errorf("FoldGSM7(%q) is still %s", in, enc)
+		}
+	}
+}

@@ -1,0 +1,28 @@
+package templates
+
+import (
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// FoldGSM7 drops the accents GSM-7 lacks from s ("Policía" → "Policia"),
+// keeping those it has (ñ, ü, é): a value put into a text, such as a
+// service's name, must not switch the whole message to UCS-2 and halve
+// its room.
+func FoldGSM7(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if gsmBasic[r] || gsmExtension[r] {
+			b.WriteRune(r)
+			continue
+		}
+		for _, d := range norm.NFD.String(string(r)) {
+			if !unicode.Is(unicode.Mn, d) {
+				b.WriteRune(d)
+			}
+		}
+	}
+	return b.String()
+}
