@@ -164,6 +164,28 @@ func (s *Store) ContactKey(ctx context.Context, db DB, contactID uuid.UUID) (*cr
 	return s.loadKey(ctx, db, `SELECT kek_id, wrapped_dek FROM contact WHERE id = $1`, contactID, contactOwner(contactID), "contact")
 }
 
+// ContactPhone opens a contact's number (E.164), for a text the system
+// sends her: ErrErased once her contact is erased, ErrNotFound without it.
+// It audits nothing: no person reads the number.
+func (s *Store) ContactPhone(ctx context.Context, db DB, contactID uuid.UUID) (string, error) {
+	dek, err := s.ContactKey(ctx, db, contactID)
+	if err != nil {
+		return "", err
+	}
+	var sealed []byte
+	if err := db.QueryRow(ctx, `SELECT phone_sealed FROM contact WHERE id = $1`, contactID).Scan(&sealed); err != nil {
+		return "", fmt.Errorf("casefile: contact phone: %w", err)
+	}
+	if sealed == nil {
+		return "", ErrErased
+	}
+	pt, err := sealer{dek, "contact", contactID}.open("phone_sealed", sealed)
+	if err != nil {
+		return "", err
+	}
+	return string(pt), nil
+}
+
 // normalizeCodeWord folds what a survivor may type differently each time:
 // case, accents, spaces and punctuation ("Mi Gatíta." = "migatita"). It
 // returns "" for a word with fewer than minCodeWordLen letters or digits,

@@ -254,7 +254,7 @@ func (h *Hotline) openUrgentCase(ctx context.Context, tx pgx.Tx, e164, lang stri
 		return casefile.Case{}, err
 	}
 	h.log.Info("hotline: urgent case opened", "case_id", c.ID)
-	return c, h.alertOnCall(ctx, tx, "danger_now", c.ID, c.Reference)
+	return c, h.alertDanger(ctx, tx, c.ID, c.Reference)
 }
 
 // openCase stores the triaged case and starts its referrals in the same

@@ -81,6 +81,8 @@ func TestConversationInSpanishEndToEnd(t *testing.T) {
 	code := codePattern.FindStringSubmatch(health.Body)[1]
 	health.Reply("OK " + code).Expect(text(t, es, templates.KeyProviderAcknowledged, "ref", ref))
 	e.waitReferral("health", "acknowledged")
+	// She is told where to go, and until when (the PEP window of "today").
+	survivor.Expect(text(t, es, templates.KeySurvivorWhere, "place", "H, Av. Sol 123", "deadline", "13/03 00:00"))
 	police := e.sim.Phone(policePhone).ExpectSMS(ref)
 	police.Reply("NO " + codePattern.FindStringSubmatch(police.Body)[1]).Expect(text(t, es, templates.KeyProviderDeclined, "ref", ref))
 
@@ -98,7 +100,7 @@ func TestConversationInEnglishWithDangerEndToEnd(t *testing.T) {
 	// The on-call counsellor hears at once, discreetly.
 	alert := e.sim.Phone(counsellor).ExpectSMS("AMP-")
 	ref := refPattern.FindString(alert.Body)
-	if alert.Body != text(t, templates.ES, templates.KeyStaffDangerNow, "ref", ref) {
+	if alert.Body != text(t, templates.ES, templates.KeyStaffDangerNow, "ref", ref, "code", "1000") {
 		t.Fatalf("alert %q", alert.Body)
 	}
 	if e.count("case_file", "urgent") != 1 {

@@ -143,7 +143,7 @@ func (h *Hotline) alertOnCall(ctx context.Context, tx pgx.Tx, kind string, caseI
 		h.log.Warn("hotline: nobody on call to alert", "case_id", caseID, "kind", kind)
 	}
 	for _, p := range phones {
-		if err := h.out.alert(ctx, tx, referral.StaffAlert{Phone: p, Kind: kind, Reference: ref}, &caseID); err != nil {
+		if err := h.out.AlertStaff(ctx, tx, referral.StaffAlert{Phone: p, Kind: kind, CaseID: caseID, Reference: ref}); err != nil {
 			return err
 		}
 	}

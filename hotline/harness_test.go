@@ -28,6 +28,15 @@ import (
 	"github.com/amparo/amparo/referral"
 )
 
+// lima is the test directory's zone, where her hours are read.
+var lima = func() *time.Location {
+	l, err := time.LoadLocation("America/Lima")
+	if err != nil {
+		panic(err)
+	}
+	return l
+}()
+
 // tuesday10 is a Tuesday, 10:00 in Trujillo: every test provider is open.
 var tuesday10 = time.Date(2026, 3, 10, 10, 0, 0, 0, lima)
 
@@ -46,7 +55,7 @@ const testDirectory = `{
   "organizations": [{
     "key": "org", "name": "Org",
     "services": [
-      {"key": "hp", "name": "H", "kind": "health_post", "needs": ["health"], "communities": ["*"],
+      {"key": "hp", "name": "H", "address": "Av. Sol 123", "kind": "health_post", "needs": ["health"], "communities": ["*"],
        "hours": "always", "capacity": 50, "duty_phone": "` + healthPhone + `", "ack_minutes": {"urgent": 15, "routine": 120},
        "priority": 10},
       {"key": "pol", "name": "P", "kind": "police", "needs": ["police"], "communities": ["*"],

@@ -19,7 +19,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	_ "time/tzdata" // survivors' hours are Lima hours, on any host
+	_ "time/tzdata" // survivors' hours are read in the directory's zone, on any host
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/twilio/twilio-go/client"
@@ -51,7 +51,11 @@ type Config struct {
 	// IdleAfter is how long a conversation may wait for her next message
 	// before it is treated as abandoned; 0 means triage.IdleTimeout.
 	IdleAfter time.Duration
-	Log       *slog.Logger
+	// DangerAnswerWithin is how long a danger alert waits for an on-call
+	// "OK <code>" before it goes to the supervisor and the fallback duty
+	// phones; 0 means 10 minutes.
+	DangerAnswerWithin time.Duration
+	Log                *slog.Logger
 }
 
 // Deps are the hotline's collaborators. Outbox is built first because
@@ -108,9 +112,13 @@ func New(cfg Config, d Deps) (*Hotline, error) {
 	if cfg.IdleAfter <= 0 {
 		cfg.IdleAfter = triage.IdleTimeout
 	}
+	if cfg.DangerAnswerWithin <= 0 {
+		cfg.DangerAnswerWithin = 10 * time.Minute
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	d.Outbox.cases = d.Cases
 	sms, err := newSMSAPI(cfg)
 	if err != nil {
 		return nil, err

@@ -12,7 +12,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/amparo/amparo/crypto"
-	"github.com/amparo/amparo/referral"
 	"github.com/amparo/amparo/templates"
 )
 
@@ -82,7 +81,7 @@ func (h *Hotline) receiveSMS(ctx context.Context, in InboundSMS) ([]string, erro
 		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (message_sid) DO NOTHING`,
 		id, in.MessageSID, candidates[0], kekID, wrapped, body, h.clk.Now())
 	b.Queue(admitSQL, h.admitArgs(candidates[0], candidates)...)
-	b.Queue(referral.ProviderPhoneSQL, e164)
+	b.Queue(replierSQL, e164, h.clk.Now().Add(-dangerCodeLife))
 	b.Queue(activeConversationSQL, candidates)
 	tx.open = true
 	var (
@@ -153,7 +152,7 @@ func (h *Hotline) receiveSMS(ctx context.Context, in InboundSMS) ([]string, erro
 // opening is what the first pipeline decided besides recording the message.
 type opening struct {
 	refused  string // "blocked" or "rate_limited"; "" to process the message
-	provider bool   // the sender may be a provider: referral decides
+	provider bool   // the sender may be a provider or on-call staff answering a coded text
 }
 
 // route decides who the sender is and what to do with her message.
@@ -162,7 +161,11 @@ func (h *Hotline) route(ctx context.Context, tx pgx.Tx, e164 string, candidates 
 		return op.refused, nil, nil
 	}
 	if op.provider {
-		reply, handled, err := h.providerReply(ctx, tx, e164, body)
+		reply, handled, err := h.dangerReply(ctx, tx, e164, body)
+		if err != nil || handled {
+			return "provider", reply, err
+		}
+		reply, handled, err = h.providerReply(ctx, tx, e164, body)
 		if err != nil || handled {
 			return "provider", reply, err
 		}

@@ -3,11 +3,9 @@ package hotline
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/amparo/amparo/crypto"
@@ -51,6 +49,18 @@ func providerText(n referral.ProviderNotice, purpose, key string, ttl time.Durat
 // notice of it was ever handed to Twilio nothing is sent: a provider that
 // never heard of the request needs no withdrawal.
 func (o *Outbox) NotifyWithdrawn(ctx context.Context, tx pgx.Tx, n referral.ProviderNotice) error {
+	return o.callOff(ctx, tx, n, templates.KeyProviderWithdrawn)
+}
+
+// NotifyPassedOn is NotifyWithdrawn for a request that escalated: the text
+// says it passed to another service.
+func (o *Outbox) NotifyPassedOn(ctx context.Context, tx pgx.Tx, n referral.ProviderNotice) error {
+	return o.callOff(ctx, tx, n, templates.KeyProviderPassedOn)
+}
+
+// callOff tells n's provider, with the text of key, that its request needs
+// nothing more, as NotifyWithdrawn describes.
+func (o *Outbox) callOff(ctx context.Context, tx pgx.Tx, n referral.ProviderNotice, key string) error {
 	now := o.clk.Now()
 	// SKIP LOCKED rather than a wait: the sender holds a notice's row
 	// across its call to Twilio and may then lock the referral
@@ -82,7 +92,7 @@ func (o *Outbox) NotifyWithdrawn(ctx context.Context, tx pgx.Tx, n referral.Prov
 	if !tried && inFlight == 0 && handedOver == 0 {
 		return nil
 	}
-	out, err := providerText(n, purposeWithdrawal, templates.KeyProviderWithdrawn, withdrawalTTL)
+	out, err := providerText(n, purposeWithdrawal, key, withdrawalTTL)
 	if err != nil {
 		return err
 	}
@@ -92,30 +102,5 @@ func (o *Outbox) NotifyWithdrawn(ctx context.Context, tx pgx.Tx, n referral.Prov
 		out.delay = sendTimeout
 	}
 	_, err = o.enqueue(ctx, tx, out)
-	return err
-}
-
-// AlertStaff queues a staff alert, in the caller's transaction.
-func (o *Outbox) AlertStaff(ctx context.Context, tx pgx.Tx, a referral.StaffAlert) error {
-	return o.alert(ctx, tx, a, nil)
-}
-
-// alert is AlertStaff that can tie the message to a case, so that a failed
-// delivery becomes a task on it.
-func (o *Outbox) alert(ctx context.Context, tx pgx.Tx, a referral.StaffAlert, caseID *uuid.UUID) error {
-	key, ok := templates.StaffAlertKey(a.Kind)
-	if !ok {
-		return fmt.Errorf("%w: %s", errUnknownAlert, a.Kind)
-	}
-	to, err := crypto.NormalizePhone(a.Phone, "")
-	if err != nil {
-		return err
-	}
-	// Staff read Spanish; the texts name a reference and nothing else.
-	body, err := templates.Render(templates.ES, key, map[string]string{"ref": a.Reference})
-	if err != nil {
-		return err
-	}
-	_, err = o.enqueue(ctx, tx, outbound{purpose: purposeStaff, caseID: caseID, to: to, body: body, ttl: staffAlertTTL})
 	return err
 }

@@ -37,49 +37,6 @@ const (
 	withdrawalTTL = 24 * time.Hour
 )
 
-// lima is where survivors' allowed hours are read. Peru has no DST; the
-// location (with time/tzdata embedded in New's package) still keeps any
-// future rule change out of our code.
-var lima = mustLocation("America/Lima")
-
-func mustLocation(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err) // time/tzdata is embedded: this cannot fail at run time
-	}
-	return loc
-}
-
-// Window is a range of whole hours [From, To) in Lima time in which a
-// message may be delivered; From > To wraps past midnight, From == To is
-// any time.
-type Window struct{ From, To int }
-
-func (w Window) allows(t time.Time) bool {
-	h := t.In(lima).Hour()
-	switch {
-	case w.From == w.To:
-		return true
-	case w.From < w.To:
-		return h >= w.From && h < w.To
-	default:
-		return h >= w.From || h < w.To
-	}
-}
-
-// next returns t if the window allows it, otherwise the window's next start.
-func (w Window) next(t time.Time) time.Time {
-	if w.allows(t) {
-		return t
-	}
-	l := t.In(lima)
-	start := time.Date(l.Year(), l.Month(), l.Day(), w.From, 0, 0, 0, lima)
-	if !start.After(l) {
-		start = start.AddDate(0, 0, 1)
-	}
-	return start
-}
-
 // outbound is a message the system starts.
 type outbound struct {
 	purpose    string
@@ -89,7 +46,6 @@ type outbound struct {
 	body       string
 	ttl        time.Duration
 	delay      time.Duration // from now until it may be sent
-	window     *Window
 }
 
 // SendSMSArgs is the hotline.send_sms job: the row id only, since River
@@ -112,6 +68,9 @@ type Outbox struct {
 	index *crypto.BlindIndex
 	jobs  jobs.Inserter
 	clk   clock.Clock
+	// cases is set by New: the case store is built after the Outbox,
+	// whose withdrawals its erasure hook sends.
+	cases *casefile.Store
 }
 
 // NewOutbox returns an Outbox that inserts hotline.send_sms jobs with jobs.
@@ -142,17 +101,12 @@ func (h *Outbox) enqueue(ctx context.Context, tx pgx.Tx, o outbound) (uuid.UUID,
 	}
 	now := h.clk.Now()
 	notBefore := now.Add(o.delay)
-	var wFrom, wTo *int
-	if o.window != nil {
-		notBefore = o.window.next(notBefore)
-		wFrom, wTo = &o.window.From, &o.window.To
-	}
 	_, err = tx.Exec(ctx, `INSERT INTO outbound_message
 		(id, purpose, referral_id, case_id, to_index, kek_id, wrapped_dek, to_sealed, body_sealed,
-		 not_before, expires_at, window_from, window_to, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)`,
+		 not_before, expires_at, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)`,
 		id, o.purpose, o.referralID, o.caseID, h.index.Current(o.to), kekID, wrapped, toSealed, bodySealed,
-		notBefore, now.Add(o.ttl), wFrom, wTo, now)
+		notBefore, now.Add(o.ttl), now)
 	if err != nil {
 		return uuid.Nil, fmt.Errorf("hotline: insert outbound: %w", err)
 	}
@@ -185,7 +139,6 @@ type outboundRow struct {
 	wrapped, toS, bodyS  []byte
 	status               string
 	notBefore, expiresAt time.Time
-	windowFrom, windowTo *int
 }
 
 var errGone = errors.New("hotline: outbound message erased")

@@ -256,11 +256,83 @@ func TestExpiredMessageIsNeverSent(t *testing.T) {
 	}
 }
 
+// survivorCase opens a committed case for phone with the contact profile
+// prefs.
+func (e *env) survivorCase(phone string, prefs casefile.ContactPrefs) casefile.Case {
+	e.t.Helper()
+	contact, err := e.cases.CreateContact(e.ctx, e.pool, phone)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	c, err := e.cases.OpenCase(e.ctx, e.pool, contact.ID, casefile.CaseInput{Needs: []casefile.Need{casefile.NeedPolice},
+		Lang: "es", Community: "El Porvenir", Contact: prefs})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
+// toSurvivor queues body to the case's survivor, committed, and returns the
+// row's id (uuid.Nil when the rule says never).
+func (e *env) toSurvivor(caseID uuid.UUID, body string) uuid.UUID {
+	e.t.Helper()
+	var queued bool
+	err := pgx.BeginFunc(e.ctx, e.pool, func(tx pgx.Tx) (err error) {
+		queued, err = e.h.out.EnqueueToSurvivor(e.ctx, tx, caseID, SurvivorText{Body: body})
+		return err
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if !queued {
+		return uuid.Nil
+	}
+	var id uuid.UUID
+	if err := e.pool.QueryRow(e.ctx, `SELECT id FROM outbound_message WHERE purpose = 'survivor' ORDER BY created_at DESC LIMIT 1`).Scan(&id); err != nil {
+		e.t.Fatal(err)
+	}
+	return id
+}
+
+func TestContactAtFollowsHerProfile(t *testing.T) {
+	at := func(d, h, m int) time.Time { return time.Date(2026, 3, d, h, m, 0, 0, lima) }
+	morning := ContactProfile{MayText: true, FromHour: 9, ToHour: 12, Zone: lima}
+	night := ContactProfile{MayText: true, FromHour: 20, ToHour: 8, Zone: lima}
+	for _, c := range []struct {
+		name string
+		p    ContactProfile
+		now  time.Time
+		want time.Time // zero: never
+	}{
+		{"inside her hours", morning, at(10, 10, 0), at(10, 10, 0)},
+		{"at the opening hour", morning, at(10, 9, 0), at(10, 9, 0)},
+		{"a minute before it", morning, at(10, 8, 59), at(10, 9, 0)},
+		{"at the closing hour: tomorrow", morning, at(10, 12, 0), at(11, 9, 0)},
+		{"evening: tomorrow morning", morning, at(10, 20, 30), at(11, 9, 0)},
+		{"wrapping hours, late", night, at(10, 23, 0), at(10, 23, 0)},
+		{"wrapping hours, early", night, at(10, 7, 59), at(10, 7, 59)},
+		{"wrapping hours, day", night, at(10, 8, 0), at(10, 20, 0)},
+		{"any hour", ContactProfile{MayText: true, FromHour: 0, ToHour: 24, Zone: lima}, at(10, 3, 0), at(10, 3, 0)},
+		{"equal hours are any hour", ContactProfile{MayText: true, FromHour: 7, ToHour: 7, Zone: lima}, at(10, 3, 0), at(10, 3, 0)},
+		{"until midnight", ContactProfile{MayText: true, FromHour: 18, ToHour: 24, Zone: lima}, at(10, 23, 59), at(10, 23, 59)},
+		{"calls only", ContactProfile{MayText: false, FromHour: 9, ToHour: 12, Zone: lima}, at(10, 10, 0), time.Time{}},
+		{"she said SALIR", ContactProfile{MayText: true, Stopped: true, Zone: lima}, at(10, 10, 0), time.Time{}},
+		{"erased", ContactProfile{MayText: true, Gone: true, Zone: lima}, at(10, 10, 0), time.Time{}},
+		// Her hours are read in the deployment's zone, not the server's.
+		{"another zone", ContactProfile{MayText: true, FromHour: 9, ToHour: 12, Zone: time.UTC}, at(10, 10, 0), time.Date(2026, 3, 11, 9, 0, 0, 0, time.UTC)},
+	} {
+		got, ok := ContactAt(c.p, c.now)
+		if ok != !c.want.IsZero() || (ok && !got.Equal(c.want)) {
+			t.Errorf("%s: ContactAt = %v, %v; want %v", c.name, got.In(lima), ok, c.want.In(lima))
+		}
+	}
+}
+
 func TestSurvivorMessagesWaitForHerHours(t *testing.T) {
 	e := newEnv(t, false)
+	c := e.survivorCase(survivorPhone, casefile.ContactPrefs{MayText: true, FromHour: 9, ToHour: 12})
 	e.clk.Set(time.Date(2026, 3, 10, 20, 30, 0, 0, lima))
-	w := Window{From: 9, To: 12}
-	id := e.queue(outbound{purpose: purposeSurvivor, to: survivorPhone, body: "x", ttl: survivorTTL, window: &w})
+	id := e.toSurvivor(c.ID, "x")
 	var notBefore time.Time
 	if err := e.pool.QueryRow(e.ctx, `SELECT not_before FROM outbound_message WHERE id = $1`, id).Scan(&notBefore); err != nil {
 		t.Fatal(err)
@@ -290,41 +362,41 @@ func TestSurvivorMessagesWaitForHerHours(t *testing.T) {
 	}
 	e.sim.Settle()
 	e.sim.Phone(survivorPhone).Expect("x")
-	// Hours that wrap midnight, and the boundaries.
-	night := Window{From: 20, To: 8}
-	for _, c := range []struct {
-		h    int
-		want bool
-	}{{19, false}, {20, true}, {23, true}, {0, true}, {7, true}, {8, false}} {
-		if got := night.allows(time.Date(2026, 3, 10, c.h, 0, 0, 0, lima)); got != c.want {
-			t.Errorf("20-8 at %02d:00: %v", c.h, got)
-		}
+
+	// She allowed calls only: nothing is queued at all.
+	calls := e.survivorCase("+51987000444", casefile.ContactPrefs{MayCall: true, FromHour: 9, ToHour: 12})
+	if id := e.toSurvivor(calls.ID, "x"); id != uuid.Nil {
+		t.Fatal("a text queued to a survivor who allowed calls only")
 	}
 }
 
 func TestStoppedSurvivorGetsNothingQueued(t *testing.T) {
 	e := newEnv(t, false)
-	w := Window{From: 9, To: 12}
-	id := e.queue(outbound{purpose: purposeSurvivor, to: survivorPhone, body: "x", ttl: survivorTTL, window: &w})
+	c := e.survivorCase(survivorPhone, casefile.ContactPrefs{MayText: true, FromHour: 9, ToHour: 12})
+	e.clk.Set(time.Date(2026, 3, 10, 20, 0, 0, 0, lima))
+	id := e.toSurvivor(c.ID, "x")
 	e.sim.Phone(survivorPhone).Send("SALIR").Expect(text(t, templates.ES, templates.KeyStop))
 	if st, _, _ := e.status(id); st != "canceled" {
 		t.Fatalf("queued message is %s after SALIR", st)
 	}
-	id = e.queue(outbound{purpose: purposeSurvivor, to: survivorPhone, body: "x", ttl: survivorTTL})
-	if err := e.h.sendOutbound(e.ctx, id, false); err != nil {
-		t.Fatal(err)
-	}
-	if st, _, _ := e.status(id); st != "canceled" || e.sim.Calls(survivorPhone) != 0 {
-		t.Fatalf("message after SALIR: %s, %d calls", st, e.sim.Calls(survivorPhone))
+	if id := e.toSurvivor(c.ID, "x"); id != uuid.Nil {
+		t.Fatal("a text queued after SALIR")
 	}
 	e.sim.AssertQuiet()
 }
 
-// Her SALIR holds across an index-key rotation: a text queued under the new
-// key finds the opt-out she recorded under the old one.
+// Her SALIR holds across an index-key rotation, and when it comes between
+// the queueing and the send: the sender asks again.
 func TestStopHoldsAcrossIndexKeyRotation(t *testing.T) {
 	e := newEnv(t, false)
-	e.sim.Phone(survivorPhone).Send("SALIR").Expect(text(t, templates.ES, templates.KeyStop))
+	c := e.survivorCase(survivorPhone, casefile.ContactPrefs{MayText: true})
+	id := e.toSurvivor(c.ID, "x")
+	// Recorded as a SALIR under the old key would be, without cancelling
+	// the queued row the way the conversation does.
+	if _, err := e.pool.Exec(e.ctx, `INSERT INTO sms_opt_out (phone_index, at) VALUES ($1, $2)`,
+		e.kr.BlindIndex().Current(survivorPhone), tuesday10); err != nil {
+		t.Fatal(err)
+	}
 	rotated, err := crypto.RotateIndexKey(e.rawKeyring, tuesday10.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
@@ -334,7 +406,6 @@ func TestStopHoldsAcrossIndexKeyRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.h.index, e.h.out.index = kr.BlindIndex(), kr.BlindIndex()
-	id := e.queue(outbound{purpose: purposeSurvivor, to: survivorPhone, body: "x", ttl: survivorTTL})
 	if err := e.h.sendOutbound(e.ctx, id, false); err != nil {
 		t.Fatal(err)
 	}

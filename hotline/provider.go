@@ -20,6 +20,8 @@ var providerReplyKeys = map[string]string{
 	referral.ReplyStale:        templates.KeyProviderUnknownCode,
 	referral.ReplyBadFormat:    templates.KeyProviderBadFormat,
 	referral.ReplyCodesLocked:  templates.KeyProviderCodesLocked,
+	referral.ReplyPassedOn:     templates.KeyProviderPassedOn,
+	referral.ReplyWithdrawn:    templates.KeyProviderWithdrawn,
 }
 
 // providerReply lets referral act first on a message from a provider's duty
@@ -34,12 +36,18 @@ func (h *Hotline) providerReply(ctx context.Context, tx pgx.Tx, e164, body strin
 		return nil, true, nil
 	}
 	args := map[string]string(nil)
-	if out.Result == referral.ReplyAcknowledged || out.Result == referral.ReplyDeclined {
-		ref, err := h.referenceOf(ctx, tx, out)
+	switch out.Result {
+	case referral.ReplyAcknowledged, referral.ReplyDeclined, referral.ReplyPassedOn, referral.ReplyWithdrawn:
+		r, ref, err := h.referenceOf(ctx, tx, out)
 		if err != nil {
 			return nil, true, err
 		}
 		args = map[string]string{"ref": ref}
+		if out.Result == referral.ReplyPassedOn || out.Result == referral.ReplyWithdrawn {
+			// The words of the text it was sent, so a late answer learns
+			// what that text told it.
+			args["code"] = r.ReplyCode
+		}
 	}
 	// Duty phones are answered in Spanish, like the notices they reply to.
 	text, err := templates.Render(templates.ES, key, args)
@@ -49,12 +57,13 @@ func (h *Hotline) providerReply(ctx context.Context, tx pgx.Tx, e164, body strin
 	return []string{text}, true, nil
 }
 
-// referenceOf finds the case reference a provider's reply was about,
-// without opening the case.
-func (h *Hotline) referenceOf(ctx context.Context, tx pgx.Tx, out referral.ReplyOutcome) (string, error) {
+// referenceOf finds the referral a provider's reply was about and its
+// case reference, without opening the case.
+func (h *Hotline) referenceOf(ctx context.Context, tx pgx.Tx, out referral.ReplyOutcome) (referral.Referral, string, error) {
 	r, err := h.referrals.Get(ctx, tx, out.ReferralID)
 	if err != nil {
-		return "", err
+		return r, "", err
 	}
-	return h.cases.Reference(ctx, tx, r.CaseID)
+	ref, err := h.cases.Reference(ctx, tx, r.CaseID)
+	return r, ref, err
 }

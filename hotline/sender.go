@@ -66,10 +66,10 @@ func (h *Hotline) sendOutbound(ctx context.Context, id uuid.UUID, finalAttempt b
 	defer tx.Rollback(ctx)
 	r := outboundRow{id: id}
 	err = tx.QueryRow(ctx, `SELECT purpose, referral_id, case_id, to_index, kek_id, wrapped_dek, to_sealed, body_sealed,
-			status, not_before, expires_at, window_from, window_to
+			status, not_before, expires_at
 		FROM outbound_message WHERE id = $1 FOR UPDATE`, id).Scan(
 		&r.purpose, &r.referralID, &r.caseID, &r.toIndex, &r.kekID, &r.wrapped, &r.toS, &r.bodyS,
-		&r.status, &r.notBefore, &r.expiresAt, &r.windowFrom, &r.windowTo)
+		&r.status, &r.notBefore, &r.expiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
 	}
@@ -102,25 +102,22 @@ func (h *Hotline) sendOutbound(ctx context.Context, id uuid.UUID, finalAttempt b
 	if err != nil {
 		return err
 	}
+	due := r.notBefore
 	if r.purpose == purposeSurvivor {
-		// Every accepted index key: her SALIR may have been recorded under
-		// the key an index-key rotation has since replaced.
-		var stopped bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sms_opt_out WHERE phone_index = ANY($1))`,
-			h.index.Candidates(to)).Scan(&stopped); err != nil {
+		// What she allows now, not when it was queued: she may have said
+		// SALIR, been erased or changed her hours since.
+		at, ok, err := h.survivorDue(ctx, tx, r.caseID, to, now)
+		if err != nil {
 			return err
 		}
-		if stopped {
+		if !ok {
 			return h.finish(ctx, tx, r, "canceled", nil)
 		}
-	}
-	due := r.notBefore
-	if r.windowFrom != nil && r.windowTo != nil {
-		due = Window{From: *r.windowFrom, To: *r.windowTo}.next(maxTime(now, due))
+		due = maxTime(due, at)
 	}
 	if due.After(now) {
-		// Clocks moved, or a retry slid out of her hours: wait for the
-		// window, unless it opens only after the message has lost its use.
+		// Clocks moved, or a retry slid out of her hours: wait for them,
+		// unless they open only after the message has lost its use.
 		if !due.Before(r.expiresAt) {
 			return h.finish(ctx, tx, r, "expired", nil)
 		}

@@ -31,6 +31,7 @@ func TestBorrarTellsProvidersTheirRequestsAreWithdrawn(t *testing.T) {
 	notice := health.ExpectSMS(ref)
 	healthCode := codePattern.FindStringSubmatch(notice.Body)[1]
 	notice.Reply("OK " + healthCode).Expect(text(t, es, templates.KeyProviderAcknowledged, "ref", ref))
+	survivor.ExpectSMS("Av. Sol 123") // where to go
 	policeCode := codePattern.FindStringSubmatch(police.ExpectSMS(ref).Body)[1]
 
 	survivor.Send("BORRAR").Expect(text(t, es, templates.KeyEraseCodeWord))

@@ -38,6 +38,10 @@ const (
 
 var kinds = []Kind{HealthPost, Police, Shelter, CEM, LegalAid, Psychosocial}
 
+// maxPlace bounds a service's name and address together: with the rest
+// of the "where to go" text they fit two SMS segments.
+const maxPlace = 140
+
 // AnyCommunity in a provider's communities covers every community.
 const AnyCommunity = "*"
 
@@ -92,6 +96,7 @@ type Organization struct {
 type ServiceEntry struct {
 	Key         string          `json:"key"`
 	Name        string          `json:"name"`
+	Address     string          `json:"address"` // a health post's name and address are texted to her (SurvivorNotice)
 	Kind        Kind            `json:"kind"`
 	Needs       []casefile.Need `json:"needs"`
 	Communities []string        `json:"communities"`
@@ -143,17 +148,18 @@ func LoadDirectory(ctx context.Context, db DB, r io.Reader) error {
 				active := s.Active == nil || *s.Active
 				_, err = tx.Exec(ctx, `
 					INSERT INTO service (key, organization_id, name, kind, needs, communities, hours, timezone,
-					                     capacity, duty_phone, lang, ack_urgent_min, ack_routine_min, priority, active, demo)
-					VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+					                     capacity, duty_phone, lang, ack_urgent_min, ack_routine_min, priority, active, demo, address)
+					VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 					ON CONFLICT (key) DO UPDATE SET
 						organization_id = excluded.organization_id, name = excluded.name, kind = excluded.kind,
+						address = excluded.address,
 						needs = excluded.needs, communities = excluded.communities, hours = excluded.hours,
 						timezone = excluded.timezone, capacity = excluded.capacity, duty_phone = excluded.duty_phone,
 						lang = excluded.lang, ack_urgent_min = excluded.ack_urgent_min,
 						ack_routine_min = excluded.ack_routine_min, priority = excluded.priority,
 						active = excluded.active, demo = excluded.demo, updated_at = now()`,
 					s.Key, orgID, s.Name, s.Kind, s.Needs, s.Communities, hours, d.Timezone,
-					s.Capacity, s.DutyPhone, s.Lang, s.AckMinutes.Urgent, s.AckMinutes.Routine, s.Priority, active, d.Demo)
+					s.Capacity, s.DutyPhone, s.Lang, s.AckMinutes.Urgent, s.AckMinutes.Routine, s.Priority, active, d.Demo, s.Address)
 				if err != nil {
 					return fmt.Errorf("referral: directory: upsert service %s: %w", s.Key, err)
 				}
@@ -179,11 +185,30 @@ func LoadDirectory(ctx context.Context, db DB, r io.Reader) error {
 	})
 }
 
+// defaultZone is the time zone of a directory that names none.
+const defaultZone = "America/Lima"
+
+// DirectoryZone returns the deployment's time zone: the directory's (the
+// zone most of its services are in), or defaultZone before any is loaded.
+// Survivors' contact hours are read in it.
+func DirectoryZone(ctx context.Context, db DB) (*time.Location, error) {
+	name := defaultZone
+	err := db.QueryRow(ctx, `SELECT timezone FROM service GROUP BY timezone ORDER BY count(*) DESC, timezone LIMIT 1`).Scan(&name)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("referral: directory zone: %w", err)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("referral: directory zone: %w", err)
+	}
+	return loc, nil
+}
+
 // validate checks the file and normalises it in place (phones to E.164,
 // community names to their matching form, defaults filled in).
 func (d *Directory) validate() error {
 	if d.Timezone == "" {
-		d.Timezone = "America/Lima"
+		d.Timezone = defaultZone
 	}
 	if _, err := time.LoadLocation(d.Timezone); err != nil {
 		return fmt.Errorf("referral: directory: timezone: %w", err)
@@ -201,6 +226,11 @@ func (d *Directory) validate() error {
 			}
 			if s.Key == "" || s.Name == "" {
 				return bad("needs a key and a name")
+			}
+			// Name and address travel in one text to her, which must stay
+			// within two SMS segments.
+			if len(s.Name)+len(s.Address) > maxPlace {
+				return bad(fmt.Sprintf("name and address together exceed %d bytes", maxPlace))
 			}
 			if seen[s.Key] {
 				return bad("duplicate key")

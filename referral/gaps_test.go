@@ -37,8 +37,8 @@ func TestStaleReplyNeverActsOnReusedCode(t *testing.T) {
 		t.Fatalf("referral B: phone %s code %s; want %s with 1001 (1000 quarantined)", b.CodePhone, b.ReplyCode, phoneA)
 	}
 	h.dispatch(b.ID)
-	if out := h.reply(phoneA, "NO 1000"); out.Result != ReplyUnknownCode || out.ReferralID == b.ID {
-		t.Fatalf("a late NO meant for A: %+v; want unknown_code, acting on nothing", out)
+	if out := h.reply(phoneA, "NO 1000"); out.Result != ReplyPassedOn || out.ReferralID != a.ID {
+		t.Fatalf("a late NO meant for A: %+v; want passed_on for A, acting on nothing", out)
 	}
 	if s := h.get(b.ID).Status; s != Notified {
 		t.Fatalf("B after the late NO for A: %s; want notified", s)
@@ -84,7 +84,7 @@ func TestServeDeadlineMissedAlertsSupervisorOnce(t *testing.T) {
 		t.Fatalf("not breached: %+v", got)
 	}
 	_, alerts := h.rec.snapshot()
-	want := StaffAlert{Phone: phoneSup, Kind: AlertServeDeadlineMissed, Reference: c.Reference}
+	want := StaffAlert{Phone: phoneSup, Kind: AlertServeDeadlineMissed, CaseID: c.ID, Reference: c.Reference}
 	if len(alerts) != 1 || alerts[0] != want {
 		t.Fatalf("alerts = %+v; want exactly [%+v]", alerts, want)
 	}
@@ -154,8 +154,8 @@ func TestCreateForCaseRevokesWithdrawnConsent(t *testing.T) {
 		health.ID.String()).Scan(&jobs); err != nil || jobs != 0 {
 		t.Fatalf("%d pending jobs of the revoked referral remain (%v)", jobs, err)
 	}
-	if out := h.reply(phoneA, "OK "+health.ReplyCode); out.Result != ReplyUnknownCode {
-		t.Fatalf("a reply to the revoked referral: %+v", out)
+	if out := h.reply(phoneA, "OK "+health.ReplyCode); out.Result != ReplyWithdrawn {
+		t.Fatalf("a reply to the revoked referral: %+v; want withdrawn", out)
 	}
 	// Its place and (after the quarantine) its code are free again.
 	h.clk.Advance(codeQuarantine)

@@ -75,8 +75,31 @@ type recorder struct {
 	mu        sync.Mutex
 	notices   []ProviderNotice
 	withdrawn []ProviderNotice
+	passedOn  []ProviderNotice
 	alerts    []StaffAlert
+	told      []SurvivorNotice
 	onSend    func(ProviderNotice)
+}
+
+func (r *recorder) NotifyPassedOn(_ context.Context, _ pgx.Tx, n ProviderNotice) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.passedOn = append(r.passedOn, n)
+	return nil
+}
+
+func (r *recorder) TellSurvivor(_ context.Context, _ pgx.Tx, n SurvivorNotice) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.told = append(r.told, n)
+	return nil
+}
+
+// survivorSide returns the passed-on notices and what she was told so far.
+func (r *recorder) survivorSide() (passedOn []ProviderNotice, told []SurvivorNotice) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]ProviderNotice(nil), r.passedOn...), append([]SurvivorNotice(nil), r.told...)
 }
 
 func (r *recorder) NotifyProvider(_ context.Context, _ pgx.Tx, n ProviderNotice) error {

@@ -93,14 +93,11 @@ func (s *Service) dispatch(ctx context.Context, tx pgx.Tx, id uuid.UUID) error {
 	if err != nil {
 		return fmt.Errorf("referral: dispatch %s: %w", id, err)
 	}
-	var lang string
-	if err := tx.QueryRow(ctx, `SELECT lang FROM service WHERE id = $1`, r.ServiceID).Scan(&lang); err != nil {
-		return fmt.Errorf("referral: dispatch %s: %w", id, err)
-	}
-	err = s.notifier.NotifyProvider(ctx, tx, ProviderNotice{
-		ReferralID: r.ID, Phone: r.CodePhone, Reference: c.Reference, ReplyCode: r.ReplyCode, Lang: lang,
-	})
+	n, err := s.notice(ctx, tx, &r, c.Reference)
 	if err != nil {
+		return err
+	}
+	if err := s.notifier.NotifyProvider(ctx, tx, n); err != nil {
 		return fmt.Errorf("referral: notify provider for %s: %w", id, err)
 	}
 	return s.move(ctx, tx, &r, Notified, actorSystem, "dispatched")
@@ -182,13 +179,13 @@ func (s *Service) serveDeadline(ctx context.Context, tx pgx.Tx, id uuid.UUID, st
 		// The breach shows on the SLA board; the supervisor on call is told
 		// too (once: the event above marks it done), or, with none on call,
 		// the counsellor, or the fallback duty phones.
-		_, err := s.alert(ctx, tx, AlertServeDeadlineMissed, c.Reference, RoleSupervisor, RoleCounsellor)
+		_, err := s.alert(ctx, tx, AlertServeDeadlineMissed, c.ID, c.Reference, RoleSupervisor, RoleCounsellor)
 		return err
 	}
 	if err := s.followUp(ctx, tx, c.ID, followUpServeDeadline, r.Need); err != nil {
 		return err
 	}
-	_, err = s.alert(ctx, tx, AlertServeDeadlineNear, c.Reference, RoleCounsellor, RoleSupervisor)
+	_, err = s.alert(ctx, tx, AlertServeDeadlineNear, c.ID, c.Reference, RoleCounsellor, RoleSupervisor)
 	return err
 }
 

@@ -167,7 +167,7 @@ func TestAckDeadlineEscalatesExactlyOnce(t *testing.T) {
 		t.Fatalf("want A escalated and one new referral to B, got %+v", all)
 	}
 	_, alerts := h.rec.snapshot()
-	if len(alerts) != 1 || alerts[0] != (StaffAlert{Phone: phoneSup, Kind: AlertEscalated, Reference: c.Reference}) {
+	if len(alerts) != 1 || alerts[0] != (StaffAlert{Phone: phoneSup, Kind: AlertEscalated, CaseID: c.ID, Reference: c.Reference}) {
 		t.Fatalf("alerts = %+v", alerts)
 	}
 	ev := h.history(r.ID)
@@ -303,7 +303,7 @@ func TestServeDeadlineNearAndMissed(t *testing.T) {
 		h.serveDeadline(r.ID, stageNear)
 	}
 	_, alerts := h.rec.snapshot()
-	if len(alerts) != 1 || alerts[0] != (StaffAlert{Phone: phoneCou, Kind: AlertServeDeadlineNear, Reference: c.Reference}) {
+	if len(alerts) != 1 || alerts[0] != (StaffAlert{Phone: phoneCou, Kind: AlertServeDeadlineNear, CaseID: c.ID, Reference: c.Reference}) {
 		t.Fatalf("alerts = %+v", alerts)
 	}
 	if f := h.followUps(c.ID); len(f) != 1 || f[0].Kind != followUpServeDeadline {
@@ -599,7 +599,7 @@ func TestEmptyRosterAlertsFallbackDuty(t *testing.T) {
 	c := h.openCase(casefile.CaseInput{Needs: []casefile.Need{casefile.NeedHealth}})
 	r := h.create(c)[0]
 	h.inTx(func(tx pgx.Tx) error { return svc.NoticeFailed(h.ctx, tx, r.ID) })
-	if _, alerts := h.rec.snapshot(); len(alerts) != 1 || alerts[0] != (StaffAlert{Phone: fallback, Kind: AlertEscalated, Reference: c.Reference}) {
+	if _, alerts := h.rec.snapshot(); len(alerts) != 1 || alerts[0] != (StaffAlert{Phone: fallback, Kind: AlertEscalated, CaseID: c.ID, Reference: c.Reference}) {
 		t.Fatalf("alerts = %+v; want the escalation at the fallback phone", alerts)
 	}
 	// No supervisor owns it: it is a caseworker task as well.

@@ -32,6 +32,12 @@ const (
 	// ReplyCodesLocked: the phone sent too many codes that matched nothing
 	// (WithWrongCodeLimit); no code from it is read until the window ends.
 	ReplyCodesLocked = "codes_locked"
+	// ReplyPassedOn: the code's referral escalated to another service
+	// (within codeQuarantine); ReplyWithdrawn: it was revoked. A late
+	// answer is told what became of the request, not that its code means
+	// nothing.
+	ReplyPassedOn  = "passed_on"
+	ReplyWithdrawn = "withdrawn"
 )
 
 // Reply verbs. The vocabulary is deliberately small so that ordinary chat
@@ -51,8 +57,10 @@ var (
 // maxReplyLen bounds the work spent on a message from outside.
 const maxReplyLen = 64
 
-// parseReply reads a provider reply; ok is false when text is not one.
-func parseReply(text string) (accept bool, code string, ok bool) {
+// ParseReply reads a reply to a coded text ("OK 4821", "NO 4821"); ok is
+// false when text is not one. Providers answer notices with it, and on-call
+// staff answer danger alerts.
+func ParseReply(text string) (accept bool, code string, ok bool) {
 	if len(text) > maxReplyLen {
 		return false, "", false
 	}
@@ -132,7 +140,7 @@ func (s *Service) HandleProviderReply(ctx context.Context, tx pgx.Tx, fromE164, 
 		out.Result = ReplyRateLimited
 		return out, nil
 	}
-	accept, code, ok := parseReply(text)
+	accept, code, ok := ParseReply(text)
 	if !ok {
 		out.Result = ReplyBadFormat
 		return out, nil
@@ -154,8 +162,7 @@ func (s *Service) HandleProviderReply(ctx context.Context, tx pgx.Tx, fromE164, 
 		SELECT `+referralCols+` FROM referral
 		WHERE code_phone = $1 AND reply_code = $2 AND status = ANY($3) FOR NO KEY UPDATE`, fromE164, code, openStatuses))
 	if errors.Is(err, ErrNotFound) {
-		out.Result, err = s.wrongCode(ctx, tx, fromE164)
-		return out, err
+		return s.closedReply(ctx, tx, fromE164, code, out)
 	}
 	if err != nil {
 		return out, err
@@ -182,6 +189,33 @@ func (s *Service) HandleProviderReply(ctx context.Context, tx pgx.Tx, fromE164, 
 		return out, fmt.Errorf("referral: reply to %s: %w", r.ID, err)
 	}
 	s.log.InfoContext(ctx, "referral: provider reply", "referral_id", r.ID, "result", out.Result)
+	return out, nil
+}
+
+// closedReply answers a code that has no open referral on fromE164: when
+// the referral it was sent for escalated or was revoked recently enough
+// that its code has not been reused (codeQuarantine), the provider is told
+// that, and the answer does not count as a wrong code; otherwise the code
+// is unknown, and counts (wrongCode). It changes no referral.
+func (s *Service) closedReply(ctx context.Context, tx pgx.Tx, fromE164, code string, out ReplyOutcome) (ReplyOutcome, error) {
+	var status Status
+	err := tx.QueryRow(ctx, `
+		SELECT id, status FROM referral
+		WHERE code_phone = $1 AND reply_code = $2 AND status = ANY($3) AND updated_at > $4
+		ORDER BY updated_at DESC LIMIT 1`,
+		fromE164, code, []string{string(Escalated), string(Revoked)}, s.now().Add(-codeQuarantine)).Scan(&out.ReferralID, &status)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		out.Result, err = s.wrongCode(ctx, tx, fromE164)
+		return out, err
+	case err != nil:
+		return out, fmt.Errorf("referral: closed reply: %w", err)
+	case status == Escalated:
+		out.Result = ReplyPassedOn
+	default:
+		out.Result = ReplyWithdrawn
+	}
+	s.log.InfoContext(ctx, "referral: provider reply to a closed request", "referral_id", out.ReferralID, "result", out.Result)
 	return out, nil
 }
 
@@ -240,7 +274,7 @@ func (s *Service) wrongCode(ctx context.Context, tx pgx.Tx, phone string) (strin
 		return "", fmt.Errorf("referral: locked phone's service: %w", err)
 	}
 	s.log.WarnContext(ctx, "referral: provider phone locked after wrong reply codes", "service_id", serviceID, "misses", n)
-	if _, err := s.alert(ctx, tx, AlertCodesLocked, name, RoleSupervisor, RoleCounsellor); err != nil {
+	if _, err := s.alert(ctx, tx, AlertCodesLocked, uuid.Nil, name, RoleSupervisor, RoleCounsellor); err != nil {
 		return "", err
 	}
 	return ReplyCodesLocked, nil

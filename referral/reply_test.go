@@ -38,9 +38,9 @@ func TestParseReply(t *testing.T) {
 		{"", false, "", false},
 		{"OK " + strings.Repeat(" ", 80) + "4821", false, "", false},
 	} {
-		accept, code, ok := parseReply(tc.in)
+		accept, code, ok := ParseReply(tc.in)
 		if accept != tc.accept || code != tc.code || ok != tc.ok {
-			t.Errorf("parseReply(%q) = %v %q %v, want %v %q %v", tc.in, accept, code, ok, tc.accept, tc.code, tc.ok)
+			t.Errorf("ParseReply(%q) = %v %q %v, want %v %q %v", tc.in, accept, code, ok, tc.accept, tc.code, tc.ok)
 		}
 	}
 }
@@ -50,7 +50,7 @@ func FuzzParseReply(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		accept, code, ok := parseReply(text)
+		accept, code, ok := ParseReply(text)
 		if !ok {
 			if accept || code != "" {
 				t.Fatalf("not a reply, yet accept=%v code=%q", accept, code)
@@ -58,13 +58,13 @@ func FuzzParseReply(f *testing.F) {
 			return
 		}
 		if len(text) > maxReplyLen || !utf8.ValidString(code) || len(code) != 4 || strings.Trim(code, "0123456789") != "" {
-			t.Fatalf("parseReply(%q) gave code %q", text, code)
+			t.Fatalf("ParseReply(%q) gave code %q", text, code)
 		}
 		if !strings.Contains(text, code) {
 			t.Fatalf("code %q is not in %q", code, text)
 		}
 		// Case never changes the meaning.
-		a2, c2, ok2 := parseReply(strings.ToLower(text))
+		a2, c2, ok2 := ParseReply(strings.ToLower(text))
 		if ok2 && (a2 != accept || c2 != code) {
 			t.Fatalf("lower-casing %q changed the reading", text)
 		}

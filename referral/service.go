@@ -28,7 +28,13 @@ type Notifier interface {
 	// NotifyWithdrawn tells the provider of n that its request is
 	// withdrawn and needs nothing more from them.
 	NotifyWithdrawn(ctx context.Context, tx pgx.Tx, n ProviderNotice) error
+	// NotifyPassedOn tells the provider of n that its request went to
+	// another service and needs nothing more from them.
+	NotifyPassedOn(ctx context.Context, tx pgx.Tx, n ProviderNotice) error
 	AlertStaff(ctx context.Context, tx pgx.Tx, a StaffAlert) error
+	// TellSurvivor tells her where to go now that a provider has taken
+	// her request, within the contact profile she gave.
+	TellSurvivor(ctx context.Context, tx pgx.Tx, n SurvivorNotice) error
 }
 
 // ProviderNotice is a discreet notice to a provider's duty phone: a case
@@ -43,9 +49,26 @@ type ProviderNotice struct {
 
 // StaffAlert asks an on-call staff member to look at a case.
 type StaffAlert struct {
-	Phone     string // E.164
-	Kind      string // one of the Alert* constants
-	Reference string // a case reference, or what the Kind says
+	Phone     string    // E.164
+	Kind      string    // one of the Alert* constants
+	CaseID    uuid.UUID // zero for an alert about no case (a locked phone)
+	Reference string    // a case reference, or what the Kind says
+}
+
+// SurvivorNotice is what she may be told once a provider has taken her
+// request. Only health names a place and a time: the intake already told
+// her to go to a health centre before her deadline, so the health post's
+// name and address say nothing new to whoever reads her phone. Other
+// services are named by need only: a shelter's address is secret, and a
+// name like "Centro Emergencia Mujer" says what the intake never did.
+type SurvivorNotice struct {
+	CaseID     uuid.UUID
+	ReferralID uuid.UUID
+	Need       casefile.Need
+	Lang       string         // hers
+	Place      string         // health: the service's name and address
+	Until      *time.Time     // health: the clinical deadline still open, if any
+	Loc        *time.Location // the service's time zone, to read Until in
 }
 
 // Alert kinds referral raises ("danger_now" is the hotline's own).
@@ -483,6 +506,42 @@ func (s *Service) move(ctx context.Context, tx pgx.Tx, r *Referral, to Status, a
 	}
 	s.log.InfoContext(ctx, "referral: moved", "referral_id", r.ID, "from_status", r.Status, "to_status", to, "reason", reason)
 	r.Status, r.UpdatedAt = to, now
+	if to == Acknowledged {
+		// Accepted follows acknowledged in every path, so this is the
+		// one moment she is told, whichever way the provider answered.
+		return s.tellSurvivor(ctx, tx, r)
+	}
+	return nil
+}
+
+// tellSurvivor asks the notifier to tell her that r's provider has taken
+// her request (see SurvivorNotice for what may be named).
+func (s *Service) tellSurvivor(ctx context.Context, tx pgx.Tx, r *Referral) error {
+	c, err := s.cases.CaseFacts(ctx, tx, r.CaseID)
+	if err != nil {
+		return s.caseGone(ctx, err, r)
+	}
+	n := SurvivorNotice{CaseID: c.ID, ReferralID: r.ID, Need: r.Need, Lang: c.Lang}
+	if r.Need == casefile.NeedHealth {
+		var name, address, tz string
+		if err := tx.QueryRow(ctx, `SELECT name, address, timezone FROM service WHERE id = $1`, r.ServiceID).
+			Scan(&name, &address, &tz); err != nil {
+			return fmt.Errorf("referral: service of %s: %w", r.ID, err)
+		}
+		if n.Loc, err = time.LoadLocation(tz); err != nil {
+			return fmt.Errorf("referral: service of %s: %w", r.ID, err)
+		}
+		n.Place = name
+		if address != "" {
+			n.Place += ", " + address
+		}
+		// The window still open now: PEP may have closed since the
+		// referral was made while emergency contraception has not.
+		n.Until = s.serveBy(c, r.Need, s.now())
+	}
+	if err := s.notifier.TellSurvivor(ctx, tx, n); err != nil {
+		return fmt.Errorf("referral: tell survivor of %s: %w", r.ID, err)
+	}
 	return nil
 }
 
@@ -496,9 +555,14 @@ func (s *Service) event(ctx context.Context, tx pgx.Tx, id uuid.UUID, from, to S
 	return nil
 }
 
-// escalate closes r as escalated, refers the need onward and tells the
-// supervisor on call (or, when nobody is on call, files a caseworker task).
+// escalate closes r as escalated, tells its provider (if it was sent the
+// request) that it passed to another service, and refers the need onward.
+// Each escalation has exactly one outcome for staff: when the need found a
+// next provider, the supervisor on call is told it moved on (with nobody
+// on call, a caseworker task too); when none fits, noProvider has already
+// raised the one "no service available" alert and task.
 func (s *Service) escalate(ctx context.Context, tx pgx.Tx, r *Referral, actor, reason string) error {
+	from := r.Status
 	if err := s.move(ctx, tx, r, Escalated, actor, reason); err != nil {
 		return err
 	}
@@ -506,16 +570,33 @@ func (s *Service) escalate(ctx context.Context, tx pgx.Tx, r *Referral, actor, r
 	if err != nil {
 		return s.caseGone(ctx, err, r)
 	}
-	if _, _, err := s.successor(ctx, tx, c, r); err != nil {
+	if from != Pending {
+		n, err := s.notice(ctx, tx, r, c.Reference)
+		if err != nil {
+			return err
+		}
+		if err := s.notifier.NotifyPassedOn(ctx, tx, n); err != nil {
+			return fmt.Errorf("referral: passed-on notice for %s: %w", r.ID, err)
+		}
+	}
+	if _, routed, err := s.successor(ctx, tx, c, r); err != nil || !routed {
 		return err
 	}
-	// A supervisor on call owns the escalation; otherwise it also becomes a
-	// caseworker task, which outlives a text to the fallback phones.
-	rostered, err := s.alert(ctx, tx, AlertEscalated, c.Reference, RoleSupervisor)
+	rostered, err := s.alert(ctx, tx, AlertEscalated, c.ID, c.Reference, RoleSupervisor)
 	if err != nil || rostered {
 		return err
 	}
 	return s.followUp(ctx, tx, c.ID, followUpEscalated, r.Need)
+}
+
+// notice is the provider's view of r: reference, code, and its duty phone
+// and language.
+func (s *Service) notice(ctx context.Context, tx pgx.Tx, r *Referral, reference string) (ProviderNotice, error) {
+	n := ProviderNotice{ReferralID: r.ID, Phone: r.CodePhone, Reference: reference, ReplyCode: r.ReplyCode}
+	if err := tx.QueryRow(ctx, `SELECT lang FROM service WHERE id = $1`, r.ServiceID).Scan(&n.Lang); err != nil {
+		return n, fmt.Errorf("referral: service of %s: %w", r.ID, err)
+	}
+	return n, nil
 }
 
 // decline closes r as declined and refers the need onward.
@@ -593,7 +674,7 @@ func (s *Service) noProvider(ctx context.Context, tx pgx.Tx, c casefile.Facts, n
 	if err := s.followUp(ctx, tx, c.ID, followUpNoProvider, need); err != nil {
 		return err
 	}
-	_, err := s.alert(ctx, tx, AlertNoProvider, c.Reference, RoleSupervisor)
+	_, err := s.alert(ctx, tx, AlertNoProvider, c.ID, c.Reference, RoleSupervisor)
 	return err
 }
 
@@ -607,15 +688,15 @@ func (s *Service) followUp(ctx context.Context, tx pgx.Tx, caseID uuid.UUID, kin
 	return nil
 }
 
-// alert sends kind to the DutyPhones of roles and says whether someone on
-// the roster got it.
-func (s *Service) alert(ctx context.Context, tx pgx.Tx, kind, reference string, roles ...string) (rostered bool, err error) {
+// alert sends kind about the case caseID (zero for none) to the DutyPhones
+// of roles and says whether someone on the roster got it.
+func (s *Service) alert(ctx context.Context, tx pgx.Tx, kind string, caseID uuid.UUID, reference string, roles ...string) (rostered bool, err error) {
 	phones, rostered, err := s.DutyPhones(ctx, tx, roles...)
 	if err != nil {
 		return false, err
 	}
 	for _, p := range phones {
-		if err := s.notifier.AlertStaff(ctx, tx, StaffAlert{Phone: p, Kind: kind, Reference: reference}); err != nil {
+		if err := s.notifier.AlertStaff(ctx, tx, StaffAlert{Phone: p, Kind: kind, CaseID: caseID, Reference: reference}); err != nil {
 			return false, fmt.Errorf("referral: alert %s: %w", kind, err)
 		}
 	}

@@ -1,0 +1,191 @@
+package hotline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/amparo/amparo/crypto"
+	"github.com/amparo/amparo/referral"
+	"github.com/amparo/amparo/templates"
+)
+
+// dangerCodeLife is how long a danger alert's reply code means something:
+// an answer a day late is not taken for another alert's.
+const dangerCodeLife = 24 * time.Hour
+
+// DangerUnansweredArgs is the hotline.danger_unanswered job: at the alert's
+// answer-by time it escalates a danger alert nobody answered. The case id
+// only, since River keeps args in plain JSON.
+type DangerUnansweredArgs struct {
+	CaseID uuid.UUID `json:"case_id"`
+}
+
+// Kind implements river.JobArgs.
+func (DangerUnansweredArgs) Kind() string { return "hotline.danger_unanswered" }
+
+type dangerWorker struct {
+	river.WorkerDefaults[DangerUnansweredArgs]
+	h *Hotline
+}
+
+func (w *dangerWorker) Work(ctx context.Context, job *river.Job[DangerUnansweredArgs]) error {
+	return pgx.BeginFunc(ctx, w.h.pool, func(tx pgx.Tx) error { return w.h.dangerUnanswered(ctx, tx, job.Args.CaseID) })
+}
+
+// alertDanger tells whoever is on call (counsellors, else supervisors, else
+// the fallback duty phones) that the case is in danger now, each text with
+// one reply code; if nobody answers "OK <code>" within
+// Config.DangerAnswerWithin, dangerUnanswered escalates it. Alerts to
+// different phones share the code, so any of them may take the case.
+func (h *Hotline) alertDanger(ctx context.Context, tx pgx.Tx, caseID uuid.UUID, ref string) error {
+	phones, err := h.onCall(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if len(phones) == 0 {
+		h.log.Warn("hotline: nobody on call to alert", "case_id", caseID, "kind", "danger_now")
+	}
+	now := h.clk.Now()
+	code, err := h.dangerCode(ctx, tx, now)
+	if err != nil {
+		return err
+	}
+	body, err := templates.Render(templates.ES, templates.KeyStaffDangerNow, map[string]string{"ref": ref, "code": code})
+	if err != nil {
+		return err
+	}
+	answerBy := now.Add(h.cfg.DangerAnswerWithin)
+	for _, p := range phones {
+		to, err := crypto.NormalizePhone(p, "")
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO danger_alert (id, case_id, phone, reply_code, created_at, answer_by)
+			VALUES ($1, $2, $3, $4, $5, $6)`, uuid.New(), caseID, to, code, now, answerBy); err != nil {
+			return fmt.Errorf("hotline: danger alert: %w", err)
+		}
+		if _, err := h.out.enqueue(ctx, tx, outbound{purpose: purposeStaff, caseID: &caseID, to: to, body: body, ttl: staffAlertTTL}); err != nil {
+			return err
+		}
+	}
+	_, err = h.out.jobs.InsertTx(ctx, tx, DangerUnansweredArgs{CaseID: caseID},
+		&river.InsertOpts{ScheduledAt: answerBy, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+	return err
+}
+
+// dangerCode is the smallest four-digit code no danger alert of the last
+// dangerCodeLife holds. The advisory lock serialises the choice.
+func (h *Hotline) dangerCode(ctx context.Context, tx pgx.Tx, now time.Time) (string, error) {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('hotline.danger_code', 0))`); err != nil {
+		return "", err
+	}
+	var code *int
+	err := tx.QueryRow(ctx, `
+		WITH used AS (SELECT DISTINCT reply_code::int AS c FROM danger_alert WHERE created_at > $1)
+		SELECT min(c) FROM (SELECT 1000 AS c UNION ALL SELECT c + 1 FROM used) candidate
+		WHERE c <= 9999 AND c NOT IN (SELECT c FROM used)`, now.Add(-dangerCodeLife)).Scan(&code)
+	if err != nil {
+		return "", fmt.Errorf("hotline: danger code: %w", err)
+	}
+	if code == nil {
+		return "", errors.New("hotline: every danger reply code is in use")
+	}
+	return fmt.Sprint(*code), nil
+}
+
+// dangerUnanswered escalates the case's danger alert to the supervisors on
+// call and the fallback duty phones, unless someone answered it. It acts
+// once: the rows stay locked while it decides and record the escalation.
+func (h *Hotline) dangerUnanswered(ctx context.Context, tx pgx.Tx, caseID uuid.UUID) error {
+	var (
+		answered, escalated bool
+		answerBy            *time.Time
+	)
+	err := tx.QueryRow(ctx, `WITH locked AS (SELECT answered_at, escalated_at, answer_by FROM danger_alert WHERE case_id = $1 FOR UPDATE)
+		SELECT bool_or(answered_at IS NOT NULL), bool_or(escalated_at IS NOT NULL), min(answer_by) FROM locked`, caseID).
+		Scan(&answered, &escalated, &answerBy)
+	if err != nil {
+		return fmt.Errorf("hotline: danger alert: %w", err)
+	}
+	if answerBy == nil || answered || escalated {
+		return nil
+	}
+	now := h.clk.Now()
+	if wait := answerBy.Sub(now); wait > 0 {
+		return river.JobSnooze(wait) // River's scheduler may run it a little early
+	}
+	ref, err := h.cases.Reference(ctx, tx, caseID)
+	if caseGone(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	supervisors, err := h.referrals.OnCallPhones(ctx, tx, referral.RoleSupervisor)
+	if err != nil {
+		return err
+	}
+	phones := slices.Compact(slices.Sorted(slices.Values(append(supervisors, h.referrals.FallbackDuty()...))))
+	if len(phones) == 0 {
+		h.log.Warn("hotline: unanswered danger alert has nobody to escalate to", "case_id", caseID)
+	}
+	body, err := templates.Render(templates.ES, templates.KeyStaffDangerUnanswered, map[string]string{"ref": ref})
+	if err != nil {
+		return err
+	}
+	for _, p := range phones {
+		if _, err := h.out.enqueue(ctx, tx, outbound{purpose: purposeStaff, caseID: &caseID, to: p, body: body, ttl: staffAlertTTL}); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.Exec(ctx, `UPDATE danger_alert SET escalated_at = $2 WHERE case_id = $1`, caseID, now); err != nil {
+		return err
+	}
+	h.log.Warn("hotline: danger alert unanswered, escalated", "case_id", caseID, "phones", len(phones))
+	return nil
+}
+
+// dangerReply handles "OK <code>" from a phone a danger alert went to:
+// the alert is answered (and will not escalate) and the sender is told the
+// case is theirs. handled is false for anything else, which then goes on
+// to the provider and survivor paths.
+func (h *Hotline) dangerReply(ctx context.Context, tx pgx.Tx, e164, body string) (replies []string, handled bool, err error) {
+	accept, code, ok := referral.ParseReply(body)
+	if !ok || !accept {
+		return nil, false, nil
+	}
+	now := h.clk.Now()
+	var caseID uuid.UUID
+	err = tx.QueryRow(ctx, `UPDATE danger_alert SET answered_at = COALESCE(answered_at, $4)
+		WHERE phone = $1 AND reply_code = $2 AND created_at > $3 RETURNING case_id`,
+		e164, code, now.Add(-dangerCodeLife), now).Scan(&caseID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("hotline: danger reply: %w", err)
+	}
+	h.log.Info("hotline: danger alert answered", "case_id", caseID)
+	ref, err := h.cases.Reference(ctx, tx, caseID)
+	if err != nil {
+		return nil, true, err
+	}
+	text, err := templates.Render(templates.ES, templates.KeyStaffDangerTaken, map[string]string{"ref": ref})
+	if err != nil {
+		return nil, true, err
+	}
+	return []string{text}, true, nil
+}
+
+// replierSQL asks whether $1 may be answering a coded text: a provider's
+// phone (referral.ProviderPhoneSQL) or a phone a danger alert went to
+// since $2.
+const replierSQL = `SELECT (` + referral.ProviderPhoneSQL + `)
+	OR EXISTS (SELECT 1 FROM danger_alert WHERE phone = $1 AND created_at > $2)`

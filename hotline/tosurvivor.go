@@ -1,0 +1,191 @@
+package hotline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/referral"
+	"github.com/amparo/amparo/templates"
+)
+
+// ContactProfile is what a survivor allowed, as the sender needs it to
+// decide whether and when a text the system starts may reach her.
+type ContactProfile struct {
+	MayText bool
+	// FromHour (inclusive) and ToHour (exclusive, may be 24) bound her
+	// hours in Zone; FromHour > ToHour wraps past midnight, equal means
+	// any hour.
+	FromHour, ToHour int
+	Zone             *time.Location // the deployment's (referral.DirectoryZone)
+	Stopped          bool           // she said SALIR/STOP and has not started over
+	Gone             bool           // her case or contact is erased
+}
+
+// ContactAt says when a text may reach her: at == now means at once, a
+// later at is the opening of her next allowed hours, and ok false means
+// never (she did not allow texts, she said stop, or she is erased). It is
+// the one rule for every text the system starts to her, applied when the
+// text is queued and again when it is sent.
+func ContactAt(p ContactProfile, now time.Time) (at time.Time, ok bool) {
+	if !p.MayText || p.Stopped || p.Gone {
+		return time.Time{}, false
+	}
+	if p.FromHour == p.ToHour {
+		return now, true
+	}
+	local := now.In(p.Zone)
+	h := local.Hour()
+	inside := h >= p.FromHour && h < p.ToHour
+	if p.FromHour > p.ToHour {
+		inside = h >= p.FromHour || h < p.ToHour
+	}
+	if inside {
+		return now, true
+	}
+	open := time.Date(local.Year(), local.Month(), local.Day(), p.FromHour, 0, 0, 0, p.Zone)
+	if !open.After(local) {
+		open = open.AddDate(0, 0, 1)
+	}
+	return open, true
+}
+
+// SurvivorText is a text the system starts to her.
+type SurvivorText struct {
+	Body string
+	// UsefulUntil, if set, is when the text stops being worth sending
+	// (a clinical window closing); otherwise survivorTTL after its
+	// allowed time.
+	UsefulUntil time.Time
+}
+
+// EnqueueToSurvivor queues msg to the survivor of caseID in tx, under
+// ContactAt: at once, at the opening of her next allowed hours, or not at
+// all (queued false). The sender applies the rule again when the text is
+// due, so a SALIR, an erasure or a change of her hours in between holds.
+// Bodies must be discreet: whoever holds her phone may read them.
+func (o *Outbox) EnqueueToSurvivor(ctx context.Context, tx pgx.Tx, caseID uuid.UUID, msg SurvivorText) (queued bool, err error) {
+	if o.cases == nil {
+		return false, errors.New("hotline: outbox has no case store (built outside hotline.New)")
+	}
+	facts, err := o.cases.CaseFacts(ctx, tx, caseID)
+	if caseGone(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	to, err := o.cases.ContactPhone(ctx, tx, facts.ContactID)
+	if caseGone(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	p, err := o.profile(ctx, tx, facts, to)
+	if err != nil {
+		return false, err
+	}
+	now := o.clk.Now()
+	at, ok := ContactAt(p, now)
+	if !ok {
+		return false, nil
+	}
+	expires := at.Add(survivorTTL)
+	if !msg.UsefulUntil.IsZero() && msg.UsefulUntil.Before(expires) {
+		expires = msg.UsefulUntil
+	}
+	if !at.Before(expires) {
+		return false, nil // her hours open only after it has lost its use
+	}
+	_, err = o.enqueue(ctx, tx, outbound{purpose: purposeSurvivor, caseID: &caseID, to: to, body: msg.Body,
+		ttl: expires.Sub(now), delay: at.Sub(now)})
+	return err == nil, err
+}
+
+// profile reads what she allowed for the case of facts, and whether the
+// number to has said stop (under every accepted index key: a rotation may
+// have replaced the key her SALIR was recorded under).
+func (o *Outbox) profile(ctx context.Context, db casefile.DB, facts casefile.Facts, to string) (ContactProfile, error) {
+	zone, err := referral.DirectoryZone(ctx, db)
+	if err != nil {
+		return ContactProfile{}, err
+	}
+	p := ContactProfile{MayText: facts.Contact.MayText, FromHour: facts.Contact.FromHour, ToHour: facts.Contact.ToHour, Zone: zone}
+	if err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sms_opt_out WHERE phone_index = ANY($1))`,
+		o.index.Candidates(to)).Scan(&p.Stopped); err != nil {
+		return ContactProfile{}, fmt.Errorf("hotline: opt-out: %w", err)
+	}
+	return p, nil
+}
+
+// survivorDue applies ContactAt when a text to her is due, with what she
+// allows now. A text with no case has no profile to allow it.
+func (h *Hotline) survivorDue(ctx context.Context, tx pgx.Tx, caseID *uuid.UUID, to string, now time.Time) (time.Time, bool, error) {
+	if caseID == nil {
+		return time.Time{}, false, nil
+	}
+	facts, err := h.cases.CaseFacts(ctx, tx, *caseID)
+	if caseGone(err) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	p, err := h.out.profile(ctx, tx, facts, to)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	at, ok := ContactAt(p, now)
+	return at, ok, nil
+}
+
+// TellSurvivor implements referral.Notifier: the one text that tells her
+// a provider has taken her request (see referral.SurvivorNotice for what it
+// may name), in her language, under her contact profile. Values from the
+// directory are folded to GSM-7 so that a name's accent does not halve the
+// text's room.
+func (o *Outbox) TellSurvivor(ctx context.Context, tx pgx.Tx, n referral.SurvivorNotice) error {
+	var (
+		key  string
+		args map[string]string
+		msg  SurvivorText
+	)
+	switch {
+	case n.Need == casefile.NeedHealth && n.Until != nil:
+		layout, err := templates.Render(n.Lang, templates.KeyFormatDeadline, nil)
+		if err != nil {
+			return err
+		}
+		key = templates.KeySurvivorWhere
+		args = map[string]string{"place": templates.FoldGSM7(n.Place), "deadline": n.Until.In(n.Loc).Format(layout)}
+		msg.UsefulUntil = *n.Until
+	case n.Need == casefile.NeedHealth:
+		key, args = templates.KeySurvivorWhereOpen, map[string]string{"place": templates.FoldGSM7(n.Place)}
+	default:
+		label, err := templates.Render(n.Lang, needLabels[n.Need], nil)
+		if err != nil {
+			return err
+		}
+		key, args = templates.KeySurvivorTaken, map[string]string{"need": templates.FoldGSM7(label)}
+	}
+	body, err := templates.Render(n.Lang, key, args)
+	if err != nil {
+		return err
+	}
+	msg.Body = body
+	_, err = o.EnqueueToSurvivor(ctx, tx, n.CaseID, msg)
+	return err
+}
+
+// needLabels name a need as the intake's menu did.
+var needLabels = map[casefile.Need]string{
+	casefile.NeedHealth: templates.KeyNeedHealth, casefile.NeedPolice: templates.KeyNeedPolice,
+	casefile.NeedShelter: templates.KeyNeedShelter, casefile.NeedLegal: templates.KeyNeedLegal,
+	casefile.NeedPsychosocial: templates.KeyNeedPsychosocial,
+}
