@@ -121,13 +121,16 @@ func (h *Hotline) dangerUnanswered(ctx context.Context, tx pgx.Tx, caseID uuid.U
 	if wait := answerBy.Sub(now); wait > 0 {
 		return river.JobSnooze(wait) // River's scheduler may run it a little early
 	}
-	ref, err := h.cases.Reference(ctx, tx, caseID)
+	// Erased since (she asked, from a safe moment): nobody is to go
+	// looking for her on this alert any more.
+	c, err := h.cases.CaseFacts(ctx, tx, caseID)
 	if caseGone(err) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
+	ref := c.Reference
 	supervisors, err := h.referrals.OnCallPhones(ctx, tx, referral.RoleSupervisor)
 	if err != nil {
 		return err
@@ -155,7 +158,9 @@ func (h *Hotline) dangerUnanswered(ctx context.Context, tx pgx.Tx, caseID uuid.U
 // dangerReply handles "OK <code>" from a phone a danger alert went to:
 // the alert is answered (and will not escalate) and the sender is told the
 // case is theirs. handled is false for anything else, which then goes on
-// to the provider and survivor paths.
+// to the provider and survivor paths. It is asked first: a staff phone
+// that is also a provider's duty phone answers its danger alert with the
+// same words as a notice.
 func (h *Hotline) dangerReply(ctx context.Context, tx pgx.Tx, e164, body string) (replies []string, handled bool, err error) {
 	accept, code, ok := referral.ParseReply(body)
 	if !ok || !accept {

@@ -79,12 +79,13 @@ func (o *Outbox) callOff(ctx context.Context, tx pgx.Tx, n referral.ProviderNoti
 		return err
 	}
 	// A canceled notice that was tried before may have arrived: a timeout
-	// does not say it did not.
+	// does not say it did not. One the carrier reported failed did not,
+	// and a text after it would fail the same way.
 	tried := slices.ContainsFunc(attempts, func(a int) bool { return a > 0 })
 	var inFlight, handedOver int
 	if err := tx.QueryRow(ctx, `
 		SELECT count(*) FILTER (WHERE status = 'pending'),
-		       count(*) FILTER (WHERE status NOT IN ('pending', 'canceled', 'expired'))
+		       count(*) FILTER (WHERE status NOT IN ('pending', 'canceled', 'expired', 'failed', 'undelivered'))
 		FROM outbound_message WHERE referral_id = $1 AND purpose = $2`, n.ReferralID, purposeProvider).
 		Scan(&inFlight, &handedOver); err != nil {
 		return err
