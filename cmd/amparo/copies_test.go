@@ -126,14 +126,15 @@ func TestTwoCopies(t *testing.T) {
 	r.redeliverAll(callers, ref)
 	r.checkExactlyOnce(append(callers, survivors...), len(ref))
 
-	// Nothing sent twice: one notice per referral to each provider, one
-	// alert per escalated case to the supervisor.
-	waitFor(t, r, 15*time.Second, "the CEM and the supervisor are told", func() bool {
-		return r.sim.Calls(cem) >= 3 && r.sim.Calls(supervisor) >= 3
+	// Nothing sent twice: one notice per referral to each provider (and
+	// to police, once its requests escalated, one passed-on text each),
+	// one alert per escalated case to the supervisor.
+	waitFor(t, r, 15*time.Second, "the CEM, the supervisor and the police are told", func() bool {
+		return r.sim.Calls(cem) >= 3 && r.sim.Calls(supervisor) >= 3 && r.sim.Calls(police) >= 6
 	})
 	time.Sleep(time.Second)
 	r.sim.Settle()
-	for number, want := range map[string]int{police: 3, cem: 3, supervisor: 3} {
+	for number, want := range map[string]int{police: 6, cem: 3, supervisor: 3} {
 		if n := r.sim.Calls(number); n != want {
 			t.Errorf("%s was sent %d texts, want %d: %q", number, n, want, bodies(r.sim.Thread(number)))
 		}
