@@ -82,6 +82,14 @@ func TestLateReplyToClosedRequestSaysWhatBecameOfIt(t *testing.T) {
 	if out := h.reply(phonePol, "OK "+r.ReplyCode); out.Result != ReplyUnknownCode {
 		t.Fatalf("code from another phone: %+v", out)
 	}
+	// An honest late answer is not a wrong code: repeated past the
+	// wrong-code limit (5), it does not lock the phone.
+	for range 5 {
+		h.reply(phoneA, "OK "+r.ReplyCode)
+	}
+	if out := h.reply(phoneA, "OK "+r.ReplyCode); out.Result != ReplyPassedOn {
+		t.Fatalf("late answers locked the phone: %+v", out)
+	}
 	after := h.referrals(c.ID)
 	if len(after) != len(before) || after[0].Status != Escalated || after[1].Status != before[1].Status {
 		t.Fatalf("a late reply acted: %+v → %+v", before, after)
