@@ -145,7 +145,7 @@ func TestWhereToGoNotSentAfterSalir(t *testing.T) {
 	survivor := e.sim.Phone(survivorPhone)
 	health := e.sim.Phone(healthPhone).ExpectSMS(ref)
 	health.Reply("OK " + code(t, health.Body)).ExpectSMS()
-	survivor.Send("SALIR")
+	survivor.Send("SALIR").Expect(text(t, templates.ES, templates.KeyStop))
 	e.advance(8 * time.Hour) // past 18:00
 	e.sim.Settle()
 	e.sim.AssertQuiet()
