@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -83,13 +84,14 @@ func (s *Store) EnqueueRewrap(ctx context.Context, ins jobs.Inserter, actor stri
 	})
 }
 
-// rewrapBatch moves up to s.batchSize contact keys and as many case keys
-// to the current KEK (and contact phone indexes to the current index key) in
-// one transaction, and returns how many rows it changed. SKIP LOCKED lets it
-// run beside live traffic and beside another copy of itself.
+// rewrapBatch moves up to s.batchSize contact keys, as many case keys and
+// as many rows of each KeyHolder to the current KEK (and phone indexes to
+// the current index key) in one transaction, and returns how many rows it
+// changed. SKIP LOCKED lets it run beside live traffic and beside another
+// copy of itself.
 func (s *Store) rewrapBatch(ctx context.Context) (int, error) {
 	kek, idx := s.keys.CurrentKEKID(), s.index.CurrentKeyID()
-	var contacts, cases int
+	var contacts, cases, others int
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
 		if contacts, err = s.rewrapContacts(ctx, tx, kek, idx); err != nil {
@@ -98,19 +100,27 @@ func (s *Store) rewrapBatch(ctx context.Context) (int, error) {
 		if cases, err = s.rewrapCases(ctx, tx, kek); err != nil {
 			return err
 		}
-		if contacts+cases == 0 {
+		others = 0
+		for _, h := range s.keyHolders {
+			n, err := h.Rewrap(ctx, tx, s.batchSize)
+			if err != nil {
+				return err
+			}
+			others += n
+		}
+		if contacts+cases+others == 0 {
 			return nil
 		}
 		return audit.Append(ctx, tx, s.now(), audit.Entry{Actor: "system", Action: "keys.rewrap.batch",
-			Detail: fmt.Sprintf("%d contact(s), %d case(s) to %s, index %s", contacts, cases, kek, idx)})
+			Detail: fmt.Sprintf("%d contact(s), %d case(s), %d other row(s) to %s, index %s", contacts, cases, others, kek, idx)})
 	})
 	if err != nil {
 		return 0, err
 	}
-	if contacts+cases > 0 {
-		s.log.InfoContext(ctx, "casefile: rewrap batch", "contacts", contacts, "cases", cases, "kek_id", kek)
+	if n := contacts + cases + others; n > 0 {
+		s.log.InfoContext(ctx, "casefile: rewrap batch", "contacts", contacts, "cases", cases, "others", others, "kek_id", kek)
 	}
-	return contacts + cases, nil
+	return contacts + cases + others, nil
 }
 
 func (s *Store) rewrapContacts(ctx context.Context, tx pgx.Tx, kek, idx string) (int, error) {
@@ -209,29 +219,88 @@ type KEKUsage struct {
 	InKeyring bool // false with Rows > 0 means those rows cannot be opened or matched
 	Current   bool
 	Retirable bool // in the keyring, not current, and nothing depends on it
+	// Unrecorded: phone indexes written before their key id was recorded
+	// (migration 00050). Any old index key may be theirs, so while there
+	// are some, no old index key is retirable.
+	Unrecorded bool
 }
 
+// KeyColumn is a stored column whose value depends on a key of the keyring:
+// a wrapped data key, whose KEK id is in KeyIDColumn of the same row, or
+// (Index) a blind-index token, whose index key id is there. A NULL Column
+// depends on nothing.
+type KeyColumn struct {
+	Table, Column, KeyIDColumn string
+	Index                      bool
+}
+
+// KeyHolder is another package's tables of wrapped data keys and phone
+// indexes, which the re-wrap job and KeyStatus cover beside casefile's own.
+// A package that adds such a column declares it in KeyColumns (a test
+// compares them with the schema) and moves it in Rewrap.
+type KeyHolder interface {
+	KeyColumns() []KeyColumn
+	// Rewrap moves up to limit rows of each of its tables to the current
+	// KEK and index key in tx (what cannot be moved, such as an index
+	// whose number is not stored, is left for KeyStatus to report), and
+	// returns how many rows it changed.
+	Rewrap(ctx context.Context, tx pgx.Tx, limit int) (int, error)
+}
+
+// WithKeyHolders adds holders to the re-wrap job and to KeyStatus.
+func WithKeyHolders(hs ...KeyHolder) Option {
+	return func(s *Store) { s.keyHolders = append(s.keyHolders, hs...) }
+}
+
+// casefileKeyColumns are casefile's own.
+var casefileKeyColumns = []KeyColumn{
+	{Table: "contact", Column: "wrapped_dek", KeyIDColumn: "kek_id"},
+	{Table: "case_key", Column: "wrapped_dek", KeyIDColumn: "kek_id"},
+	{Table: "contact", Column: "phone_index", KeyIDColumn: "index_key_id", Index: true},
+	{Table: "contact", Column: "code_word_token", KeyIDColumn: "code_word_key_id", Index: true},
+}
+
+// KeyColumns lists every column KeyStatus counts: casefile's and its
+// holders'.
+func (s *Store) KeyColumns() []KeyColumn {
+	out := slices.Clone(casefileKeyColumns)
+	for _, h := range s.keyHolders {
+		out = append(out, h.KeyColumns()...)
+	}
+	return out
+}
+
+// unrecordedKey stands for a NULL key id in the counts.
+const unrecordedKey = ""
+
 // KeyStatus reports, for every KEK and index key that is in the keyring or
-// still referenced by a row, how many rows depend on it; KEKs first, then
-// index keys, each current first.
+// still referenced by a row of any KeyColumns, how many rows depend on it;
+// KEKs first, then index keys, each current first.
 //
 // Code-word tokens are one-way, so the re-wrap job cannot move them to a new
-// index key: each is re-keyed when its owner next gives her code word. Until
-// then they keep an old index key from being retirable.
+// index key: each is re-keyed when its owner next gives her code word. Nor
+// can it move an index whose number is not stored with it (opt-outs, blocks,
+// message rows): those go when their rows are shredded, or never. Until then
+// they keep an old index key from being retirable.
 func (s *Store) KeyStatus(ctx context.Context) ([]KEKUsage, error) {
-	keks, err := s.keyCounts(ctx, `
-		SELECT kek_id, count(*) FROM (
-			SELECT kek_id FROM contact WHERE wrapped_dek IS NOT NULL
-			UNION ALL SELECT kek_id FROM case_key WHERE destroyed_at IS NULL) k
-		GROUP BY kek_id`)
+	var kekQ, idxQ []string
+	for _, c := range s.KeyColumns() {
+		// Identifiers come from code, never from input.
+		q := fmt.Sprintf("SELECT COALESCE(%s, '') AS key_id FROM %s WHERE %s IS NOT NULL", c.KeyIDColumn, c.Table, c.Column)
+		if c.Index {
+			idxQ = append(idxQ, q)
+		} else {
+			kekQ = append(kekQ, q)
+		}
+	}
+	count := func(parts []string) string {
+		return "SELECT key_id, count(*) FROM (" + strings.Join(parts, " UNION ALL ") + ") k GROUP BY key_id"
+	}
+	keks, err := s.keyCounts(ctx, count(kekQ))
 	if err != nil {
 		return nil, err
 	}
-	idx, err := s.keyCounts(ctx, `
-		SELECT key_id, count(*) FROM (
-			SELECT index_key_id AS key_id FROM contact WHERE phone_index IS NOT NULL
-			UNION ALL SELECT code_word_key_id FROM contact WHERE code_word_token IS NOT NULL) k
-		GROUP BY key_id`)
+	idx, err := s.keyCounts(ctx, count(idxQ))
 	if err != nil {
 		return nil, err
 	}
@@ -260,12 +329,16 @@ func (s *Store) keyCounts(ctx context.Context, q string) (map[string]int, error)
 }
 
 // usage merges the keyring's ids (current first) with the counts found in
-// the database; ids only the database knows come last, sorted.
+// the database; ids only the database knows come last, sorted, and rows
+// whose key was not recorded last of all.
 func usage(keyring []string, counts map[string]int, index bool) []KEKUsage {
+	unrecorded := counts[unrecordedKey]
+	delete(counts, unrecordedKey)
 	var out []KEKUsage
 	for i, id := range keyring {
 		n := counts[id]
-		out = append(out, KEKUsage{ID: id, Index: index, Rows: n, InKeyring: true, Current: i == 0, Retirable: i > 0 && n == 0})
+		out = append(out, KEKUsage{ID: id, Index: index, Rows: n, InKeyring: true, Current: i == 0,
+			Retirable: i > 0 && n == 0 && unrecorded == 0})
 	}
 	var missing []KEKUsage
 	for id, n := range counts {
@@ -274,5 +347,9 @@ func usage(keyring []string, counts map[string]int, index bool) []KEKUsage {
 		}
 	}
 	slices.SortFunc(missing, func(a, b KEKUsage) int { return cmp.Compare(a.ID, b.ID) })
-	return append(out, missing...)
+	out = append(out, missing...)
+	if unrecorded > 0 {
+		out = append(out, KEKUsage{ID: "(unrecorded)", Index: index, Rows: unrecorded, Unrecorded: true})
+	}
+	return out
 }

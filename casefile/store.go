@@ -63,6 +63,7 @@ type Store struct {
 	batchSize   int           // rows of each kind per re-wrap transaction
 	rewrapSlice time.Duration // how long one run of the re-wrap job goes on
 	eraseHook   EraseHook
+	keyHolders  []KeyHolder
 }
 
 // Option configures a Store.

@@ -31,7 +31,7 @@ var (
 // row it returns (hits, blocked) goes to admitVerdict. receiveSMS sends it
 // in the pipeline that opens the webhook's transaction.
 const admitSQL = `WITH hit AS (
-		INSERT INTO caller_rate (phone_index, window_start, hits) VALUES ($1, $2, 1)
+		INSERT INTO caller_rate (phone_index, window_start, hits, index_key_id) VALUES ($1, $2, 1, $5)
 		ON CONFLICT (phone_index) DO UPDATE SET
 			hits = CASE WHEN caller_rate.window_start <= $2 - $3::interval THEN 1 ELSE caller_rate.hits + 1 END,
 			window_start = CASE WHEN caller_rate.window_start <= $2 - $3::interval THEN $2 ELSE caller_rate.window_start END
@@ -40,7 +40,7 @@ const admitSQL = `WITH hit AS (
 	FROM hit`
 
 func (h *Hotline) admitArgs(current []byte, candidates [][]byte) []any {
-	return []any{current, h.clk.Now(), h.cfg.RateWindow, candidates}
+	return []any{current, h.clk.Now(), h.cfg.RateWindow, candidates, h.index.CurrentKeyID()}
 }
 
 // standingSQL reads what admitSQL would decide without counting anything:
@@ -132,15 +132,20 @@ func (h *Hotline) BlockCaller(ctx context.Context, b Block) (uuid.UUID, error) {
 		return uuid.Nil, err
 	}
 	defer tx.Rollback(ctx)
-	var idx []byte
+	var (
+		idx   []byte
+		keyID *string
+	)
 	if b.Phone != "" {
 		e164, err := crypto.NormalizePhone(b.Phone, "")
 		if err != nil {
 			return uuid.Nil, ErrBadBlock
 		}
-		idx = h.index.Current(e164)
+		idx, keyID = h.index.Current(e164), new(h.index.CurrentKeyID())
 	} else {
-		err := tx.QueryRow(ctx, `SELECT phone_index FROM conversation WHERE id = $1`, b.ConversationID).Scan(&idx)
+		// A conversation that has ended no longer knows its caller.
+		err := tx.QueryRow(ctx, `SELECT phone_index, index_key_id FROM conversation WHERE id = $1 AND phone_index IS NOT NULL`,
+			b.ConversationID).Scan(&idx, &keyID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return uuid.Nil, ErrNotFound
 		}
@@ -149,8 +154,8 @@ func (h *Hotline) BlockCaller(ctx context.Context, b Block) (uuid.UUID, error) {
 		}
 	}
 	id := uuid.New()
-	if _, err := tx.Exec(ctx, `INSERT INTO caller_block (id, phone_index, reason, until, set_by, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, id, idx, b.Reason, b.Until, b.SetBy, now); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO caller_block (id, phone_index, index_key_id, reason, until, set_by, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, idx, keyID, b.Reason, b.Until, b.SetBy, now); err != nil {
 		return uuid.Nil, err
 	}
 	if err := audit.Append(ctx, tx, now, audit.Entry{Actor: b.SetBy, Action: "caller.block",

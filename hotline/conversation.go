@@ -34,12 +34,18 @@ type turn struct {
 func (h *Hotline) converse(ctx context.Context, tx pgx.Tx, e164 string, candidates [][]byte, body string) ([]string, error) {
 	now := h.clk.Now()
 	conv, found, err := h.activeConversation(ctx, tx, candidates)
-	if err != nil {
+	if errors.Is(err, errUnreadable) {
+		// Answering 500 until the conversation expires would shut her
+		// out; she starts over instead, and an operator is told.
+		h.log.Error("hotline: conversation cannot be opened; closing it", "conversation_id", conv.id, "err", err)
+	} else if err != nil {
 		return nil, err
 	}
 	var st triage.State
 	if found {
-		err := json.Unmarshal(conv.state, &st)
+		if err == nil {
+			err = json.Unmarshal(conv.state, &st)
+		}
 		if err != nil || now.Sub(conv.lastActivity) >= h.cfg.IdleAfter {
 			// Abandoned, or written by a release that no longer reads it:
 			// close it (a danger flag still earns its callback) and begin anew.
@@ -335,8 +341,8 @@ func (t *turn) completeCase(ctx context.Context, in casefile.CaseInput) (c casef
 // messages are not affected: they answer her, in the webhook's response.
 func (t *turn) stop(ctx context.Context) error {
 	now := t.h.clk.Now()
-	if _, err := t.tx.Exec(ctx, `INSERT INTO sms_opt_out (phone_index, at) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
-		t.candidates[0], now); err != nil {
+	if _, err := t.tx.Exec(ctx, `INSERT INTO sms_opt_out (phone_index, index_key_id, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+		t.candidates[0], t.h.index.CurrentKeyID(), now); err != nil {
 		return err
 	}
 	_, err := t.tx.Exec(ctx, `UPDATE outbound_message
@@ -411,10 +417,11 @@ func (t *turn) erase(ctx context.Context, verified bool) error {
 			status_rank = CASE WHEN status = 'pending' THEN 9 ELSE status_rank END,
 			to_index = NULL, wrapped_dek = NULL, to_sealed = NULL, body_sealed = NULL, updated_at = $2 WHERE to_index = ANY($1)`,
 		`UPDATE conversation SET status = 'erased', contact_id = NULL, case_id = NULL, kek_id = NULL,
-			wrapped_dek = NULL, state_sealed = NULL WHERE phone_index = ANY($1) AND status = 'active'`,
-		// Past conversations would still tie her number's index to the
+			wrapped_dek = NULL, state_sealed = NULL, phone_index = NULL, index_key_id = NULL
+			WHERE phone_index = ANY($1) AND status = 'active'`,
+		// Past conversations would still tie her contact and cases to the
 		// dates she wrote and whether she flagged danger.
-		`DELETE FROM conversation WHERE phone_index = ANY($1) AND id <> $2`,
+		`DELETE FROM conversation WHERE (phone_index = ANY($1) OR contact_id = $3) AND id <> $2`,
 	}
 	if verified {
 		stmts = append(stmts, `DELETE FROM sms_opt_out WHERE phone_index = ANY($1)`)
@@ -425,7 +432,7 @@ func (t *turn) erase(ctx context.Context, verified bool) error {
 		case 0:
 			args = append(args, now)
 		case 2:
-			args = append(args, t.conv.id)
+			args = append(args, t.conv.id, t.conv.contactID)
 		}
 		if _, err := t.tx.Exec(ctx, q, args...); err != nil {
 			return err
@@ -469,8 +476,8 @@ func (t *turn) eraseWords(ctx context.Context) error {
 // shredMessages takes the key, texts and number index from every inbound
 // row of her number.
 func (t *turn) shredMessages(ctx context.Context) error {
-	_, err := t.tx.Exec(ctx, `UPDATE inbound_message SET phone_index = NULL, kek_id = NULL, wrapped_dek = NULL, body_sealed = NULL,
-			reply_sealed = NULL, outcome = 'erased' WHERE phone_index = ANY($1)`, t.candidates)
+	_, err := t.tx.Exec(ctx, `UPDATE inbound_message SET phone_index = NULL, index_key_id = NULL, kek_id = NULL, wrapped_dek = NULL,
+			body_sealed = NULL, reply_sealed = NULL, outcome = 'erased' WHERE phone_index = ANY($1)`, t.candidates)
 	return err
 }
 

@@ -79,13 +79,19 @@ func (h *Hotline) activeConversation(ctx context.Context, tx pgx.Tx, candidates 
 	c := r.c
 	var err error
 	if c.dek, err = crypto.UnwrapDataKey(h.keys, r.kekID, r.wrapped, conversationOwner(c.id)); err != nil {
-		return nil, false, err
+		return &c, true, fmt.Errorf("%w: %w", errUnreadable, err)
 	}
 	if c.state, err = c.dek.Open(r.sealed, stateBinding(c.id)); err != nil {
-		return nil, false, err
+		return &c, true, fmt.Errorf("%w: %w", errUnreadable, err)
 	}
 	return &c, true, nil
 }
+
+// errUnreadable: her conversation is there but cannot be opened, because
+// its KEK left the keyring before the re-wrap reached it, or the row is
+// damaged. activeConversation returns the conversation's plaintext facts
+// with it, so that it can be closed and she can start over.
+var errUnreadable = errors.New("hotline: conversation cannot be opened")
 
 // newConversation starts a conversation; it is written by saveConversation.
 func newConversation() (*conversation, error) {
@@ -110,18 +116,22 @@ func (h *Hotline) saveConversation(ctx context.Context, tx pgx.Tx, c *conversati
 		args []any
 	)
 	if !isNew {
-		sql = `UPDATE conversation SET state_sealed = $2, contact_id = $3, case_id = $4, danger = $5, last_activity = $6
+		// Her index is written again: one found under an index key that a
+		// rotation has since replaced moves to the current key. Unchanged,
+		// it keeps the update HOT.
+		sql = `UPDATE conversation SET state_sealed = $2, contact_id = $3, case_id = $4, danger = $5, last_activity = $6,
+			phone_index = $7, index_key_id = $8
 			WHERE id = $1`
-		args = []any{c.id, sealed, c.contactID, c.caseID, c.danger, now}
+		args = []any{c.id, sealed, c.contactID, c.caseID, c.danger, now, phoneIndex, h.index.CurrentKeyID()}
 	} else {
 		kekID, wrapped, err := crypto.WrapDataKey(h.keys, c.dek, conversationOwner(c.id))
 		if err != nil {
 			return err
 		}
 		sql = `INSERT INTO conversation
-			(id, phone_index, contact_id, case_id, kek_id, wrapped_dek, state_sealed, danger, started_at, last_activity)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`
-		args = []any{c.id, phoneIndex, c.contactID, c.caseID, kekID, wrapped, sealed, c.danger, now}
+			(id, phone_index, index_key_id, contact_id, case_id, kek_id, wrapped_dek, state_sealed, danger, started_at, last_activity)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`
+		args = []any{c.id, phoneIndex, h.index.CurrentKeyID(), c.contactID, c.caseID, kekID, wrapped, sealed, c.danger, now}
 	}
 	if it, ok := tx.(*inboundTx); ok {
 		it.queue(sql, args...)
@@ -132,9 +142,11 @@ func (h *Hotline) saveConversation(ctx context.Context, tx pgx.Tx, c *conversati
 }
 
 // closeConversation ends a conversation and shreds its state: what she
-// answered lives on only in the case, if she opened one.
+// answered lives on only in the case, if she opened one. Its phone index
+// goes too: kept, it would tie her number to when she wrote and to her case.
 func (h *Hotline) closeConversation(ctx context.Context, tx pgx.Tx, id uuid.UUID, status string) error {
-	_, err := tx.Exec(ctx, `UPDATE conversation SET status = $2, kek_id = NULL, wrapped_dek = NULL, state_sealed = NULL
+	_, err := tx.Exec(ctx, `UPDATE conversation SET status = $2, kek_id = NULL, wrapped_dek = NULL, state_sealed = NULL,
+		phone_index = NULL, index_key_id = NULL
 		WHERE id = $1`, id, status)
 	return err
 }

@@ -77,9 +77,9 @@ func (h *Hotline) receiveSMS(ctx context.Context, in InboundSMS) ([]string, erro
 	// did for it is rolled back, since a duplicate never commits.
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN`)
-	b.Queue(`INSERT INTO inbound_message (id, message_sid, phone_index, kek_id, wrapped_dek, body_sealed, received_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (message_sid) DO NOTHING`,
-		id, in.MessageSID, candidates[0], kekID, wrapped, body, h.clk.Now())
+	b.Queue(`INSERT INTO inbound_message (id, message_sid, phone_index, index_key_id, kek_id, wrapped_dek, body_sealed, received_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (message_sid) DO NOTHING`,
+		id, in.MessageSID, candidates[0], h.index.CurrentKeyID(), kekID, wrapped, body, h.clk.Now())
 	b.Queue(admitSQL, h.admitArgs(candidates[0], candidates)...)
 	b.Queue(replierSQL, e164, h.clk.Now().Add(-dangerCodeLife))
 	b.Queue(activeConversationSQL, candidates)

@@ -102,10 +102,10 @@ func (h *Outbox) enqueue(ctx context.Context, tx pgx.Tx, o outbound) (uuid.UUID,
 	now := h.clk.Now()
 	notBefore := now.Add(o.delay)
 	_, err = tx.Exec(ctx, `INSERT INTO outbound_message
-		(id, purpose, referral_id, case_id, to_index, kek_id, wrapped_dek, to_sealed, body_sealed,
+		(id, purpose, referral_id, case_id, to_index, index_key_id, kek_id, wrapped_dek, to_sealed, body_sealed,
 		 not_before, expires_at, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)`,
-		id, o.purpose, o.referralID, o.caseID, h.index.Current(o.to), kekID, wrapped, toSealed, bodySealed,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
+		id, o.purpose, o.referralID, o.caseID, h.index.Current(o.to), h.index.CurrentKeyID(), kekID, wrapped, toSealed, bodySealed,
 		notBefore, now.Add(o.ttl), now)
 	if err != nil {
 		return uuid.Nil, fmt.Errorf("hotline: insert outbound: %w", err)

@@ -100,7 +100,12 @@ func (h *Hotline) sendOutbound(ctx context.Context, id uuid.UUID, finalAttempt b
 		return h.finish(ctx, tx, r, "canceled", nil)
 	}
 	if err != nil {
-		return err
+		// Its KEK left the keyring (retired before the re-wrap reached
+		// it) or the row is damaged: no retry can open it, so it fails
+		// now and raises the alarm, instead of retrying unseen until it
+		// expires.
+		h.log.Error("hotline: outbound message cannot be opened; not sent", "outbound_id", id, "purpose", r.purpose, "err", err)
+		return h.finish(ctx, tx, r, "failed", nil)
 	}
 	due := r.notBefore
 	if r.purpose == purposeSurvivor {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/crypto"
+	"github.com/amparo/amparo/hotline"
 	"github.com/amparo/amparo/internal/clock"
 )
 
@@ -201,7 +202,14 @@ func keyStore(ctx context.Context, env Env) (*casefile.Store, *pgxpool.Pool, err
 	if err != nil {
 		return nil, nil, err
 	}
-	return casefile.New(pool, ring, ring.BlindIndex(), clock.Real{}, casefile.WithLogger(newLogger(env, cfg))), pool, nil
+	return casefile.New(pool, ring, ring.BlindIndex(), clock.Real{}, casefile.WithLogger(newLogger(env, cfg)), keyHolders(ring)), pool, nil
+}
+
+// keyHolders are the tables outside casefile that hold wrapped data keys or
+// phone indexes: the re-wrap job moves them and `keys status` counts them,
+// in the server and in the CLI alike.
+func keyHolders(ring *crypto.Keyring) casefile.Option {
+	return casefile.WithKeyHolders(hotline.NewKeyTables(ring, ring.BlindIndex()))
 }
 
 func runKeysStatus(ctx context.Context, args []string, env Env) int {
@@ -231,7 +239,7 @@ func runKeysStatus(ctx context.Context, args []string, env Env) int {
 			kind = "index"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", kind, u.ID, u.Rows, yesNo(u.InKeyring), yesNo(u.Current), yesNo(u.Retirable))
-		if !u.InKeyring && u.Rows > 0 {
+		if !u.InKeyring && !u.Unrecorded && u.Rows > 0 {
 			missing++
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/amparo/amparo/casefile"
@@ -223,4 +224,66 @@ func mustGenerate(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// Every column that depends on a key of the keyring is covered by `keys
+// rewrap` and `keys status`: a bytea column of the schema is either sealed
+// under its row's data key (*_sealed) or a hash chain of the audit log, or
+// it is a KeyColumn whose key-id column exists. A table added with a wrapped
+// key or a phone index, and not declared, fails here.
+func TestKeyColumnsCoverTheSchema(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	ring := parseRing(t, mustGenerate(t))
+	store := casefile.New(pool, ring, ring.BlindIndex(), clock.Real{}, keyHolders(ring))
+	declared := map[string]casefile.KeyColumn{}
+	for _, c := range store.KeyColumns() {
+		declared[c.Table+"."+c.Column] = c
+	}
+	notKeyed := map[string]bool{"audit_log.hash": true, "audit_log.prev_hash": true}
+	rows, err := pool.Query(context.Background(), `SELECT table_name, column_name FROM information_schema.columns
+		WHERE table_schema = current_schema() AND data_type = 'bytea' AND table_name NOT LIKE 'river\_%'
+		ORDER BY 1, 2`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	columns, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (string, error) {
+		var table, column string
+		err := r.Scan(&table, &column)
+		return table + "." + column, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, col := range columns {
+		seen[col] = true
+		c, ok := declared[col]
+		switch {
+		case ok:
+			var exists bool
+			if err := pool.QueryRow(context.Background(), `SELECT EXISTS (SELECT 1 FROM information_schema.columns
+				WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2)`, c.Table, c.KeyIDColumn).Scan(&exists); err != nil {
+				t.Fatal(err)
+			}
+			if !exists {
+				t.Errorf("%s: its key id column %s.%s does not exist", col, c.Table, c.KeyIDColumn)
+			}
+		case strings.HasSuffix(col, "_sealed"), notKeyed[col]:
+		default:
+			t.Errorf("%s is neither sealed nor declared as a key column: `keys rewrap` would not move it and `keys status` would not count it", col)
+		}
+	}
+	for col := range declared {
+		if !seen[col] {
+			t.Errorf("declared key column %s is not in the schema", col)
+		}
+	}
+	if _, err := store.KeyStatus(context.Background()); err != nil {
+		t.Fatalf("keys status over every declared column: %v", err)
+	}
 }
