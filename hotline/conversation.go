@@ -408,43 +408,52 @@ func (t *turn) erase(ctx context.Context, verified bool) error {
 			t.conv.contactID = &c.ID
 		}
 	}
-	if err := t.shredMessages(ctx); err != nil {
+	// Her texts and ours to her: Twilio keeps them, under these sids.
+	messages, err := t.shredMessages(ctx)
+	if err != nil {
 		return err
 	}
 	now := t.h.clk.Now()
+	sent, err := collectSIDs(ctx, t.tx, `UPDATE outbound_message SET status = CASE WHEN status = 'pending' THEN 'canceled' ELSE status END,
+			status_rank = CASE WHEN status = 'pending' THEN 9 ELSE status_rank END, to_index = NULL, index_key_id = NULL,
+			wrapped_dek = NULL, to_sealed = NULL, body_sealed = NULL, updated_at = $2
+		WHERE to_index = ANY($1) RETURNING twilio_sid`, t.candidates, now)
+	if err != nil {
+		return err
+	}
 	stmts := []string{
-		`UPDATE outbound_message SET status = CASE WHEN status = 'pending' THEN 'canceled' ELSE status END,
-			status_rank = CASE WHEN status = 'pending' THEN 9 ELSE status_rank END,
-			to_index = NULL, wrapped_dek = NULL, to_sealed = NULL, body_sealed = NULL, updated_at = $2 WHERE to_index = ANY($1)`,
 		`UPDATE conversation SET status = 'erased', contact_id = NULL, case_id = NULL, kek_id = NULL,
 			wrapped_dek = NULL, state_sealed = NULL, phone_index = NULL, index_key_id = NULL
 			WHERE phone_index = ANY($1) AND status = 'active'`,
-		// Past conversations would still tie her contact and cases to the
-		// dates she wrote and whether she flagged danger.
-		`DELETE FROM conversation WHERE (phone_index = ANY($1) OR contact_id = $3) AND id <> $2`,
 	}
 	if verified {
 		stmts = append(stmts, `DELETE FROM sms_opt_out WHERE phone_index = ANY($1)`)
 	}
-	for i, q := range stmts {
-		args := []any{t.candidates}
-		switch i {
-		case 0:
-			args = append(args, now)
-		case 2:
-			args = append(args, t.conv.id, t.conv.contactID)
-		}
-		if _, err := t.tx.Exec(ctx, q, args...); err != nil {
+	for _, q := range stmts {
+		if _, err := t.tx.Exec(ctx, q, t.candidates); err != nil {
 			return err
 		}
+	}
+	// Past conversations would still tie her contact and cases to the
+	// dates she wrote and whether she flagged danger.
+	if _, err := t.tx.Exec(ctx, `DELETE FROM conversation WHERE (phone_index = ANY($1) OR contact_id = $3) AND id <> $2`,
+		t.candidates, t.conv.id, t.conv.contactID); err != nil {
+		return err
 	}
 	// Her message rows first: the sender may hold one of them while it
 	// waits for her case (to file a failed delivery), and EraseContact
 	// takes her cases.
+	var calls []string
 	if t.conv.contactID != nil {
+		if calls, err = t.forgetCalls(ctx, *t.conv.contactID); err != nil {
+			return err
+		}
 		if err := t.h.cases.EraseContact(ctx, t.tx, *t.conv.contactID, actorSurvivor); err != nil {
 			return err
 		}
+	}
+	if err := t.h.enqueuePurges(ctx, t.tx, append(messages, sent...), calls, purgeDelay); err != nil {
+		return err
 	}
 	t.erased = true
 	t.h.log.Info("hotline: survivor erased her data", "conversation_id", t.conv.id)
@@ -457,7 +466,11 @@ func (t *turn) erase(ctx context.Context, verified bool) error {
 // system has queued for her stay. A danger alert still owed its callback
 // gets it now, since the conversation that would have raised it is gone.
 func (t *turn) eraseWords(ctx context.Context) error {
-	if err := t.shredMessages(ctx); err != nil {
+	messages, err := t.shredMessages(ctx)
+	if err != nil {
+		return err
+	}
+	if err := t.h.enqueuePurges(ctx, t.tx, messages, nil, purgeDelay); err != nil {
 		return err
 	}
 	if t.conv.danger && t.conv.caseID != nil {
@@ -474,11 +487,54 @@ func (t *turn) eraseWords(ctx context.Context) error {
 }
 
 // shredMessages takes the key, texts and number index from every inbound
-// row of her number.
-func (t *turn) shredMessages(ctx context.Context) error {
-	_, err := t.tx.Exec(ctx, `UPDATE inbound_message SET phone_index = NULL, index_key_id = NULL, kek_id = NULL, wrapped_dek = NULL,
-			body_sealed = NULL, reply_sealed = NULL, outcome = 'erased' WHERE phone_index = ANY($1)`, t.candidates)
-	return err
+// row of her number, and returns their Twilio sids: Twilio keeps her texts
+// under them.
+func (t *turn) shredMessages(ctx context.Context) ([]string, error) {
+	return collectSIDs(ctx, t.tx, `UPDATE inbound_message SET phone_index = NULL, index_key_id = NULL, kek_id = NULL,
+			wrapped_dek = NULL, body_sealed = NULL, reply_sealed = NULL, outcome = 'erased'
+		WHERE phone_index = ANY($1) RETURNING message_sid`, t.candidates)
+}
+
+// forgetCalls drops the link between her calls and her cases (the CallSid
+// and the TwiML that named the case), and returns the calls' sids, which
+// Twilio's call log ties to her number.
+func (t *turn) forgetCalls(ctx context.Context, contactID uuid.UUID) ([]string, error) {
+	cases, err := t.h.cases.ListCases(ctx, t.tx, casefile.ListFilter{ContactID: contactID})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]uuid.UUID, len(cases))
+	for i, c := range cases {
+		ids[i] = c.ID
+	}
+	calls, err := collectSIDs(ctx, t.tx, `DELETE FROM voice_call WHERE case_id = ANY($1) RETURNING call_sid`, ids)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := t.tx.Exec(ctx, `DELETE FROM voice_event WHERE call_sid = ANY($1)`, calls); err != nil {
+		return nil, err
+	}
+	return calls, nil
+}
+
+// collectSIDs runs a statement returning one nullable sid per row and
+// returns the sids that are set.
+func collectSIDs(ctx context.Context, tx pgx.Tx, sql string, args ...any) ([]string, error) {
+	rows, err := tx.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	all, err := pgx.CollectRows(rows, pgx.RowTo[*string])
+	if err != nil {
+		return nil, err
+	}
+	var sids []string
+	for _, s := range all {
+		if s != nil {
+			sids = append(sids, *s)
+		}
+	}
+	return sids, nil
 }
 
 // checkCodeWord compares her word with her contact's. A word that cannot be

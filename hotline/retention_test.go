@@ -1,8 +1,12 @@
 package hotline
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/amparo/amparo/hotline/carrier"
 	"github.com/amparo/amparo/templates"
@@ -36,8 +40,8 @@ func TestOldMessageTextsAreShredded(t *testing.T) {
 	}
 
 	e.clk.Advance(messageRetention - time.Minute)
-	if n, err := e.h.ShredOldMessages(e.ctx); err != nil || n != 0 {
-		t.Fatalf("shredded %d (%v) before the retention ran out", n, err)
+	if n, err := e.h.ShredOldMessages(e.ctx); err != nil || n != 1 || e.count("caller_rate", "") != 0 {
+		t.Fatalf("swept %d (%v) before the retention ran out; want only her rate counter, whose window has passed", n, err)
 	}
 	survivor.Send("Hola").Expect(text(t, templates.ES, templates.KeyWelcome)) // a newer text
 	e.clk.Advance(2 * time.Minute)
@@ -50,12 +54,52 @@ func TestOldMessageTextsAreShredded(t *testing.T) {
 	if st, _, _ := e.status(alert); st != "delivered" || e.count("inbound_message", "") != 2 {
 		t.Fatalf("the rows themselves must stay: alert %s, %d inbound", st, e.count("inbound_message", ""))
 	}
-	// Twilio retrying the first webhook now: answered, nothing happens again.
-	if replies, err := survivor.Deliver(sid, "Hola"); err != nil || len(replies) != 0 {
-		t.Fatalf("late retry: %v, %v; want an empty answer", replies, err)
+	// Twilio's sids go too, each with the job that has Twilio forget it.
+	var alertSID string
+	for _, m := range e.sim.Thread(counsellor) {
+		alertSID = m.SID
 	}
-	if e.count("inbound_message", "") != 2 {
-		t.Fatal("a late retry was stored as a new message")
+	if n := e.count("inbound_message", "message_sid IS NOT NULL"); n != 1 {
+		t.Errorf("%d inbound rows keep their sid, want only the newer one", n)
 	}
+	if n := e.count("outbound_message", "twilio_sid IS NOT NULL"); n != 0 {
+		t.Errorf("%d outbound rows keep their sid", n)
+	}
+	e.assertPurgesQueued(sid, alertSID)
 	e.assertNotStored("Amparo: prueba")
+}
+
+// assertPurgesQueued fails unless exactly the twilio_purge jobs for sids
+// are queued, each carrying its sid and nothing else.
+func (e *env) assertPurgesQueued(sids ...string) []PurgeTwilioArgs {
+	e.t.Helper()
+	rows, err := e.pool.Query(e.ctx, `SELECT args::text FROM river_job WHERE kind = $1 ORDER BY id`, PurgeTwilioArgs{}.Kind())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	raw, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var got []PurgeTwilioArgs
+	queued := map[string]bool{}
+	for _, r := range raw {
+		var a PurgeTwilioArgs
+		dec := json.NewDecoder(strings.NewReader(r))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&a); err != nil {
+			e.t.Fatalf("purge job args %s: %v", r, err)
+		}
+		got = append(got, a)
+		queued[a.MessageSID+a.CallSID] = true
+	}
+	for _, s := range sids {
+		if !queued[s] {
+			e.t.Errorf("no purge job for %s; queued %v", s, raw)
+		}
+	}
+	if len(raw) != len(sids) {
+		e.t.Errorf("%d purge jobs queued, want %d: %v", len(raw), len(sids), raw)
+	}
+	return got
 }

@@ -38,6 +38,7 @@ func AddWorkers(w *river.Workers, h *Hotline) {
 	river.AddWorker(w, &expireWorker{h: h})
 	river.AddWorker(w, &shredWorker{h: h})
 	river.AddWorker(w, &dangerWorker{h: h})
+	river.AddWorker(w, &purgeWorker{h: h})
 }
 
 // PeriodicJobs are the hotline's scheduled jobs, for river.Config.PeriodicJobs.

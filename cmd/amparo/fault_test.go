@@ -119,6 +119,10 @@ type rig struct {
 	// ownerURL and adminURL reach the rig's database as the schema's owner
 	// and as the superuser that the test itself uses to look and to tamper.
 	ownerURL, adminURL string
+	// twilioDown makes the fake Twilio drop every request unanswered, as a
+	// network failure does: the sender then waits for a callback (a
+	// snooze), which logs no error.
+	twilioDown atomic.Bool
 }
 
 const (
@@ -204,7 +208,15 @@ func (r *rig) configure() {
 	addr := freeAddr(t)
 	r.addr, r.base = addr, "http://"+addr
 	r.sim = carrier.New(carrier.Config{AccountSID: faultAccountSID, AuthToken: faultToken, PublicURL: r.base, HotlineNumber: faultHotline})
-	api := httptest.NewServer(r.sim)
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if r.twilioDown.Load() {
+			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				conn.Close()
+			}
+			return
+		}
+		r.sim.ServeHTTP(w, req)
+	}))
 	t.Cleanup(api.Close)
 	r.env = []string{
 		"DATABASE_URL=" + serveURL,

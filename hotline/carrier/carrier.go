@@ -1,7 +1,8 @@
 // Package carrier is a simulated phone network with a Twilio-compatible REST
 // API, used by `amparo demo` and by the hotline's end-to-end tests. It
-// implements the one REST call the hotline makes (create a message), records
-// every message per phone number, reports delivery through status callbacks
+// implements the REST calls the hotline makes (create a message; redact or
+// delete a message; delete a call), records every message per phone number
+// and every redaction and deletion, reports delivery through status callbacks
 // signed exactly as Twilio signs them, and lets simulated phones text the
 // hotline through its real, signed webhook. Faults can be injected per number
 // so delivery failures are testable without a real carrier.
@@ -66,6 +67,16 @@ type Message struct {
 	Via    string // "api" or "twiml" for messages to the phone; "sms" otherwise
 	Status string // delivery status for API messages
 	At     time.Time
+	// Redacted: its body was emptied through the API. Deleted: the
+	// record was deleted. Either way Body is then "".
+	Redacted, Deleted bool
+}
+
+// Purge is one redaction or deletion the API was asked for.
+type Purge struct {
+	Action string // "redact" or "delete"
+	Kind   string // "message" or "call"
+	SID    string
 }
 
 // Fault changes what happens to messages sent to one number.
@@ -94,6 +105,10 @@ type Carrier struct {
 	unread  map[string]int
 	faults  map[string]Fault
 	calls   map[string]int // REST create calls per number, faults included
+	purges  []Purge        // done, in order
+	deleted map[string]bool
+	// purgeFaults is how many purge requests still answer 503.
+	purgeFaults int
 	// inflight counts callback sequences still running. Not a WaitGroup:
 	// new sends may start while Settle waits, which a WaitGroup forbids.
 	inflight int
@@ -116,6 +131,7 @@ func New(cfg Config) *Carrier {
 		unread:  map[string]int{},
 		faults:  map[string]Fault{},
 		calls:   map[string]int{},
+		deleted: map[string]bool{},
 	}
 	c.changed = sync.NewCond(&c.mu)
 	return c
@@ -190,17 +206,99 @@ func (c *Carrier) applyStatus(number, sid, status string) {
 	}
 }
 
-// ServeHTTP implements POST /2010-04-01/Accounts/{sid}/Messages.json.
+// FailPurges makes the next n redaction or deletion requests answer 503,
+// as a Twilio outage would.
+func (c *Carrier) FailPurges(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.purgeFaults = n
+}
+
+// Purges returns every redaction and deletion done, in order.
+func (c *Carrier) Purges() []Purge {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Purge(nil), c.purges...)
+}
+
+// ServeHTTP implements Twilio's Messages and Calls resources as the hotline
+// uses them: POST Messages.json creates a message, POST Messages/{sid}.json
+// with an empty Body redacts one, DELETE Messages/{sid}.json and DELETE
+// Calls/{sid}.json delete the record.
 func (c *Carrier) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	user, pass, ok := r.BasicAuth()
 	if !ok || !hmac.Equal([]byte(user), []byte(c.cfg.AccountSID)) || !hmac.Equal([]byte(pass), []byte(c.cfg.AuthToken)) {
 		writeError(w, http.StatusUnauthorized, 20003, "Authenticate")
 		return
 	}
-	if r.Method != http.MethodPost || r.URL.Path != "/2010-04-01/Accounts/"+c.cfg.AccountSID+"/Messages.json" {
+	account := "/2010-04-01/Accounts/" + c.cfg.AccountSID + "/"
+	rest, inAccount := strings.CutPrefix(r.URL.Path, account)
+	resource, sid, one := strings.Cut(strings.TrimSuffix(rest, ".json"), "/")
+	switch {
+	case !inAccount || !strings.HasSuffix(rest, ".json"):
+	case r.Method == http.MethodPost && rest == "Messages.json":
+		c.create(w, r)
+		return
+	case one && resource == "Messages" && (r.Method == http.MethodPost || r.Method == http.MethodDelete),
+		one && resource == "Calls" && r.Method == http.MethodDelete:
+		c.purge(w, r, strings.ToLower(strings.TrimSuffix(resource, "s")), sid)
+		return
+	}
+	writeError(w, http.StatusNotFound, 20404, "The requested resource was not found")
+}
+
+// purge redacts (POST with an empty Body) or deletes a message or call. A
+// record already deleted, or a message the carrier never carried, is not
+// found, as at Twilio.
+func (c *Carrier) purge(w http.ResponseWriter, r *http.Request, kind, sid string) {
+	if err := r.ParseForm(); err != nil {
+		writeError(w, http.StatusBadRequest, 21100, "Malformed request")
+		return
+	}
+	action := "delete"
+	if r.Method == http.MethodPost {
+		if body, ok := r.PostForm["Body"]; !ok || len(body) != 1 || body[0] != "" {
+			writeError(w, http.StatusBadRequest, 21100, "only redaction (an empty Body) is supported")
+			return
+		}
+		action = "redact"
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.purgeFaults > 0 {
+		c.purgeFaults--
+		writeError(w, http.StatusServiceUnavailable, 20503, "Injected fault")
+		return
+	}
+	found := kind == "call" && !c.deleted[sid]
+	for number := range c.threads {
+		for i := range c.threads[number] {
+			if m := &c.threads[number][i]; m.SID == sid && !m.Deleted {
+				found = true
+				m.Body = ""
+				m.Redacted = m.Redacted || action == "redact"
+				m.Deleted = action == "delete"
+			}
+		}
+	}
+	if !found {
 		writeError(w, http.StatusNotFound, 20404, "The requested resource was not found")
 		return
 	}
+	if action == "delete" {
+		c.deleted[sid] = true
+	}
+	c.purges = append(c.purges, Purge{Action: action, Kind: kind, SID: sid})
+	if action == "delete" {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"sid": sid, "account_sid": c.cfg.AccountSID, "body": ""})
+}
+
+// create is POST Messages.json.
+func (c *Carrier) create(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		writeError(w, http.StatusBadRequest, 21100, "Malformed request")
 		return
