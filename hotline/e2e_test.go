@@ -210,6 +210,9 @@ func TestAbandonedDangerBecomesUrgentCallback(t *testing.T) {
 	if e.count("conversation", "state_sealed IS NOT NULL") != 0 {
 		t.Fatal("expired conversations keep their state")
 	}
+	if e.count("conversation", "phone_index IS NOT NULL OR index_key_id IS NOT NULL") != 0 {
+		t.Fatal("expired conversations keep her phone index, which ties her number to when she wrote and to her case")
+	}
 	if n, _ := e.h.ExpireIdle(e.ctx); n != 0 {
 		t.Fatal("a second sweep expired again")
 	}
