@@ -34,18 +34,12 @@ type turn struct {
 func (h *Hotline) converse(ctx context.Context, tx pgx.Tx, e164 string, candidates [][]byte, body string) ([]string, error) {
 	now := h.clk.Now()
 	conv, found, err := h.activeConversation(ctx, tx, candidates)
-	if errors.Is(err, errUnreadable) {
-		// Answering 500 until the conversation expires would shut her
-		// out; she starts over instead, and an operator is told.
-		h.log.Error("hotline: conversation cannot be opened; closing it", "conversation_id", conv.id, "err", err)
-	} else if err != nil {
+	if err != nil {
 		return nil, err
 	}
 	var st triage.State
 	if found {
-		if err == nil {
-			err = json.Unmarshal(conv.state, &st)
-		}
+		err := json.Unmarshal(conv.state, &st)
 		if err != nil || now.Sub(conv.lastActivity) >= h.cfg.IdleAfter {
 			// Abandoned, or written by a release that no longer reads it:
 			// close it (a danger flag still earns its callback) and begin anew.

@@ -79,19 +79,13 @@ func (h *Hotline) activeConversation(ctx context.Context, tx pgx.Tx, candidates 
 	c := r.c
 	var err error
 	if c.dek, err = crypto.UnwrapDataKey(h.keys, r.kekID, r.wrapped, conversationOwner(c.id)); err != nil {
-		return &c, true, fmt.Errorf("%w: %w", errUnreadable, err)
+		return nil, false, err
 	}
 	if c.state, err = c.dek.Open(r.sealed, stateBinding(c.id)); err != nil {
-		return &c, true, fmt.Errorf("%w: %w", errUnreadable, err)
+		return nil, false, err
 	}
 	return &c, true, nil
 }
-
-// errUnreadable: her conversation is there but cannot be opened, because
-// its KEK left the keyring before the re-wrap reached it, or the row is
-// damaged. activeConversation returns the conversation's plaintext facts
-// with it, so that it can be closed and she can start over.
-var errUnreadable = errors.New("hotline: conversation cannot be opened")
 
 // newConversation starts a conversation; it is written by saveConversation.
 func newConversation() (*conversation, error) {
