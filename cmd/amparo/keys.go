@@ -261,7 +261,8 @@ func yesNo(b bool) string {
 
 func runKeysRewrap(ctx context.Context, args []string, env Env) int {
 	fs := newFlagSet("keys rewrap", "Queue the re-wrap job: running amparo processes move every data key to the\n"+
-		"newest KEK, and every phone index to the newest index key, in batches.\n"+
+		"newest KEK, and every phone number stored beside its index to the newest\n"+
+		"index key, in batches.\n"+
 		"Queuing it twice is harmless. Follow progress with `amparo keys status`.", env)
 	if code, done := parseFlags(fs, args); done {
 		return code
