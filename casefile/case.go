@@ -593,11 +593,13 @@ func (s *Store) EraseCase(ctx context.Context, db DB, caseID uuid.UUID, actor st
 // the case's referrals may still need the case key (to file a follow-up),
 // and must get it before this transaction waits for that referral.
 func (s *Store) runEraseHook(ctx context.Context, tx pgx.Tx, cases []ErasedCase, now time.Time) error {
-	if s.eraseHook == nil || len(cases) == 0 {
+	if len(cases) == 0 {
 		return nil
 	}
-	if err := s.eraseHook(ctx, tx, cases, now); err != nil {
-		return fmt.Errorf("casefile: erase hook: %w", err)
+	for _, h := range s.eraseHooks {
+		if err := h(ctx, tx, cases, now); err != nil {
+			return fmt.Errorf("casefile: erase hook: %w", err)
+		}
 	}
 	return nil
 }

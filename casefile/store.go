@@ -62,7 +62,7 @@ type Store struct {
 	log         *slog.Logger
 	batchSize   int           // rows of each kind per re-wrap transaction
 	rewrapSlice time.Duration // how long one run of the re-wrap job goes on
-	eraseHook   EraseHook
+	eraseHooks  []EraseHook
 	keyHolders  []KeyHolder
 }
 
@@ -88,9 +88,11 @@ type ErasedCase struct {
 // without casefile importing it. An error aborts the erasure.
 type EraseHook func(ctx context.Context, tx pgx.Tx, cases []ErasedCase, at time.Time) error
 
-// WithEraseHook sets the hook EraseCase and EraseContact run (usually
-// referral.EraseHook).
-func WithEraseHook(h EraseHook) Option { return func(s *Store) { s.eraseHook = h } }
+// WithEraseHook adds a hook EraseCase and EraseContact run (referral's and
+// the hotline's); hooks run in the order added.
+func WithEraseHook(h EraseHook) Option {
+	return func(s *Store) { s.eraseHooks = append(s.eraseHooks, h) }
+}
 
 // New returns a Store. keys wraps data keys (the keyring, or later a KMS);
 // index computes blind indexes (usually keyring.BlindIndex()).

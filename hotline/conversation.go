@@ -437,16 +437,13 @@ func (t *turn) erase(ctx context.Context, verified bool) error {
 	// Her message rows first: the sender may hold one of them while it
 	// waits for her case (to file a failed delivery), and EraseContact
 	// takes her cases.
-	var calls []string
+	// Her calls are forgotten by EraseHook, with her cases.
 	if t.conv.contactID != nil {
-		if calls, err = t.forgetCalls(ctx, *t.conv.contactID); err != nil {
-			return err
-		}
 		if err := t.h.cases.EraseContact(ctx, t.tx, *t.conv.contactID, actorSurvivor); err != nil {
 			return err
 		}
 	}
-	if err := t.h.enqueuePurges(ctx, t.tx, append(messages, sent...), calls, purgeDelay); err != nil {
+	if err := enqueuePurges(ctx, t.tx, t.h.out.jobs, now.Add(purgeDelay), append(messages, sent...), nil); err != nil {
 		return err
 	}
 	t.erased = true
@@ -464,7 +461,7 @@ func (t *turn) eraseWords(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := t.h.enqueuePurges(ctx, t.tx, messages, nil, purgeDelay); err != nil {
+	if err := enqueuePurges(ctx, t.tx, t.h.out.jobs, t.h.clk.Now().Add(purgeDelay), messages, nil); err != nil {
 		return err
 	}
 	if t.conv.danger && t.conv.caseID != nil {
@@ -487,28 +484,6 @@ func (t *turn) shredMessages(ctx context.Context) ([]string, error) {
 	return collectSIDs(ctx, t.tx, `UPDATE inbound_message SET phone_index = NULL, index_key_id = NULL, kek_id = NULL,
 			wrapped_dek = NULL, body_sealed = NULL, reply_sealed = NULL, outcome = 'erased'
 		WHERE phone_index = ANY($1) RETURNING message_sid`, t.candidates)
-}
-
-// forgetCalls drops the link between her calls and her cases (the CallSid
-// and the TwiML that named the case), and returns the calls' sids, which
-// Twilio's call log ties to her number.
-func (t *turn) forgetCalls(ctx context.Context, contactID uuid.UUID) ([]string, error) {
-	cases, err := t.h.cases.ListCases(ctx, t.tx, casefile.ListFilter{ContactID: contactID})
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]uuid.UUID, len(cases))
-	for i, c := range cases {
-		ids[i] = c.ID
-	}
-	calls, err := collectSIDs(ctx, t.tx, `DELETE FROM voice_call WHERE case_id = ANY($1) RETURNING call_sid`, ids)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := t.tx.Exec(ctx, `DELETE FROM voice_event WHERE call_sid = ANY($1)`, calls); err != nil {
-		return nil, err
-	}
-	return calls, nil
 }
 
 // collectSIDs runs a statement returning one nullable sid per row and

@@ -7,11 +7,16 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/twilio/twilio-go/client"
 	api "github.com/twilio/twilio-go/rest/api/v2010"
+
+	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/internal/clock"
+	"github.com/amparo/amparo/internal/jobs"
 )
 
 // Twilio keeps a log of every message (numbers and body) and every call
@@ -87,10 +92,32 @@ func purgeResult(err error) error {
 	}
 }
 
+// EraseHook returns the casefile.EraseHook that forgets the calls of cases
+// being erased, in the erasure's transaction: the rows that link a CallSid
+// to the case (and the TwiML that named it) are deleted, and Twilio is asked
+// to delete the call records, which tie the case's caller to her number.
+// Pass it to casefile.WithEraseHook, after referral's.
+func EraseHook(ins jobs.Inserter, clk clock.Clock) casefile.EraseHook {
+	return func(ctx context.Context, tx pgx.Tx, cases []casefile.ErasedCase, at time.Time) error {
+		ids := make([]uuid.UUID, len(cases))
+		for i, c := range cases {
+			ids[i] = c.ID
+		}
+		calls, err := collectSIDs(ctx, tx, `DELETE FROM voice_call WHERE case_id = ANY($1) RETURNING call_sid`, ids)
+		if err != nil {
+			return fmt.Errorf("hotline: erase calls: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM voice_event WHERE call_sid = ANY($1)`, calls); err != nil {
+			return fmt.Errorf("hotline: erase calls: %w", err)
+		}
+		return enqueuePurges(ctx, tx, ins, clk.Now().Add(purgeDelay), nil, calls)
+	}
+}
+
 // enqueuePurges queues, in tx, one purge job per message sid and per call
-// sid, to run after delay.
-func (h *Hotline) enqueuePurges(ctx context.Context, tx pgx.Tx, messageSIDs, callSIDs []string, delay time.Duration) error {
-	opts := &river.InsertOpts{ScheduledAt: h.clk.Now().Add(delay)}
+// sid, to run at at.
+func enqueuePurges(ctx context.Context, tx pgx.Tx, ins jobs.Inserter, at time.Time, messageSIDs, callSIDs []string) error {
+	opts := &river.InsertOpts{ScheduledAt: at}
 	var args []PurgeTwilioArgs
 	for _, s := range messageSIDs {
 		args = append(args, PurgeTwilioArgs{MessageSID: s})
@@ -99,7 +126,7 @@ func (h *Hotline) enqueuePurges(ctx context.Context, tx pgx.Tx, messageSIDs, cal
 		args = append(args, PurgeTwilioArgs{CallSID: s})
 	}
 	for _, a := range args {
-		if _, err := h.out.jobs.InsertTx(ctx, tx, a, opts); err != nil {
+		if _, err := ins.InsertTx(ctx, tx, a, opts); err != nil {
 			return fmt.Errorf("hotline: queue twilio purge: %w", err)
 		}
 	}

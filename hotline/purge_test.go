@@ -156,3 +156,23 @@ func TestRetentionForgetsLinksAndHasTwilioForgetThem(t *testing.T) {
 		t.Errorf("the call: deleted %d at Twilio", d)
 	}
 }
+
+// A case erased by staff forgets its calls too: nothing links the CallSid
+// to the case any more, and Twilio is asked to delete the call record.
+func TestErasedCaseForgetsItsCalls(t *testing.T) {
+	e := newEnv(t, false)
+	call := carrier.NewSID("CA")
+	form := url.Values{"CallSid": {call}, "From": {survivorPhone}, "To": {hotlineNumber}, "AccountSid": {testAccount}}
+	dialed := readAll(t, e.post("/twilio/voice/danger?l=es", withParam(form, "Digits", "1"), testToken))
+	caseID := e.caseOfDial(e.dialAction(dialed))
+	if err := e.cases.EraseCase(e.ctx, e.pool, caseID, "u-caseworker"); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.count("voice_call", "") + e.count("voice_event", ""); n != 0 {
+		t.Errorf("%d rows still tie the call to the erased case", n)
+	}
+	e.purgeAll(e.assertPurgesQueued(call))
+	if _, d := purged(e.sim, call); d != 1 {
+		t.Errorf("call deleted %d time(s) at Twilio, want once", d)
+	}
+}
