@@ -76,10 +76,11 @@ func TestKEKRotationProcedure(t *testing.T) {
 	r.keys("rewrap")
 	waitFor(t, r, 30*time.Second, "keys status calls the old KEK retirable", func() bool {
 		for _, line := range strings.Split(r.keys("status"), "\n") {
-			if f := strings.Fields(line); len(f) == 6 && f[0] == "kek" && f[1] == oldKEK {
-				return f[2] == "0" && f[5] == "yes"
+			if f := strings.Fields(line); len(f) == 6 && f[0] == "kek" && f[1] == oldKEK && f[2] == "0" && f[5] == "yes" {
+				return true
 			}
 		}
+		time.Sleep(500 * time.Millisecond) // as an operator repeats it: no need to spawn it 20 times a second
 		return false
 	})
 	// 6: retire the old KEK, restart, status exits 0.
