@@ -28,6 +28,7 @@
 // Key rotation is a River job (RewrapArgs): it moves DEKs still wrapped by an
 // older KEK to the current one, and re-indexes phone numbers under the
 // current index key, in small committed batches so that a crash resumes where
-// it stopped. KeyStatus says which keys are still in use and which can be
-// retired.
+// it stopped. Other packages' tables of wrapped keys and phone indexes join it
+// as KeyHolders. KeyStatus says which keys are still in use, in every
+// KeyColumn, and which can be retired.
 package casefile
