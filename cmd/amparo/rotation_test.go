@@ -56,7 +56,7 @@ func TestKEKRotationProcedure(t *testing.T) {
 		}
 		return replies
 	}
-	for _, w := range newCallers(1, []string{"Hola", "2", "1", "2", "1", "2", "1", "1", "luna"}, 600)[0] {
+	for _, w := range newCallers(1, policeIntake, 600)[0] {
 		text(w)
 	}
 	var notice string
