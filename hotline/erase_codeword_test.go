@@ -40,9 +40,12 @@ func (e *env) assertKept(caseID uuid.UUID) {
 }
 
 // openCaseBySMS plays a whole first conversation and returns her case.
-func openCaseBySMS(e *env, survivor *carrier.Phone, codeWord string) uuid.UUID {
+func openCaseBySMS(e *env, survivor *carrier.Phone, codeWord string, contact ...string) uuid.UUID {
 	e.t.Helper()
-	for _, step := range []string{"Hola", "2", "1", "3", "1", "NINGUNO", "4"} {
+	if len(contact) == 0 {
+		contact = []string{"4"} // no contact
+	}
+	for _, step := range append([]string{"Hola", "2", "1", "3", "1", "NINGUNO"}, contact...) {
 		survivor.Send(step).ExpectSMS()
 	}
 	summary := survivor.Send(codeWord).ExpectSMS("AMP-")

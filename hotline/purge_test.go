@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/amparo/amparo/hotline/carrier"
 	"github.com/amparo/amparo/templates"
 )
@@ -54,13 +56,16 @@ func TestBorrarHasTwilioForgetHerMessagesAndCalls(t *testing.T) {
 	e := newEnv(t, false, func(c *envSetup) { c.IdleAfter = time.Hour })
 	const es = templates.ES
 	survivor := e.sim.Phone(survivorPhone)
-	openCaseBySMS(e, survivor, "girasol")
+	caseID := openCaseBySMS(e, survivor, "girasol", "1", "1") // texts only, mornings (the clock's 10:00)
 	call := carrier.NewSID("CA")
 	form := url.Values{"CallSid": {call}, "From": {survivorPhone}, "To": {hotlineNumber}, "AccountSid": {testAccount}}
 	if dialed := readAll(t, e.post("/twilio/voice/danger?l=es", withParam(form, "Digits", "1"), testToken)); !strings.Contains(dialed, "<Dial") {
 		t.Fatalf("danger call: %s", dialed)
 	}
-	toHer := e.queue(outbound{purpose: purposeSurvivor, to: survivorPhone, body: "Amparo: hola", ttl: survivorTTL})
+	toHer := e.toSurvivor(caseID, "Amparo: hola")
+	if toHer == uuid.Nil {
+		t.Fatal("her profile allows texts now, but the text to her was not queued")
+	}
 	if err := e.h.sendOutbound(e.ctx, toHer, false); err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +118,7 @@ func TestRetentionForgetsLinksAndHasTwilioForgetThem(t *testing.T) {
 	sent := e.sim.Thread(survivorPhone)[0].SID
 	failing := "+51987000555"
 	e.sim.Fail(failing, carrier.Fault{HTTPStatus: 400, Code: 21211})
-	failed := e.queue(outbound{purpose: purposeSurvivor, to: failing, body: "Amparo: x", ttl: survivorTTL})
+	failed := e.queue(outbound{purpose: purposeStaff, to: failing, body: "Amparo: x", ttl: survivorTTL})
 	if err := e.h.sendOutbound(e.ctx, failed, false); err != nil {
 		t.Fatal(err)
 	}
