@@ -147,7 +147,11 @@ func Lang(lang string) string {
 // missing argument or an argument the text does not use is an error: each is
 // a programming mistake that must not reach a phone as a half-filled text.
 func Render(lang, key string, args map[string]string) (string, error) {
-	e, ok := catalogues[Lang(lang)][key]
+	return render(catalogues, lang, key, args)
+}
+
+func render(cats map[string]map[string]entry, lang, key string, args map[string]string) (string, error) {
+	e, ok := cats[Lang(lang)][key]
 	if !ok {
 		return "", fmt.Errorf("templates: unknown key %q", key)
 	}

@@ -19,6 +19,7 @@ import (
 type Env struct {
 	Getenv   func(string) string
 	ReadFile func(string) ([]byte, error)
+	Stdin    io.Reader
 	Stdout   io.Writer
 	Stderr   io.Writer
 }
@@ -43,13 +44,14 @@ func commands() map[string]command {
 		"keys":    {"manage encryption keys: generate, rotate, status, rewrap", runKeys},
 		"audit":   {"verify the audit log's hash chain, against recorded anchors too", runAudit},
 		"version": {"print the version and the commit it was built from", runVersion},
+		"users":   {"manage portal accounts: add, list, disable, reset-totp", runUsers},
 	}
 }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	env := Env{Getenv: os.Getenv, ReadFile: os.ReadFile, Stdout: os.Stdout, Stderr: os.Stderr}
+	env := Env{Getenv: os.Getenv, ReadFile: os.ReadFile, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
 	os.Exit(run(ctx, os.Args[1:], env))
 }
 

@@ -1,0 +1,227 @@
+package portal
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/crypto"
+	"github.com/amparo/amparo/internal/clock"
+	"github.com/amparo/amparo/internal/pgtest"
+	"github.com/amparo/amparo/internal/web"
+	"github.com/amparo/amparo/referral"
+)
+
+var lima = func() *time.Location {
+	l, err := time.LoadLocation("America/Lima")
+	if err != nil {
+		panic(err)
+	}
+	return l
+}()
+
+// t0 is a Tuesday, 10:00 in Trujillo.
+var t0 = time.Date(2026, 3, 10, 10, 0, 0, 0, lima)
+
+const testPassword = "correct horse battery"
+
+// env is a portal on its own database, served over HTTP, with a fake clock.
+type env struct {
+	t      testing.TB
+	ctx    context.Context
+	clk    *clock.Fake
+	p      *Portal
+	cases  *casefile.Store
+	refs   *referral.Service
+	srv    *httptest.Server
+	hasher *crypto.PasswordHasher
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	pool := pgtest.New(t)
+	raw, err := crypto.GenerateKeyring(t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := crypto.ParseKeyring(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFake(t0)
+	cases := casefile.New(pool, ring, ring.BlindIndex(), clk)
+	refs := referral.New(pool, cases, nil, nil, clk)
+	p, err := New(ctx, Config{Log: pgtest.Logger(t), TimeZone: lima},
+		Deps{Pool: pool, Keys: ring, Cases: cases, Referrals: refs, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := web.NewRouter(pgtest.Logger(t), func(context.Context) error { return nil }, prometheus.NewRegistry())
+	p.Routes(r)
+	srv := httptest.NewTLSServer(r)
+	t.Cleanup(srv.Close)
+	return &env{t: t, ctx: ctx, clk: clk, p: p, cases: cases, refs: refs, srv: srv}
+}
+
+// user creates an account.
+func (e *env) user(name string, role Role, communities ...string) User {
+	e.t.Helper()
+	in := NewUser{Username: name, Role: role, Password: testPassword, Communities: communities}
+	if role == RoleProvider {
+		e.directory()
+		in.OrgKey = "org"
+	}
+	u, uri, err := e.p.CreateUser(e.ctx, in)
+	if err != nil {
+		e.t.Fatalf("CreateUser %s: %v", name, err)
+	}
+	if !strings.HasPrefix(uri, "otpauth://totp/Amparo:"+name+"?") {
+		e.t.Fatalf("enrolment URI = %q", uri)
+	}
+	return u
+}
+
+func (e *env) directory() {
+	e.t.Helper()
+	var n int
+	_ = e.p.pool.QueryRow(e.ctx, `SELECT count(*) FROM organization WHERE key = 'org'`).Scan(&n)
+	if n > 0 {
+		return
+	}
+	if err := referral.LoadDirectory(e.ctx, e.p.pool, strings.NewReader(testDirectory)); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// caseIn opens a case in community with the given urgency.
+func (e *env) caseIn(community string, urgent bool) casefile.Case {
+	e.t.Helper()
+	c, err := e.cases.CreateContact(e.ctx, e.p.pool, fmt.Sprintf("+519%08d", uuid.New().ID()%100000000))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	incident := e.clk.Now().Add(-30 * time.Hour)
+	kase, err := e.cases.OpenCase(e.ctx, e.p.pool, c.ID, casefile.CaseInput{
+		Urgent: urgent, Needs: []casefile.Need{casefile.NeedHealth, casefile.NeedPolice}, Community: community,
+		IncidentAt: &incident, Consent: map[casefile.Need]bool{casefile.NeedHealth: true},
+		Contact: casefile.ContactPrefs{MayText: true, FromHour: 9, ToHour: 18}, Lang: "es",
+		Narrative: "Relato sellado de prueba " + uuid.NewString(),
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return kase
+}
+
+// browser is an HTTP client with its own cookie jar that behaves like a
+// same-origin browser for unsafe requests.
+type browser struct {
+	e      *env
+	client *http.Client
+}
+
+func (e *env) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{e: e, client: &http.Client{Jar: jar, Transport: e.srv.Client().Transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+type page struct {
+	status   int
+	body     string
+	location string
+	header   http.Header
+}
+
+func (b *browser) do(method, path string, form url.Values, hdr map[string]string) page {
+	b.e.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, b.e.srv.URL+path, body)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if method != http.MethodGet {
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return page{status: resp.StatusCode, body: string(raw), location: resp.Header.Get("Location"), header: resp.Header}
+}
+
+func (b *browser) get(path string) page                { return b.do(http.MethodGet, path, nil, nil) }
+func (b *browser) post(path string, f url.Values) page { return b.do(http.MethodPost, path, f, nil) }
+
+// code is the account's current TOTP code at the fake clock's time.
+func (e *env) code(name string) string {
+	e.t.Helper()
+	c, err := e.p.CurrentCode(e.ctx, name, e.clk.Now())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
+// signIn signs b in as name, moving the clock on a step first so that the
+// code is one the account has not used yet.
+func (b *browser) signIn(name string) {
+	b.e.t.Helper()
+	p := b.post("/sign-in", url.Values{"username": {name}, "password": {testPassword}})
+	if p.status != http.StatusSeeOther || p.location != "/sign-in/code" {
+		b.e.t.Fatalf("password step: %d %q", p.status, p.location)
+	}
+	b.e.clk.Advance(30 * time.Second)
+	p = b.post("/sign-in/code", url.Values{"code": {b.e.code(name)}})
+	if p.status != http.StatusSeeOther || p.location != "/desk" {
+		b.e.t.Fatalf("code step: %d %q %s", p.status, p.location, p.body)
+	}
+}
+
+func mustContain(t testing.TB, p page, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(p.body, w) {
+			t.Fatalf("page (status %d) lacks %q:\n%s", p.status, w, p.body)
+		}
+	}
+}
+
+const testDirectory = `{
+  "timezone": "America/Lima",
+  "organizations": [{
+    "key": "org", "name": "Org",
+    "services": [
+      {"key": "hp", "name": "Posta", "kind": "health_post", "needs": ["health"], "communities": ["*"],
+       "hours": "always", "capacity": 50, "duty_phone": "+51900000902", "ack_minutes": {"urgent": 15, "routine": 120},
+       "priority": 20},
+      {"key": "pol", "name": "Comisaría", "kind": "police", "needs": ["police"], "communities": ["*"],
+       "hours": "always", "capacity": 100, "duty_phone": "+51900000904", "ack_minutes": {"urgent": 15, "routine": 120},
+       "priority": 10}
+    ]
+  }]
+}`

@@ -1,0 +1,49 @@
+package portal
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+)
+
+// Routes registers every portal route. All of them answer with the
+// portal's headers (strict CSP, no-store); every unsafe method passes
+// cross-origin protection first; everything but signing in needs a live
+// session of an enabled account.
+func (p *Portal) Routes(r chi.Router) {
+	r.Handle("/static/*", http.StripPrefix("/static/", staticFiles()))
+	r.Group(func(r chi.Router) {
+		r.Use(portalHeaders, p.crossOrigin, p.sessions.LoadAndSave)
+		r.Get("/sign-in", p.handle(p.signInPage))
+		r.Post("/sign-in", p.handle(p.signIn))
+		r.Get("/sign-in/code", p.handle(p.codePage))
+		r.Post("/sign-in/code", p.handle(p.signInCode))
+		r.Get("/sign-in/qr.png", p.handle(p.enrolQR))
+		r.Post("/lang", p.handle(p.setLang))
+		r.Group(func(r chi.Router) {
+			r.Use(p.requireUser)
+			r.Post("/sign-out", p.handle(p.signOut))
+			r.Get("/", http.RedirectHandler("/desk", http.StatusSeeOther).ServeHTTP)
+			r.Get("/desk", p.handle(p.deskPage))
+			r.Get("/cases/{id}", p.handle(p.caseOpen))
+			r.Post("/cases/{id}/open", p.handle(p.caseOpenWithReason))
+			r.Post("/cases/{id}/claim", p.handle(p.caseClaim))
+			r.Post("/cases/{id}/assign", p.handle(p.caseAssign))
+			r.Post("/cases/{id}/incident-type", p.handle(p.caseClassify))
+			r.Post("/cases/{id}/notes", p.handle(p.noteAdd))
+			r.Post("/cases/{id}/follow-ups", p.handle(p.followUpAdd))
+			r.Post("/follow-ups/{id}/done", p.handle(p.followUpDone))
+			r.Post("/follow-ups/{id}/reschedule", p.handle(p.followUpReschedule))
+		})
+	})
+}
+
+// crossOrigin refuses unsafe requests a browser marks as coming from
+// another site (Sec-Fetch-Site, or an Origin that is not ours).
+func (p *Portal) crossOrigin(next http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.serveError(w, r, errForbidden)
+	}))
+	return cop.Handler(next)
+}

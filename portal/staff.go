@@ -1,0 +1,239 @@
+package portal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/amparo/amparo/audit"
+	"github.com/amparo/amparo/crypto"
+)
+
+// Role is what a staff account may do; the policy function reads it.
+type Role string
+
+// Roles, spelled as the staff_user.role CHECK constraint spells them.
+const (
+	RoleCaseworker Role = "caseworker"
+	RoleSupervisor Role = "supervisor"
+	RoleProvider   Role = "provider"
+	RoleAdmin      Role = "admin"
+)
+
+// Roles lists every Role.
+var Roles = []Role{RoleCaseworker, RoleSupervisor, RoleProvider, RoleAdmin}
+
+// User is a staff account as the portal sees it: no password, no secret.
+type User struct {
+	ID          uuid.UUID
+	Username    string
+	Role        Role
+	OrgKey      string
+	Communities []string // normalised; empty means every community
+	Enrolled    bool     // a TOTP code has been accepted once
+	Disabled    bool
+	CreatedAt   time.Time
+}
+
+// Errors of the account store. None carries a password, code or secret.
+var (
+	ErrInvalidUser  = errors.New("portal: invalid account data")
+	ErrUserExists   = errors.New("portal: username taken")
+	ErrUnknownUser  = errors.New("portal: no such account")
+	errBadSignIn    = errors.New("portal: sign-in refused")
+	usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,39}$`)
+)
+
+// totpIssuer names the account in authenticator apps. It says nothing of
+// the service's purpose: the app may be seen by someone else.
+const totpIssuer = "Amparo"
+
+// totpOpts are the code parameters every authenticator app supports.
+var totpOpts = totp.ValidateOpts{Period: 30, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
+
+// NewUser is what `amparo users add` supplies.
+type NewUser struct {
+	Username    string
+	Role        Role
+	OrgKey      string
+	Communities []string
+	Password    string
+}
+
+func staffOwner(id uuid.UUID) string { return "staff_user|" + id.String() }
+
+func totpBinding(id uuid.UUID) crypto.Binding {
+	return crypto.Binding{Table: "staff_user", Column: "totp_sealed", RowID: id.String()}
+}
+
+// CreateUser adds an account and returns its TOTP enrolment URI
+// (otpauth://…). The secret is sealed under the account's own data key.
+func (p *Accounts) CreateUser(ctx context.Context, in NewUser) (User, string, error) {
+	in.Username = strings.ToLower(strings.TrimSpace(in.Username))
+	if !usernamePattern.MatchString(in.Username) {
+		return User{}, "", fmt.Errorf("%w: username (2-40 of a-z 0-9 . _ -)", ErrInvalidUser)
+	}
+	if !slices.Contains(Roles, in.Role) {
+		return User{}, "", fmt.Errorf("%w: role", ErrInvalidUser)
+	}
+	if (in.Role == RoleProvider) != (in.OrgKey != "") {
+		return User{}, "", fmt.Errorf("%w: -org is needed for a provider and only for one", ErrInvalidUser)
+	}
+	if len(in.Password) < 12 {
+		return User{}, "", fmt.Errorf("%w: password (at least 12 characters)", ErrInvalidUser)
+	}
+	hash, err := p.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return User{}, "", fmt.Errorf("%w: password: %w", ErrInvalidUser, err)
+	}
+	u := User{ID: uuid.New(), Username: in.Username, Role: in.Role, OrgKey: in.OrgKey,
+		Communities: normalizeCommunities(in.Communities), CreatedAt: p.now()}
+	key, sealed, kekID, wrapped, err := p.newTOTP(u)
+	if err != nil {
+		return User{}, "", err
+	}
+	err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `
+			INSERT INTO staff_user (id, username, role, org_key, communities, password_hash, kek_id, wrapped_dek, totp_sealed, created_at)
+			VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6, $7, $8, $9, $10)`,
+			u.ID, u.Username, u.Role, u.OrgKey, u.Communities, hash, kekID, wrapped, sealed, u.CreatedAt)
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+			return ErrUserExists
+		}
+		if errors.As(err, &pgErr) && pgErr.Code == "23503" {
+			return fmt.Errorf("%w: no organisation with that key", ErrInvalidUser)
+		}
+		if err != nil {
+			return fmt.Errorf("portal: create user: %w", err)
+		}
+		return audit.Append(ctx, tx, u.CreatedAt, audit.Entry{Actor: "cli", Action: "staff.create", Detail: "role:" + string(u.Role)})
+	})
+	if err != nil {
+		return User{}, "", err
+	}
+	return u, totpURI(u.Username, key.Secret()), nil
+}
+
+// newTOTP makes a TOTP secret for u, sealed under a fresh data key.
+func (p *Accounts) newTOTP(u User) (key *otp.Key, sealed []byte, kekID string, wrapped []byte, err error) {
+	key, err = totp.Generate(totp.GenerateOpts{Issuer: totpIssuer, AccountName: u.Username,
+		Period: uint(totpOpts.Period), Digits: totpOpts.Digits, Algorithm: totpOpts.Algorithm})
+	if err != nil {
+		return nil, nil, "", nil, fmt.Errorf("portal: totp secret: %w", err)
+	}
+	dek, err := crypto.NewDataKey()
+	if err != nil {
+		return nil, nil, "", nil, err
+	}
+	if kekID, wrapped, err = crypto.WrapDataKey(p.keys, dek, staffOwner(u.ID)); err != nil {
+		return nil, nil, "", nil, fmt.Errorf("portal: wrap key of %s: %w", u.ID, err)
+	}
+	if sealed, err = dek.Seal([]byte(key.Secret()), totpBinding(u.ID)); err != nil {
+		return nil, nil, "", nil, fmt.Errorf("portal: seal totp of %s: %w", u.ID, err)
+	}
+	return key, sealed, kekID, wrapped, nil
+}
+
+// ResetTOTP gives the account a new secret, to be enrolled again at its next
+// sign-in, and returns the new enrolment URI. The old authenticator stops
+// working at once.
+func (p *Accounts) ResetTOTP(ctx context.Context, username string) (string, error) {
+	u, err := p.userByName(ctx, p.pool, username)
+	if err != nil {
+		return "", err
+	}
+	key, sealed, kekID, wrapped, err := p.newTOTP(u)
+	if err != nil {
+		return "", err
+	}
+	err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE staff_user SET kek_id = $2, wrapped_dek = $3, totp_sealed = $4,
+			totp_enrolled_at = NULL, totp_last_step = 0 WHERE id = $1`, u.ID, kekID, wrapped, sealed)
+		if err != nil {
+			return fmt.Errorf("portal: reset totp: %w", err)
+		}
+		return audit.Append(ctx, tx, p.now(), audit.Entry{Actor: "cli", Action: "staff.reset_totp", Detail: "user:" + u.ID.String()})
+	})
+	if err != nil {
+		return "", err
+	}
+	return totpURI(u.Username, key.Secret()), nil
+}
+
+// DisableUser disables an account. Its sessions end at their next request:
+// every request re-reads the account.
+func (p *Accounts) DisableUser(ctx context.Context, username string) error {
+	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		var id uuid.UUID
+		err := tx.QueryRow(ctx, `UPDATE staff_user SET disabled_at = COALESCE(disabled_at, $2) WHERE username = $1 RETURNING id`,
+			strings.ToLower(username), p.now()).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrUnknownUser
+		}
+		if err != nil {
+			return fmt.Errorf("portal: disable user: %w", err)
+		}
+		return audit.Append(ctx, tx, p.now(), audit.Entry{Actor: "cli", Action: "staff.disable", Detail: "user:" + id.String()})
+	})
+}
+
+// ListUsers lists every account by username.
+func (p *Accounts) ListUsers(ctx context.Context) ([]User, error) {
+	rows, err := p.pool.Query(ctx, `SELECT `+userColumns+` FROM staff_user ORDER BY username`)
+	if err != nil {
+		return nil, fmt.Errorf("portal: list users: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (User, error) { return scanUser(r) })
+}
+
+const userColumns = `id, username, role, COALESCE(org_key, ''), communities, totp_enrolled_at IS NOT NULL, disabled_at IS NOT NULL, created_at`
+
+func scanUser(r pgx.Row) (User, error) {
+	var u User
+	err := r.Scan(&u.ID, &u.Username, &u.Role, &u.OrgKey, &u.Communities, &u.Enrolled, &u.Disabled, &u.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return User{}, ErrUnknownUser
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("portal: read user: %w", err)
+	}
+	u.CreatedAt = u.CreatedAt.UTC()
+	return u, nil
+}
+
+func (p *Accounts) userByName(ctx context.Context, db queryer, username string) (User, error) {
+	return scanUser(db.QueryRow(ctx, `SELECT `+userColumns+` FROM staff_user WHERE username = $1`, strings.ToLower(username)))
+}
+
+// UserByID reads an account; ErrUnknownUser if there is none.
+func (p *Accounts) UserByID(ctx context.Context, id uuid.UUID) (User, error) {
+	return scanUser(p.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM staff_user WHERE id = $1`, id))
+}
+
+type queryer interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// normalizeCommunities spells communities as the directory and cases do:
+// lower case, single spaces.
+func normalizeCommunities(in []string) []string {
+	out := []string{}
+	for _, c := range in {
+		c = strings.Join(strings.Fields(strings.ToLower(c)), " ")
+		if c != "" && !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
