@@ -108,9 +108,15 @@ func (s *Store) Desk(ctx context.Context, db DB, f DeskFilter) ([]DeskItem, erro
 			 WHERE f.status = 'open' AND (f.kind = 'callback' OR f.urgent) AND c.status = $1 AND `+deskScope+`
 			 ORDER BY f.due_at LIMIT $7)
 			UNION ALL
-			(SELECT c.id, 1, c.next_deadline FROM case_file c
-			 WHERE c.status = $1 AND c.next_deadline > $5 AND `+deskScope+`
-			 ORDER BY c.next_deadline LIMIT $7)
+			-- Each window on its own: next_deadline would hide an open EC
+			-- window once the PEP window before it has closed.
+			(SELECT c.id, 1, c.pep_deadline FROM case_file c
+			 WHERE c.status = $1 AND c.pep_deadline > $5 AND `+deskScope+`
+			 ORDER BY c.pep_deadline LIMIT $7)
+			UNION ALL
+			(SELECT c.id, 1, c.ec_deadline FROM case_file c
+			 WHERE c.status = $1 AND c.ec_deadline > $5 AND `+deskScope+`
+			 ORDER BY c.ec_deadline LIMIT $7)
 			UNION ALL
 			(SELECT c.id, 2, s.since FROM unnest($8::uuid[], $9::timestamptz[]) AS s(id, since)
 			 JOIN case_file c ON c.id = s.id WHERE c.status = $1 AND `+deskScope+`

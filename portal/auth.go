@@ -37,13 +37,11 @@ func lockFor(n int) time.Duration {
 	return min(d, lockMax)
 }
 
-// dummyHash is verified for unknown usernames, so that the answer and its
-// timing are the same whether or not an account exists.
-var dummyHash string
-
+// ensureDummyHash makes the hash verified for unknown usernames, so that
+// the answer and its timing are the same whether or not an account exists.
 func (p *Accounts) ensureDummyHash(ctx context.Context) error {
 	p.dummyOnce.Do(func() {
-		dummyHash, p.dummyErr = p.hasher.Hash(ctx, "amparo-dummy-password-for-timing")
+		p.dummyHash, p.dummyErr = p.hasher.Hash(context.WithoutCancel(ctx), "amparo-dummy-password-for-timing")
 	})
 	return p.dummyErr
 }
@@ -70,7 +68,7 @@ func (p *Accounts) checkPassword(ctx context.Context, username, password string)
 		return uuid.Nil, fmt.Errorf("portal: read account: %w", err)
 	}
 	if !known {
-		hash = dummyHash
+		hash = p.dummyHash
 	}
 	ok, _, err := p.hasher.Verify(ctx, hash, password)
 	if err != nil {

@@ -106,17 +106,24 @@ func (e *env) directory() {
 	}
 }
 
-// caseIn opens a case in community with the given urgency.
+// caseIn opens a case in community with the given urgency, an incident
+// 30 hours ago (so both clinical windows are open).
 func (e *env) caseIn(community string, urgent bool) casefile.Case {
+	e.t.Helper()
+	incident := e.clk.Now().Add(-30 * time.Hour)
+	return e.caseWith(community, urgent, &incident)
+}
+
+// caseWith opens a case; incident nil means no clinical deadlines.
+func (e *env) caseWith(community string, urgent bool, incident *time.Time) casefile.Case {
 	e.t.Helper()
 	c, err := e.cases.CreateContact(e.ctx, e.p.pool, fmt.Sprintf("+519%08d", uuid.New().ID()%100000000))
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	incident := e.clk.Now().Add(-30 * time.Hour)
 	kase, err := e.cases.OpenCase(e.ctx, e.p.pool, c.ID, casefile.CaseInput{
 		Urgent: urgent, Needs: []casefile.Need{casefile.NeedHealth, casefile.NeedPolice}, Community: community,
-		IncidentAt: &incident, Consent: map[casefile.Need]bool{casefile.NeedHealth: true},
+		IncidentAt: incident, Consent: map[casefile.Need]bool{casefile.NeedHealth: true},
 		Contact: casefile.ContactPrefs{MayText: true, FromHour: 9, ToHour: 18}, Lang: "es",
 		Narrative: "Relato sellado de prueba " + uuid.NewString(),
 	})
@@ -199,6 +206,36 @@ func (b *browser) signIn(name string) {
 	p = b.post("/sign-in/code", url.Values{"code": {b.e.code(name)}})
 	if p.status != http.StatusSeeOther || p.location != "/desk" {
 		b.e.t.Fatalf("code step: %d %q %s", p.status, p.location, p.body)
+	}
+}
+
+// assign makes u the one who works c.
+func (e *env) assign(c casefile.Case, u User) {
+	e.t.Helper()
+	if err := e.cases.Assign(e.ctx, e.p.pool, c.ID, u.ID, "test"); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// followUp files a follow-up on c and returns its id.
+func (e *env) followUp(c casefile.Case, kind string, due time.Time, urgent bool) uuid.UUID {
+	e.t.Helper()
+	if err := e.cases.AddFollowUp(e.ctx, e.p.pool, c.ID, casefile.FollowUp{Kind: kind, DueAt: due, Urgent: urgent, Note: "nota de seguimiento"}); err != nil {
+		e.t.Fatal(err)
+	}
+	var id uuid.UUID
+	if err := e.p.pool.QueryRow(e.ctx, `SELECT id FROM follow_up WHERE case_id = $1 ORDER BY created_at DESC, id LIMIT 1`, c.ID).Scan(&id); err != nil {
+		e.t.Fatal(err)
+	}
+	return id
+}
+
+func mustLack(t testing.TB, p page, unwanted ...string) {
+	t.Helper()
+	for _, w := range unwanted {
+		if strings.Contains(p.body, w) {
+			t.Fatalf("page (status %d) shows %q", p.status, w)
+		}
 	}
 }
 

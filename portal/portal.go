@@ -58,6 +58,7 @@ type Accounts struct {
 	clk       clock.Clock
 	log       *slog.Logger
 	dummyOnce sync.Once
+	dummyHash string
 	dummyErr  error
 }
 
@@ -103,15 +104,16 @@ func New(ctx context.Context, cfg Config, d Deps) (*Portal, error) {
 	}
 	p := &Portal{Accounts: NewAccounts(d.Pool, d.Keys, d.Hasher, d.Clock, cfg.Log),
 		cases: d.Cases, referrals: d.Referrals, cfg: cfg, pages: pages}
-	p.sessions = newSessions(ctx, d.Pool, cfg, p.sessionError)
+	p.sessions = newSessions(ctx, d.Pool, cfg, cfg.Log, p.sessionError)
 	return p, nil
 }
 
-func newSessions(ctx context.Context, pool *pgxpool.Pool, cfg Config, onErr func(w http.ResponseWriter, r *http.Request, err error)) *scs.SessionManager {
-	store := pgxstore.NewWithCleanupInterval(pool, 5*time.Minute)
-	go func() { <-ctx.Done(); store.StopCleanup() }()
+func newSessions(ctx context.Context, pool *pgxpool.Pool, cfg Config, log *slog.Logger, onErr func(w http.ResponseWriter, r *http.Request, err error)) *scs.SessionManager {
+	// pgxstore's own cleanup goroutine cannot be stopped safely (StopCleanup
+	// races with its start), so expired rows are deleted here instead.
+	go deleteExpiredSessions(ctx, pool, log)
 	s := scs.New()
-	s.Store = store
+	s.Store = pgxstore.NewWithCleanupInterval(pool, 0)
 	s.Lifetime = Lifetime
 	s.IdleTimeout = IdleTimeout
 	// A stolen database holds hashes of the tokens, not tokens it could replay.
@@ -123,4 +125,24 @@ func newSessions(ctx context.Context, pool *pgxpool.Pool, cfg Config, onErr func
 	s.Cookie.Path = "/"
 	s.ErrorFunc = onErr
 	return s
+}
+
+// sessionSweep is how often expired sessions are deleted. An expired row is
+// never used (the store checks expiry on every read); this only keeps the
+// table small.
+const sessionSweep = 5 * time.Minute
+
+func deleteExpiredSessions(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) {
+	t := time.NewTicker(sessionSweep)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := pool.Exec(ctx, `DELETE FROM sessions WHERE expiry < current_timestamp`); err != nil && ctx.Err() == nil {
+				log.Warn("portal: delete expired sessions", "err", err)
+			}
+		}
+	}
 }

@@ -47,7 +47,8 @@ ALTER TABLE case_file
 -- The desk's tiers each read one of these, newest work first, so the
 -- queue page never sorts every open case.
 CREATE INDEX case_file_desk_urgent_idx ON case_file (created_at) WHERE status = 'open' AND urgent;
-CREATE INDEX case_file_desk_window_idx ON case_file (next_deadline) WHERE status = 'open' AND next_deadline IS NOT NULL;
+CREATE INDEX case_file_desk_pep_idx ON case_file (pep_deadline) WHERE status = 'open' AND pep_deadline IS NOT NULL;
+CREATE INDEX case_file_desk_ec_idx ON case_file (ec_deadline) WHERE status = 'open' AND ec_deadline IS NOT NULL;
 CREATE INDEX case_file_desk_open_idx ON case_file (created_at) WHERE status = 'open';
 CREATE INDEX case_file_assigned_idx ON case_file (assigned_to) WHERE status = 'open';
 CREATE INDEX follow_up_desk_idx ON follow_up (due_at, case_id) WHERE status = 'open';

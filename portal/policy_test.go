@@ -1,0 +1,194 @@
+package portal
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/amparo/amparo/casefile"
+)
+
+// route is one case route of the portal, with what a successful request
+// answers.
+type route struct {
+	method, path string // path has {case} or {followup}
+	form         url.Values
+	ok           int
+	action       Action
+}
+
+var caseRoutes = []route{
+	{http.MethodGet, "/cases/{case}", nil, http.StatusOK, ActOpenCase},
+	{http.MethodPost, "/cases/{case}/open", url.Values{"reason": {"supervision"}}, http.StatusOK, ActOpenCase},
+	{http.MethodPost, "/cases/{case}/claim", nil, http.StatusSeeOther, ActClaim},
+	{http.MethodPost, "/cases/{case}/assign", url.Values{"user": {"{assignee}"}}, http.StatusSeeOther, ActAssign},
+	{http.MethodPost, "/cases/{case}/incident-type", url.Values{"type": {"physical_assault"}}, http.StatusSeeOther, ActClassify},
+	{http.MethodPost, "/cases/{case}/notes", url.Values{"body": {"nota"}}, http.StatusSeeOther, ActAddNote},
+	{http.MethodPost, "/cases/{case}/follow-ups", url.Values{"kind": {"check_in"}, "due": {"2026-03-11T09:30"}}, http.StatusSeeOther, ActFollowUp},
+	{http.MethodPost, "/follow-ups/{followup}/done", nil, http.StatusSeeOther, ActFollowUp},
+	{http.MethodPost, "/follow-ups/{followup}/reschedule", url.Values{"due": {"2026-03-12T09:30"}}, http.StatusSeeOther, ActFollowUp},
+}
+
+// TestAccessMatrix drives every case route as every role, on a case of her
+// own and on one outside her scope. The expectations are written out here,
+// not derived from Decide, so that a change to the policy shows up as a
+// changed table.
+func TestAccessMatrix(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	users := map[Role]User{
+		RoleCaseworker: e.user("cw", RoleCaseworker, "el-porvenir"),
+		RoleSupervisor: e.user("sup", RoleSupervisor, "el-porvenir"),
+		RoleProvider:   e.user("prov", RoleProvider),
+		RoleAdmin:      e.user("adm", RoleAdmin),
+	}
+	colleague := e.user("cw2", RoleCaseworker, "el-porvenir")
+	browsers := map[Role]*browser{}
+	for role := range users {
+		browsers[role] = e.browser()
+		browsers[role].signIn(users[role].Username)
+	}
+	want := func(role Role, own bool, rt route) int {
+		switch {
+		case role == RoleProvider || role == RoleAdmin || !own:
+			return http.StatusNotFound
+		case rt.action == ActAssign && role == RoleCaseworker:
+			return http.StatusForbidden
+		}
+		return rt.ok
+	}
+	for _, role := range Roles {
+		for _, own := range []bool{true, false} {
+			for _, rt := range caseRoutes {
+				name := fmt.Sprintf("%s/own=%v/%s %s", role, own, rt.method, rt.path)
+				var c casefile.Case
+				if own {
+					c = e.caseIn("el-porvenir", false)
+					e.assign(c, users[role])
+				} else {
+					c = e.caseIn("la-esperanza", false)
+				}
+				fu := e.followUp(c, "check_in", e.clk.Now().Add(time.Hour), false)
+				path := strings.NewReplacer("{case}", c.ID.String(), "{followup}", fu.String()).Replace(rt.path)
+				form := url.Values{}
+				for k, v := range rt.form {
+					form[k] = []string{strings.ReplaceAll(v[0], "{assignee}", colleague.ID.String())}
+				}
+				var p page
+				if rt.method == http.MethodGet {
+					p = browsers[role].get(path)
+				} else {
+					p = browsers[role].post(path, form)
+				}
+				if got, w := p.status, want(role, own, rt); got != w {
+					t.Errorf("%s: status %d, want %d", name, got, w)
+				}
+				if p.status == http.StatusNotFound {
+					mustLack(t, p, c.Reference, "Relato sellado")
+				}
+			}
+		}
+	}
+	// The desk: caseworkers and supervisors only.
+	for role, b := range browsers {
+		w := http.StatusOK
+		if role == RoleProvider || role == RoleAdmin {
+			w = http.StatusForbidden
+		}
+		if p := b.get("/desk"); p.status != w {
+			t.Errorf("%s GET /desk: %d, want %d", role, p.status, w)
+		}
+	}
+	// An id that is no case at all answers like another team's case.
+	if p := browsers[RoleCaseworker].get("/cases/" + uuid.NewString()); p.status != http.StatusNotFound {
+		t.Errorf("unknown case: %d", p.status)
+	}
+	if p := browsers[RoleCaseworker].get("/cases/not-a-uuid"); p.status != http.StatusNotFound {
+		t.Errorf("malformed id: %d", p.status)
+	}
+}
+
+func TestDeskShowsExactlyWhatPolicyAllows(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	cw := e.user("cw", RoleCaseworker, "el-porvenir")
+	other := e.user("cw2", RoleCaseworker, "la-esperanza")
+	everywhere := e.user("sup", RoleSupervisor)
+	cases := []casefile.Case{
+		e.caseIn("el-porvenir", false),
+		e.caseIn("El-Porvenir", true),
+		e.caseIn("la-esperanza", false),
+		e.caseIn("florencia-de-mora", false),
+	}
+	e.assign(cases[3], cw) // outside her communities, but hers
+	e.assign(cases[0], other)
+	for _, u := range []User{cw, other, everywhere} {
+		b := e.browser()
+		b.signIn(u.Username)
+		u = mustUser(t, e, u.Username)
+		p := b.get("/desk")
+		for _, c := range cases {
+			sc, err := e.cases.CaseScope(e.ctx, e.p.pool, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			allowed := Decide(u, ActOpenCase, &sc) == nil
+			if shown := strings.Contains(p.body, c.Reference); shown != allowed {
+				t.Errorf("%s: case in %s shown=%v, policy allows=%v", u.Username, sc.Community, shown, allowed)
+			}
+		}
+	}
+}
+
+func TestCrossOriginUnsafeRequestsAreRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.user("sup", RoleSupervisor)
+	cw := e.user("cw", RoleCaseworker)
+	b := e.browser()
+	b.signIn("sup")
+	c := e.caseIn("el-porvenir", false)
+	fuDue := e.clk.Now().Add(time.Hour).UTC().Truncate(time.Microsecond)
+	fu := e.followUp(c, "check_in", fuDue, false)
+	unsafe := append([]route{
+		{http.MethodPost, "/sign-in", url.Values{"username": {"sup"}, "password": {testPassword}}, 0, ""},
+		{http.MethodPost, "/sign-in/code", url.Values{"code": {"123456"}}, 0, ""},
+		{http.MethodPost, "/lang", url.Values{"lang": {"en"}}, 0, ""},
+		{http.MethodPost, "/sign-out", nil, 0, ""},
+	}, caseRoutes...)
+	for _, rt := range unsafe {
+		if rt.method == http.MethodGet {
+			continue
+		}
+		path := strings.NewReplacer("{case}", c.ID.String(), "{followup}", fu.String()).Replace(rt.path)
+		form := url.Values{}
+		for k, v := range rt.form {
+			form[k] = []string{strings.ReplaceAll(v[0], "{assignee}", cw.ID.String())}
+		}
+		for _, hdr := range []map[string]string{
+			{"Sec-Fetch-Site": "cross-site"},
+			{"Sec-Fetch-Site": "", "Origin": "https://evil.example"},
+		} {
+			if p := b.do(rt.method, path, form, hdr); p.status != http.StatusForbidden {
+				t.Errorf("%s %s with %v: %d, want 403", rt.method, rt.path, hdr, p.status)
+			}
+		}
+	}
+	// Nothing happened: still signed in, nothing assigned, noted or done.
+	if p := b.get("/desk"); p.status != http.StatusOK {
+		t.Fatalf("cross-origin sign-out ended the session: %d", p.status)
+	}
+	var assigned, notes, changed, followUps int
+	err := e.p.pool.QueryRow(e.ctx, `SELECT (SELECT count(*) FROM case_file WHERE assigned_to IS NOT NULL),
+		(SELECT count(*) FROM case_note), (SELECT count(*) FROM follow_up WHERE status <> 'open' OR due_at <> $1),
+		(SELECT count(*) FROM follow_up)`, fuDue).Scan(&assigned, &notes, &changed, &followUps)
+	if err != nil || assigned+notes+changed != 0 || followUps != 1 {
+		t.Fatalf("cross-origin requests changed data: assigned=%d notes=%d follow-ups changed=%d filed=%d (%v)",
+			assigned, notes, changed, followUps-1, err)
+	}
+}
