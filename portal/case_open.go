@@ -21,17 +21,18 @@ type reasonData struct {
 }
 
 type caseData struct {
-	Case          casefile.Case
-	Mine          bool
-	Assignee      string
-	Staff         []User // whom a supervisor may assign the case to
-	Notes         []casefile.Note
-	Authors       map[string]string // staff id → username, for notes
-	FollowUps     []casefile.FollowUp
-	FollowUpKinds []string
-	Referrals     []referralView
-	IncidentType  casefile.IncidentType
-	IncidentTypes []casefile.IncidentType
+	Case            casefile.Case
+	Mine            bool
+	Assignee        string
+	Staff           []User // whom a supervisor may assign the case to
+	Notes           []casefile.Note
+	Authors         map[string]string // staff id → username, for notes
+	FollowUps       []casefile.FollowUp
+	FollowUpKinds   []string
+	Referrals       []referralView
+	IncidentType    casefile.IncidentType
+	IncidentTypes   []casefile.IncidentType
+	OverrideReasons []string
 }
 
 type referralView struct {
@@ -83,7 +84,7 @@ func (p *Portal) caseOpenWithReason(w http.ResponseWriter, r *http.Request) erro
 func (p *Portal) showCase(w http.ResponseWriter, r *http.Request, u User, sc casefile.Scope, reason string) error {
 	ctx := r.Context()
 	d := caseData{Mine: sc.AssignedTo == u.ID, FollowUpKinds: followUpKinds, IncidentTypes: casefile.IncidentTypes,
-		Authors: map[string]string{}}
+		OverrideReasons: overrideReasons, Authors: map[string]string{}}
 	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
 		var err error
 		if d.Case, err = p.cases.GetCase(ctx, tx, sc.ID); err != nil {

@@ -13,7 +13,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/crypto"
@@ -38,14 +41,14 @@ const testPassword = "correct horse battery"
 
 // env is a portal on its own database, served over HTTP, with a fake clock.
 type env struct {
-	t      testing.TB
-	ctx    context.Context
-	clk    *clock.Fake
-	p      *Portal
-	cases  *casefile.Store
-	refs   *referral.Service
-	srv    *httptest.Server
-	hasher *crypto.PasswordHasher
+	t       testing.TB
+	ctx     context.Context
+	clk     *clock.Fake
+	p       *Portal
+	cases   *casefile.Store
+	refs    *referral.Service
+	srv     *httptest.Server
+	notices *notices
 }
 
 func newEnv(t testing.TB) *env {
@@ -63,7 +66,13 @@ func newEnv(t testing.TB) *env {
 	}
 	clk := clock.NewFake(t0)
 	cases := casefile.New(pool, ring, ring.BlindIndex(), clk)
-	refs := referral.New(pool, cases, nil, nil, clk)
+	// An insert-only River client: referral's jobs are written, not run.
+	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notices := &notices{}
+	refs := referral.New(pool, cases, rc, notices, clk)
 	p, err := New(ctx, Config{Log: pgtest.Logger(t), TimeZone: lima},
 		Deps{Pool: pool, Keys: ring, Cases: cases, Referrals: refs, Clock: clk})
 	if err != nil {
@@ -73,8 +82,16 @@ func newEnv(t testing.TB) *env {
 	p.Routes(r)
 	srv := httptest.NewTLSServer(r)
 	t.Cleanup(srv.Close)
-	return &env{t: t, ctx: ctx, clk: clk, p: p, cases: cases, refs: refs, srv: srv}
+	return &env{t: t, ctx: ctx, clk: clk, p: p, cases: cases, refs: refs, srv: srv, notices: notices}
 }
+
+// notices is referral's Notifier in these tests. Notices go out from
+// River jobs, which these tests do not run; the browser test runs them.
+type notices struct{}
+
+func (*notices) NotifyProvider(context.Context, pgx.Tx, referral.ProviderNotice) error  { return nil }
+func (*notices) NotifyWithdrawn(context.Context, pgx.Tx, referral.ProviderNotice) error { return nil }
+func (*notices) AlertStaff(context.Context, pgx.Tx, referral.StaffAlert) error          { return nil }
 
 // user creates an account.
 func (e *env) user(name string, role Role, communities ...string) User {
@@ -225,6 +242,33 @@ func (e *env) followUp(c casefile.Case, kind string, due time.Time, urgent bool)
 	}
 	var id uuid.UUID
 	if err := e.p.pool.QueryRow(e.ctx, `SELECT id FROM follow_up WHERE case_id = $1 ORDER BY created_at DESC, id LIMIT 1`, c.ID).Scan(&id); err != nil {
+		e.t.Fatal(err)
+	}
+	return id
+}
+
+// referral refers c for need (with an override when she did not consent)
+// and returns the referral's id; the notice counts as sent.
+func (e *env) referral(c casefile.Case, need casefile.Need) uuid.UUID {
+	e.t.Helper()
+	e.directory()
+	var id uuid.UUID
+	err := pgx.BeginFunc(e.ctx, e.p.pool, func(tx pgx.Tx) error {
+		override := ""
+		if !c.Consent[need] {
+			override = "imminent_danger"
+		}
+		r, routed, err := e.refs.Refer(e.ctx, tx, c.ID, need, "test", override)
+		if err == nil && !routed {
+			err = fmt.Errorf("not routed")
+		}
+		id = r.ID
+		return err
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.p.pool.Exec(e.ctx, `UPDATE referral SET status = 'notified' WHERE id = $1`, id); err != nil {
 		e.t.Fatal(err)
 	}
 	return id

@@ -30,6 +30,9 @@ var caseRoutes = []route{
 	{http.MethodPost, "/cases/{case}/incident-type", url.Values{"type": {"physical_assault"}}, http.StatusSeeOther, ActClassify},
 	{http.MethodPost, "/cases/{case}/notes", url.Values{"body": {"nota"}}, http.StatusSeeOther, ActAddNote},
 	{http.MethodPost, "/cases/{case}/follow-ups", url.Values{"kind": {"check_in"}, "due": {"2026-03-11T09:30"}}, http.StatusSeeOther, ActFollowUp},
+	{http.MethodPost, "/cases/{case}/referrals", url.Values{"need": {"health"}}, http.StatusSeeOther, ActRefer},
+	{http.MethodPost, "/referrals/{referral}/chase", nil, http.StatusSeeOther, ActRefer},
+	{http.MethodPost, "/referrals/{referral}/revoke", nil, http.StatusSeeOther, ActRefer},
 	{http.MethodPost, "/follow-ups/{followup}/done", nil, http.StatusSeeOther, ActFollowUp},
 	{http.MethodPost, "/follow-ups/{followup}/reschedule", url.Values{"due": {"2026-03-12T09:30"}}, http.StatusSeeOther, ActFollowUp},
 }
@@ -74,7 +77,8 @@ func TestAccessMatrix(t *testing.T) {
 					c = e.caseIn("la-esperanza", false)
 				}
 				fu := e.followUp(c, "check_in", e.clk.Now().Add(time.Hour), false)
-				path := strings.NewReplacer("{case}", c.ID.String(), "{followup}", fu.String()).Replace(rt.path)
+				ref := e.referral(c, casefile.NeedPolice)
+				path := strings.NewReplacer("{case}", c.ID.String(), "{followup}", fu.String(), "{referral}", ref.String()).Replace(rt.path)
 				form := url.Values{}
 				for k, v := range rt.form {
 					form[k] = []string{strings.ReplaceAll(v[0], "{assignee}", colleague.ID.String())}
@@ -153,6 +157,7 @@ func TestCrossOriginUnsafeRequestsAreRefused(t *testing.T) {
 	b := e.browser()
 	b.signIn("sup")
 	c := e.caseIn("el-porvenir", false)
+	ref := e.referral(c, casefile.NeedPolice)
 	fuDue := e.clk.Now().Add(time.Hour).UTC().Truncate(time.Microsecond)
 	fu := e.followUp(c, "check_in", fuDue, false)
 	unsafe := append([]route{
@@ -165,7 +170,7 @@ func TestCrossOriginUnsafeRequestsAreRefused(t *testing.T) {
 		if rt.method == http.MethodGet {
 			continue
 		}
-		path := strings.NewReplacer("{case}", c.ID.String(), "{followup}", fu.String()).Replace(rt.path)
+		path := strings.NewReplacer("{case}", c.ID.String(), "{followup}", fu.String(), "{referral}", ref.String()).Replace(rt.path)
 		form := url.Values{}
 		for k, v := range rt.form {
 			form[k] = []string{strings.ReplaceAll(v[0], "{assignee}", cw.ID.String())}
@@ -183,12 +188,13 @@ func TestCrossOriginUnsafeRequestsAreRefused(t *testing.T) {
 	if p := b.get("/desk"); p.status != http.StatusOK {
 		t.Fatalf("cross-origin sign-out ended the session: %d", p.status)
 	}
-	var assigned, notes, changed, followUps int
+	var assigned, notes, changed, followUps, referrals int
 	err := e.p.pool.QueryRow(e.ctx, `SELECT (SELECT count(*) FROM case_file WHERE assigned_to IS NOT NULL),
 		(SELECT count(*) FROM case_note), (SELECT count(*) FROM follow_up WHERE status <> 'open' OR due_at <> $1),
-		(SELECT count(*) FROM follow_up)`, fuDue).Scan(&assigned, &notes, &changed, &followUps)
-	if err != nil || assigned+notes+changed != 0 || followUps != 1 {
-		t.Fatalf("cross-origin requests changed data: assigned=%d notes=%d follow-ups changed=%d filed=%d (%v)",
-			assigned, notes, changed, followUps-1, err)
+		(SELECT count(*) FROM follow_up), (SELECT count(*) FROM referral WHERE status <> 'notified' OR need <> 'police')`,
+		fuDue).Scan(&assigned, &notes, &changed, &followUps, &referrals)
+	if err != nil || assigned+notes+changed+referrals != 0 || followUps != 1 {
+		t.Fatalf("cross-origin requests changed data: assigned=%d notes=%d follow-ups changed=%d filed=%d referrals=%d (%v)",
+			assigned, notes, changed, followUps-1, referrals, err)
 	}
 }

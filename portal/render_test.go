@@ -50,6 +50,9 @@ func TestTemplatesUseOnlyKnownKeys(t *testing.T) {
 	for _, k := range followUpKinds {
 		built = append(built, "fukind."+k)
 	}
+	for _, r := range overrideReasons {
+		built = append(built, "override."+r)
+	}
 	for _, s := range []string{"open", "done", "cancelled"} {
 		built = append(built, "fustatus."+s)
 	}
