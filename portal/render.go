@@ -13,7 +13,7 @@ import (
 )
 
 // pageNames are the templates under templates/html/portal besides the layout.
-var pageNames = []string{"sign_in", "sign_in_code", "error", "desk", "case_reason", "case"}
+var pageNames = []string{"sign_in", "sign_in_code", "error", "desk", "case_reason", "case", "demo_codes"}
 
 func parsePages() (map[string]*template.Template, error) {
 	out := map[string]*template.Template{}

@@ -20,6 +20,9 @@ func (p *Portal) Routes(r chi.Router) {
 		r.Post("/sign-in/code", p.handle(p.signInCode))
 		r.Get("/sign-in/qr.png", p.handle(p.enrolQR))
 		r.Post("/lang", p.handle(p.setLang))
+		if p.cfg.Demo {
+			r.Get("/demo/staff", p.handle(p.demoCodes))
+		}
 		r.Group(func(r chi.Router) {
 			r.Use(p.requireUser)
 			r.Post("/sign-out", p.handle(p.signOut))

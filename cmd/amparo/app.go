@@ -26,6 +26,7 @@ import (
 	"github.com/amparo/amparo/internal/jobs"
 	"github.com/amparo/amparo/internal/web"
 	"github.com/amparo/amparo/migrations"
+	"github.com/amparo/amparo/portal"
 	"github.com/amparo/amparo/referral"
 )
 
@@ -160,6 +161,13 @@ func buildApp(ctx context.Context, d appDeps) (*app, error) {
 		r.Method(http.MethodGet, "/metrics", metrics)
 	}
 	line.Routes(r)
+	// The demo serves plain HTTP on localhost, so only it drops Secure cookies.
+	staff, err := portal.New(ctx, portal.Config{InsecureCookies: d.sim != nil, Demo: d.sim != nil, Log: d.log},
+		portal.Deps{Pool: d.pool, Keys: keyring, Cases: cases, Referrals: referrals, Clock: d.clock})
+	if err != nil {
+		return nil, err
+	}
+	staff.Routes(r)
 	if d.sim != nil {
 		line.DemoRoutes(r, d.sim)
 		// The carrier serves Twilio's paths (/2010-04-01/...) under /carrier.

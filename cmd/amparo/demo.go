@@ -142,6 +142,9 @@ func demo(ctx context.Context, env Env, addr, dir string) error {
 			return fmt.Errorf("demo on-call roster: %w", err)
 		}
 	}
+	if err := demoStaff(ctx, denv, pool, public); err != nil {
+		return err
+	}
 	return a.run(ctx, addr, func() {
 		fmt.Fprintf(env.Stdout, "\nAmparo demo is running.\n  Simulated phone:  %s/demo/phone  (text the hotline as a survivor; read what providers receive)\n  Health:           %s/healthz\nStop with Ctrl-C. Data is kept in %s; delete it to start over.\n\n", public, public, dir)
 	})

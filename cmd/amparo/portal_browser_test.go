@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/amparo/amparo/internal/pgtest"
+)
+
+// chromium starts headless Chromium (Debian's `chromium` package) and
+// returns a browser context. Outside CI a machine without it skips; in CI
+// (CI=true) that fails, since a browser test that silently skips there
+// proves nothing. `make test` installs the package when it can.
+func chromium(t *testing.T) context.Context {
+	t.Helper()
+	var path string
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("chromium is not installed: the portal's browser tests must run in CI (apt-get install chromium)")
+		}
+		t.Skip("chromium not installed; `make test` installs it")
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		// The narrowest phone the portal must work on.
+		chromedp.WindowSize(360, 800))
+	ctx, cancelCtx := chromedp.NewContext(alloc)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	return ctx
+}
+
+// shots saves full-page screenshots into the test's artefact directory
+// (kept with `go test -artifacts`; `make test` keeps them in .test-artifacts/).
+type shots struct {
+	t   *testing.T
+	dir string
+}
+
+func (s shots) take(name string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		png, err := chromedp.FullScreenshot(100)(ctx, t) // 100: PNG, not JPEG
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(s.dir, name+".png"), png, 0o644)
+	})
+}
+
+// html reads the outer HTML of sel into *into.
+func html(sel string, into *string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		var err error
+		*into, err = chromedp.OuterHTML(sel)(ctx, t)
+		return err
+	})
+}
+
+// TestPortalInChromium walks a caseworker's morning in a real browser at
+// 360 px, without JavaScript (the pages have none): sign in with a TOTP
+// code, find the new case on the desk, open it (audited, with a reason, as
+// it is nobody's yet), add a note, refer her to the police with a recorded
+// override and see the notice reach the police duty phone on the simulated
+// carrier, and file a follow-up.
+func TestPortalInChromium(t *testing.T) {
+	t.Parallel()
+	browser := chromium(t)
+	dbURL := pgtest.NewDatabase(t)
+	addr := freeAddr(t)
+	env, stdout, stderr := testEnv(map[string]string{"DATABASE_URL": dbURL}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	exited := start(ctx, env, "demo", "-addr", addr, "-dir", t.TempDir())
+	t.Cleanup(func() {
+		cancel()
+		<-exited.done
+		if !strings.Contains(stdout.String(), "demo-caseworker") {
+			t.Errorf("demo did not say how to sign in as its caseworker:\n%s", stdout)
+		}
+	})
+	base := "http://" + addr
+	waitStatus(t, exited, stderr, base+"/readyz", 200, 30*time.Second)
+	pool, err := pgxpool.New(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+
+	// A survivor texts: not in danger, opens a case, needs health and a
+	// police report, yesterday, El Porvenir, consents to health only,
+	// texts only, mornings, code word.
+	const survivor = "+51987654322"
+	for _, body := range []string{"Hola", "2", "1", "1 2", "2", "1", "1", "1", "1", "luna"} {
+		text(t, base, survivor, body)
+	}
+	page := waitPage(t, base, regexp.MustCompile(`tu caso es (AMP-[0-9A-Z]{4})`))
+	ref := regexp.MustCompile(`tu caso es (AMP-[0-9A-Z]{4})`).FindStringSubmatch(page)[1]
+
+	s := shots{t: t, dir: t.ArtifactDir()}
+	var desk, casePage string
+	submit := func(form string) chromedp.Action[chromedp.Void] {
+		return chromedp.Click(`main form[action` + form + `] button[type=submit]`)
+	}
+	err = chromedp.Do(browser, chromedp.Navigate(base+"/demo/staff"))
+	if err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	code, err := chromedp.Run(browser, chromedp.Text(`#code-demo-caseworker`))
+	if err != nil {
+		t.Fatalf("demo codes page: %v", err)
+	}
+	err = chromedp.Do(browser,
+		chromedp.Navigate(base+"/sign-in"),
+		s.take("01-sign-in"),
+		chromedp.SendKeys(`#username`, "demo-caseworker"),
+		chromedp.SendKeys(`#password`, "amparo-demo-2026"),
+		submit(`="/sign-in"`),
+		chromedp.WaitVisible(`img.qr`), // first sign-in: the enrolment QR code
+		s.take("02-code-with-qr"),
+		chromedp.SendKeys(`#code`, strings.TrimSpace(code)),
+		submit(`="/sign-in/code"`),
+		chromedp.WaitVisible(`ol.queue`),
+		html(`main`, &desk),
+		s.take("03-desk"),
+		chromedp.Click(`li[data-ref="`+ref+`"] a`),
+		chromedp.WaitVisible(`#reason`),
+		s.take("04-reason"),
+		submit(`$="/open"`),
+		chromedp.WaitVisible(`#facts`),
+		s.take("05-case"),
+		chromedp.SendKeys(`#note`, "Prefiere que la llamen por la mañana."),
+		submit(`$="/notes"`),
+		chromedp.WaitVisible(`li.note`),
+		chromedp.SetValue(`#ref_need`, "police"),
+		chromedp.SetValue(`#ref_override`, "imminent_danger"),
+		submit(`$="/referrals"`),
+		chromedp.WaitVisible(`li[data-referral]`),
+		chromedp.SetValue(`#fu_due`, "2026-12-01T10:00"),
+		chromedp.SendKeys(`#fu_note`, "Confirmar la cita en la posta."),
+		submit(`$="/follow-ups"`),
+		chromedp.WaitVisible(`li.followup`),
+		html(`main`, &casePage),
+		s.take("06-case-after"),
+	)
+	if err != nil {
+		t.Fatalf("browser: %v\nstderr:\n%s", err, stderr)
+	}
+	if !strings.Contains(desk, ref) || !strings.Contains(desk, "Ventana clínica abierta") {
+		t.Errorf("the desk does not show %s in its clinical window:\n%s", ref, desk)
+	}
+	for _, want := range []string{"Prefiere que la llamen por la mañana.", "sin su consentimiento, con motivo registrado",
+		"override:imminent_danger", "Confirmar la cita en la posta.", "01/12/2026 10:00"} {
+		if !strings.Contains(casePage, want) {
+			t.Errorf("case page lacks %q:\n%s", want, casePage)
+		}
+	}
+	var opened int
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log a JOIN staff_user u ON u.id::text = a.actor
+		WHERE a.action = 'case.open' AND u.username = 'demo-caseworker' AND a.detail = 'reason:unassigned_triage'`).Scan(&opened); err != nil || opened < 1 {
+		t.Errorf("opening not audited: %d rows, %v", opened, err)
+	}
+	// The police duty phone of El Porvenir receives the discreet notice.
+	phone := waitPage(t, base, regexp.MustCompile(`(?s)<h2>\s*&#43;51900000201\s*</h2>.*?Responda OK \d{4}`))
+	if strings.Contains(phone, "Prefiere") {
+		t.Error("a note reached a phone")
+	}
+}
