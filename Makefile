@@ -6,7 +6,7 @@ GO    ?= go
 WITHPG := $(GO) run ./internal/pglocal/withpg
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test bench lint build release failover-test postgres-binaries
+.PHONY: help demo test bench lint build release failover-test postgres-binaries chromium
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -16,9 +16,10 @@ help: ## list the targets
 demo: postgres-binaries build ## run the hotline locally: database, migrations, demo data, simulated phone (Ctrl-C stops it)
 	exec bin/amparo demo
 
-test: postgres-binaries ## go vet and every test (race detector on), against a private PostgreSQL
+test: postgres-binaries chromium ## go vet and every test (race detector on), against a private PostgreSQL
 	$(GO) vet ./...
-	$(WITHPG) $(GO) test -race -count=1 -timeout 20m ./...
+	@mkdir -p .test-artifacts
+	$(WITHPG) $(GO) test -race -count=1 -timeout 20m -artifacts -outputdir $(CURDIR)/.test-artifacts ./...
 
 bench: postgres-binaries ## run the benchmarks (results belong in bench/README.md)
 	$(WITHPG) $(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./...
@@ -47,4 +48,15 @@ postgres-binaries:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
 	else \
 		echo "PostgreSQL server binaries (initdb, pg_ctl) are missing: install them, e.g. 'sudo apt-get install postgresql'"; exit 1; \
+	fi
+
+# The portal's browser tests drive Debian's chromium headless; installed like
+# PostgreSQL above. Without it they skip locally and fail in CI.
+chromium:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "chromium missing: installing Debian's chromium package for the portal's browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+		echo "chromium is missing: the portal's browser tests will skip (and fail in CI); install it, e.g. 'sudo apt-get install chromium'"; \
 	fi
