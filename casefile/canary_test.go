@@ -7,8 +7,6 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"math/big"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,7 +17,6 @@ import (
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/internal/clock"
 	"github.com/amparo/amparo/internal/logging"
-	"github.com/amparo/amparo/internal/pglocal"
 	"github.com/amparo/amparo/internal/pgtest"
 )
 
@@ -38,18 +35,6 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
-}
-
-func pgDump(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("pg_dump"); err == nil {
-		return p
-	}
-	dir, err := pglocal.FindBinaries()
-	if err != nil {
-		t.Fatalf("pg_dump: not on PATH and %v", err)
-	}
-	return filepath.Join(dir, "pg_dump")
 }
 
 func randomDigits(t *testing.T, n int) string {
@@ -114,11 +99,7 @@ func TestCanaryNeverInDumpOrLogs(t *testing.T) {
 	}
 	f.runRewrap(t, f.store, log)
 
-	out, err := exec.Command(pgDump(t), "--no-owner", "--dbname="+url).CombinedOutput()
-	if err != nil {
-		t.Fatalf("pg_dump: %v\n%s", err, out)
-	}
-	dump := string(out)
+	dump := pgtest.Dump(t, url)
 	for _, table := range []string{"public.case_file", "public.contact", "public.case_note", "public.follow_up", "public.river_job", "casefile.rewrap"} {
 		if !strings.Contains(dump, table) {
 			t.Fatalf("dump lacks %q: it would prove nothing", table)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -53,6 +54,12 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
+	return newEnvLog(t, pgtest.Logger(t))
+}
+
+// newEnvLog is newEnv whose portal logs to log.
+func newEnvLog(t testing.TB, log *slog.Logger) *env {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	pool := pgtest.New(t)
@@ -65,20 +72,20 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	clk := clock.NewFake(t0)
-	cases := casefile.New(pool, ring, ring.BlindIndex(), clk)
+	cases := casefile.New(pool, ring, ring.BlindIndex(), clk, casefile.WithLogger(log))
 	// An insert-only River client: referral's jobs are written, not run.
 	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	notices := &notices{}
-	refs := referral.New(pool, cases, rc, notices, clk)
-	p, err := New(ctx, Config{Log: pgtest.Logger(t), TimeZone: lima},
+	refs := referral.New(pool, cases, rc, notices, clk, referral.WithLogger(log))
+	p, err := New(ctx, Config{Log: log, TimeZone: lima},
 		Deps{Pool: pool, Keys: ring, Cases: cases, Referrals: refs, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := web.NewRouter(pgtest.Logger(t), func(context.Context) error { return nil }, prometheus.NewRegistry())
+	r := web.NewRouter(log, func(context.Context) error { return nil }, prometheus.NewRegistry())
 	p.Routes(r)
 	srv := httptest.NewTLSServer(r)
 	t.Cleanup(srv.Close)

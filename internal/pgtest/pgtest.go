@@ -14,6 +14,8 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -22,6 +24,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
 
+	"github.com/amparo/amparo/internal/pglocal"
 	"github.com/amparo/amparo/migrations"
 )
 
@@ -220,4 +223,23 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// Dump returns pg_dump's plain-text dump of the database at url, for canary
+// tests that look for plaintext where none may be.
+func Dump(t testing.TB, url string) string {
+	t.Helper()
+	bin, err := exec.LookPath("pg_dump")
+	if err != nil {
+		dir, ferr := pglocal.FindBinaries()
+		if ferr != nil {
+			t.Fatalf("pg_dump: not on PATH and %v", ferr)
+		}
+		bin = filepath.Join(dir, "pg_dump")
+	}
+	out, err := exec.Command(bin, "--no-owner", "--dbname="+url).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pg_dump: %v\n%s", err, out)
+	}
+	return string(out)
 }
