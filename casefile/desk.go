@@ -90,53 +90,21 @@ func (s *Store) Desk(ctx context.Context, db DB, f DeskFilter) ([]DeskItem, erro
 	if f.Status == "" {
 		f.Status = StatusOpen
 	}
-	stalledIDs := make([]uuid.UUID, 0, len(f.Stalled))
-	stalledAt := make([]time.Time, 0, len(f.Stalled))
-	for id, at := range f.Stalled {
-		stalledIDs = append(stalledIDs, id)
-		stalledAt = append(stalledAt, at)
+	if f.Communities == nil {
+		// NULL would make the scope test NULL: no community would match.
+		f.Communities = []string{}
 	}
-	// $1 status, $2 communities, $3 community, $4 assignee, $5 now,
-	// $6 horizon end, $7 limit, $8/$9 stalled cases and since when, $10 viewer.
-	rows, err := db.Query(ctx, `
-		WITH tiers AS (
-			(SELECT c.id, 0 AS tier, c.created_at AS due FROM case_file c
-			 WHERE c.status = $1 AND c.urgent AND `+deskScope+`
-			 ORDER BY c.created_at LIMIT $7)
-			UNION ALL
-			(SELECT c.id, 0, f.due_at FROM follow_up f JOIN case_file c ON c.id = f.case_id
-			 WHERE f.status = 'open' AND (f.kind = 'callback' OR f.urgent) AND c.status = $1 AND `+deskScope+`
-			 ORDER BY f.due_at LIMIT $7)
-			UNION ALL
-			-- Each window on its own: next_deadline would hide an open EC
-			-- window once the PEP window before it has closed.
-			(SELECT c.id, 1, c.pep_deadline FROM case_file c
-			 WHERE c.status = $1 AND c.pep_deadline > $5 AND `+deskScope+`
-			 ORDER BY c.pep_deadline LIMIT $7)
-			UNION ALL
-			(SELECT c.id, 1, c.ec_deadline FROM case_file c
-			 WHERE c.status = $1 AND c.ec_deadline > $5 AND `+deskScope+`
-			 ORDER BY c.ec_deadline LIMIT $7)
-			UNION ALL
-			(SELECT c.id, 2, s.since FROM unnest($8::uuid[], $9::timestamptz[]) AS s(id, since)
-			 JOIN case_file c ON c.id = s.id WHERE c.status = $1 AND `+deskScope+`
-			 ORDER BY s.since LIMIT $7)
-			UNION ALL
-			(SELECT c.id, 3, f.due_at FROM follow_up f JOIN case_file c ON c.id = f.case_id
-			 WHERE f.status = 'open' AND f.due_at <= $6 AND c.status = $1 AND `+deskScope+`
-			 ORDER BY f.due_at LIMIT $7)
-			UNION ALL
-			(SELECT c.id, 4, c.created_at FROM case_file c
-			 WHERE c.status = $1 AND `+deskScope+`
-			 ORDER BY c.created_at DESC LIMIT $7)
-		), best AS (
-			SELECT DISTINCT ON (id) id, tier, due FROM tiers ORDER BY id, tier, due
-		)
-		SELECT c.id, c.reference, c.status, c.urgent, c.needs, c.community, c.assigned_to, b.tier, b.due
-		FROM best b JOIN case_file c ON c.id = b.id
-		-- the last tier runs newest first: nothing in it is due
-		ORDER BY b.tier, CASE WHEN b.tier = 4 THEN -extract(epoch FROM b.due) ELSE extract(epoch FROM b.due) END, c.id
-		LIMIT $7`,
+	// As text: QueryExecModeExec (below) sends untyped parameters.
+	stalledIDs := make([]string, 0, len(f.Stalled))
+	stalledAt := make([]string, 0, len(f.Stalled))
+	for id, at := range f.Stalled {
+		stalledIDs = append(stalledIDs, id.String())
+		stalledAt = append(stalledAt, at.UTC().Format(time.RFC3339Nano))
+	}
+	// QueryExecModeExec: planned for these arguments every time. A cached
+	// generic plan would not know that $1 is 'open' and so could not use
+	// the partial indexes the tiers are built on.
+	rows, err := db.Query(ctx, deskQuery, pgx.QueryExecModeExec,
 		f.Status, f.Communities, f.Community, uuidOrNil(f.AssignedTo), f.Now, f.Now.Add(DeskFollowUpHorizon), f.Limit,
 		stalledIDs, stalledAt, f.Viewer)
 	if err != nil {
@@ -277,3 +245,46 @@ func (s *Store) updateOpenFollowUp(ctx context.Context, db DB, id uuid.UUID, set
 	}
 	return nil
 }
+
+// deskQuery is Desk's query. $1 status, $2 communities, $3 community, $4
+// assignee, $5 now, $6 horizon end, $7 limit, $8/$9 stalled cases and since
+// when, $10 viewer.
+const deskQuery = `
+		WITH tiers AS (
+			(SELECT c.id, 0 AS tier, c.created_at AS due FROM case_file c
+			 WHERE c.status = $1 AND c.urgent AND ` + deskScope + `
+			 ORDER BY c.created_at LIMIT $7)
+			UNION ALL
+			(SELECT c.id, 0, f.due_at FROM follow_up f JOIN case_file c ON c.id = f.case_id
+			 WHERE f.status = 'open' AND (f.kind = 'callback' OR f.urgent) AND c.status = $1 AND ` + deskScope + `
+			 ORDER BY f.due_at LIMIT $7)
+			UNION ALL
+			-- Each window on its own: next_deadline would hide an open EC
+			-- window once the PEP window before it has closed.
+			(SELECT c.id, 1, c.pep_deadline FROM case_file c
+			 WHERE c.status = $1 AND c.pep_deadline > $5 AND ` + deskScope + `
+			 ORDER BY c.pep_deadline LIMIT $7)
+			UNION ALL
+			(SELECT c.id, 1, c.ec_deadline FROM case_file c
+			 WHERE c.status = $1 AND c.ec_deadline > $5 AND ` + deskScope + `
+			 ORDER BY c.ec_deadline LIMIT $7)
+			UNION ALL
+			(SELECT c.id, 2, s.since FROM unnest($8::uuid[], $9::timestamptz[]) AS s(id, since)
+			 JOIN case_file c ON c.id = s.id WHERE c.status = $1 AND ` + deskScope + `
+			 ORDER BY s.since LIMIT $7)
+			UNION ALL
+			(SELECT c.id, 3, f.due_at FROM follow_up f JOIN case_file c ON c.id = f.case_id
+			 WHERE f.status = 'open' AND f.due_at <= $6 AND c.status = $1 AND ` + deskScope + `
+			 ORDER BY f.due_at LIMIT $7)
+			UNION ALL
+			(SELECT c.id, 4, c.created_at FROM case_file c
+			 WHERE c.status = $1 AND ` + deskScope + `
+			 ORDER BY c.created_at DESC LIMIT $7)
+		), best AS (
+			SELECT DISTINCT ON (id) id, tier, due FROM tiers ORDER BY id, tier, due
+		)
+		SELECT c.id, c.reference, c.status, c.urgent, c.needs, c.community, c.assigned_to, b.tier, b.due
+		FROM best b JOIN case_file c ON c.id = b.id
+		-- the last tier runs newest first: nothing in it is due
+		ORDER BY b.tier, CASE WHEN b.tier = 4 THEN -extract(epoch FROM b.due) ELSE extract(epoch FROM b.due) END, c.id
+		LIMIT $7`

@@ -13,6 +13,11 @@ import (
 // stalledShown bounds how many stalled cases the desk asks referral for.
 const stalledShown = 200
 
+// deskSize is how many cases the desk shows: the most pressing ones. Fifty
+// is more than a shift works through; the filters narrow it further, and
+// a longer page would cost every load its rendering time.
+const deskSize = 50
+
 type deskData struct {
 	Items       []deskRow
 	Communities []string
@@ -47,7 +52,7 @@ func (p *Portal) deskPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := casefile.DeskFilter{Now: p.now(), Viewer: u.ID, Communities: u.Communities, Community: d.Community,
-		Status: d.Status, Stalled: stalled}
+		Status: d.Status, Stalled: stalled, Limit: deskSize}
 	if d.Mine {
 		f.AssignedTo = u.ID
 	}

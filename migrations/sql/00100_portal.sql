@@ -52,11 +52,13 @@ CREATE INDEX case_file_desk_ec_idx ON case_file (ec_deadline) WHERE status = 'op
 CREATE INDEX case_file_desk_open_idx ON case_file (created_at) WHERE status = 'open';
 CREATE INDEX case_file_assigned_idx ON case_file (assigned_to) WHERE status = 'open';
 CREATE INDEX follow_up_desk_idx ON follow_up (due_at, case_id) WHERE status = 'open';
+CREATE INDEX follow_up_desk_now_idx ON follow_up (due_at, case_id) WHERE status = 'open' AND (kind = 'callback' OR urgent);
 -- Referrals that wait for an acknowledgement (the desk's stalled tier).
 CREATE INDEX referral_stalled_idx ON referral (ack_by, case_id) WHERE status IN ('pending', 'notified');
 
 -- +goose Down
 DROP INDEX referral_stalled_idx;
+DROP INDEX follow_up_desk_now_idx;
 DROP INDEX follow_up_desk_idx;
 ALTER TABLE case_file DROP COLUMN incident_type, DROP COLUMN assigned_to;
 DROP TABLE sessions;
