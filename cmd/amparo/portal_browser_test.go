@@ -63,8 +63,8 @@ func (s shots) take(name string) chromedp.Action[chromedp.Void] {
 	})
 }
 
-// html reads the outer HTML of sel into *into.
-func html(sel string, into *string) chromedp.Action[chromedp.Void] {
+// outerHTML reads the outer HTML of sel into *into.
+func outerHTML(sel string, into *string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		var err error
 		*into, err = chromedp.OuterHTML(sel)(ctx, t)
@@ -135,7 +135,7 @@ func TestPortalInChromium(t *testing.T) {
 		chromedp.SendKeys(`#code`, strings.TrimSpace(code)),
 		submit(`="/sign-in/code"`),
 		chromedp.WaitVisible(`ol.queue`),
-		html(`main`, &desk),
+		outerHTML(`main`, &desk),
 		s.take("03-desk"),
 		chromedp.Click(`li[data-ref="`+ref+`"] a`),
 		chromedp.WaitVisible(`#reason`),
@@ -154,7 +154,7 @@ func TestPortalInChromium(t *testing.T) {
 		chromedp.SendKeys(`#fu_note`, "Confirmar la cita en la posta."),
 		submit(`$="/follow-ups"`),
 		chromedp.WaitVisible(`li.followup`),
-		html(`main`, &casePage),
+		outerHTML(`main`, &casePage),
 		s.take("06-case-after"),
 	)
 	if err != nil {
@@ -175,7 +175,7 @@ func TestPortalInChromium(t *testing.T) {
 		t.Errorf("opening not audited: %d rows, %v", opened, err)
 	}
 	// The police duty phone of El Porvenir receives the discreet notice.
-	phone := waitPage(t, base, regexp.MustCompile(`(?s)<h2>\s*&#43;51900000201\s*</h2>.*?Responda OK \d{4}`))
+	phone := waitPage(t, base, regexp.MustCompile(`(?s)<h2>[^<]*· \+51900000201</h2>\s*<ol>(?:(?:[^<]|<li>|</li>)*?)Responda OK \d{4}`))
 	if strings.Contains(phone, "Prefiere") {
 		t.Error("a note reached a phone")
 	}
