@@ -120,7 +120,7 @@ func TestAccessMatrix(t *testing.T) {
 func TestDeskShowsExactlyWhatPolicyAllows(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	cw := e.user("cw", RoleCaseworker, "el-porvenir")
+	cw := e.user("cw", RoleCaseworker, "El Porvenir") // as an operator types it
 	other := e.user("cw2", RoleCaseworker, "la-esperanza")
 	everywhere := e.user("sup", RoleSupervisor)
 	cases := []casefile.Case{
@@ -142,6 +142,9 @@ func TestDeskShowsExactlyWhatPolicyAllows(t *testing.T) {
 				t.Fatal(err)
 			}
 			allowed := Decide(u, ActOpenCase, &sc) == nil
+			if u.ID == cw.ID && sc.Community == "el-porvenir" && !allowed {
+				t.Errorf("a caseworker of El Porvenir may not open its case")
+			}
 			if shown := strings.Contains(p.body, c.Reference); shown != allowed {
 				t.Errorf("%s: case in %s shown=%v, policy allows=%v", u.Username, sc.Community, shown, allowed)
 			}

@@ -225,12 +225,12 @@ type queryer interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// normalizeCommunities spells communities as the directory and cases do:
-// lower case, single spaces.
+// normalizeCommunities spells communities as cases do ("el-porvenir"):
+// lower case, words joined by hyphens, so "El Porvenir" works too.
 func normalizeCommunities(in []string) []string {
 	out := []string{}
 	for _, c := range in {
-		c = strings.Join(strings.Fields(strings.ToLower(c)), " ")
+		c = strings.Join(strings.Fields(strings.ToLower(c)), "-")
 		if c != "" && !slices.Contains(out, c) {
 			out = append(out, c)
 		}

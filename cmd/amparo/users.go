@@ -77,7 +77,7 @@ func runUsersAdd(ctx context.Context, args []string, env Env) int {
 	username := fs.String("username", "", "the account's `name` (a-z 0-9 . _ -)")
 	role := fs.String("role", "", "caseworker, supervisor, provider or admin")
 	org := fs.String("org", "", "the provider's organisation `key` in the directory (providers only)")
-	communities := fs.String("communities", "", "comma-separated communities whose cases she works (default: all)")
+	communities := fs.String("communities", "", "comma-separated communities whose cases she works, e.g. el-porvenir,la-esperanza (default: all)")
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
