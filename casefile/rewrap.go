@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/amparo/amparo/audit"
+	"github.com/amparo/amparo/crypto"
 	"github.com/amparo/amparo/internal/jobs"
 )
 
@@ -352,4 +353,52 @@ func usage(keyring []string, counts map[string]int, index bool) []KEKUsage {
 		out = append(out, KEKUsage{ID: "(unrecorded)", Index: index, Rows: unrecorded, Unrecorded: true})
 	}
 	return out
+}
+
+// RewrapTable re-wraps up to limit data keys of table under the current KEK,
+// in tx, and returns how many rows it changed. It serves every KeyHolder
+// whose table keeps one data key a row in (id uuid, kek_id, wrapped_dek),
+// owned by "<table>|<id>" (crypto.WrapDataKey's owner). Rows locked by live
+// traffic are skipped (SKIP LOCKED) and left for the next batch. table must
+// be a constant of the caller's, never input.
+func RewrapTable(ctx context.Context, tx pgx.Tx, keys crypto.KeyWrapper, table string, limit int) (int, error) {
+	kek := keys.CurrentKEKID()
+	rows, err := tx.Query(ctx, `SELECT id, kek_id, wrapped_dek FROM `+table+`
+		WHERE wrapped_dek IS NOT NULL AND kek_id <> $1 LIMIT $2 FOR UPDATE SKIP LOCKED`, kek, limit)
+	if err != nil {
+		return 0, fmt.Errorf("rewrap %s: %w", table, err)
+	}
+	type row struct {
+		id      uuid.UUID
+		kekID   string
+		wrapped []byte
+	}
+	todo, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+		var x row
+		return x, r.Scan(&x.id, &x.kekID, &x.wrapped)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("rewrap %s: %w", table, err)
+	}
+	var b pgx.Batch
+	for _, r := range todo {
+		owner := table + "|" + r.id.String()
+		dek, err := crypto.UnwrapDataKey(keys, r.kekID, r.wrapped, owner)
+		if err != nil {
+			// Loud, with the row: the fix is restoring the KEK.
+			return 0, fmt.Errorf("rewrap: unwrap data key of %s: %w", owner, err)
+		}
+		newKEK, wrapped, err := crypto.WrapDataKey(keys, dek, owner)
+		if err != nil {
+			return 0, fmt.Errorf("rewrap: wrap data key of %s: %w", owner, err)
+		}
+		b.Queue(`UPDATE `+table+` SET kek_id = $2, wrapped_dek = $3 WHERE id = $1`, r.id, newKEK, wrapped)
+	}
+	if b.Len() == 0 {
+		return 0, nil
+	}
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		return 0, fmt.Errorf("rewrap %s: %w", table, err)
+	}
+	return len(todo), nil
 }

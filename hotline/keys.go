@@ -74,19 +74,20 @@ func (k *KeyTables) Rewrap(ctx context.Context, tx pgx.Tx, limit int) (int, erro
 }
 
 // rewrapTable re-wraps up to limit data keys of table; for outbound rows it
-// also re-indexes the recipient.
+// also re-indexes the recipient, which only the row's own key can open.
 func (k *KeyTables) rewrapTable(ctx context.Context, tx pgx.Tx, table, kek, idx string, limit int) (int, error) {
-	outbound := table == "outbound_message"
-	to, where, args := "NULL::bytea", "kek_id <> $1", []any{kek, limit}
-	if outbound {
-		to, where = "to_sealed", "(kek_id <> $1 OR (to_index IS NOT NULL AND index_key_id IS DISTINCT FROM $3))"
-		args = append(args, idx)
+	if table != "outbound_message" {
+		n, err := casefile.RewrapTable(ctx, tx, k.keys, table, limit)
+		if err != nil {
+			return 0, fmt.Errorf("hotline: %w", err)
+		}
+		return n, nil
 	}
-	// table, to and where come from the code above, never from input.
-	rows, err := tx.Query(ctx, `SELECT id, kek_id, wrapped_dek, `+to+` FROM `+table+`
-		WHERE wrapped_dek IS NOT NULL AND `+where+` LIMIT $2 FOR UPDATE SKIP LOCKED`, args...)
+	rows, err := tx.Query(ctx, `SELECT id, kek_id, wrapped_dek, to_sealed FROM outbound_message
+		WHERE wrapped_dek IS NOT NULL AND (kek_id <> $1 OR (to_index IS NOT NULL AND index_key_id IS DISTINCT FROM $3))
+		LIMIT $2 FOR UPDATE SKIP LOCKED`, kek, limit, idx)
 	if err != nil {
-		return 0, fmt.Errorf("hotline: rewrap %s: %w", table, err)
+		return 0, fmt.Errorf("hotline: rewrap outbound_message: %w", err)
 	}
 	type row struct {
 		id              uuid.UUID
@@ -98,11 +99,11 @@ func (k *KeyTables) rewrapTable(ctx context.Context, tx pgx.Tx, table, kek, idx 
 		return x, r.Scan(&x.id, &x.kekID, &x.wrapped, &x.toSeal)
 	})
 	if err != nil {
-		return 0, fmt.Errorf("hotline: rewrap %s: %w", table, err)
+		return 0, fmt.Errorf("hotline: rewrap outbound_message: %w", err)
 	}
 	var b pgx.Batch
 	for _, r := range todo {
-		owner := table + "|" + r.id.String()
+		owner := "outbound_message|" + r.id.String()
 		dek, err := crypto.UnwrapDataKey(k.keys, r.kekID, r.wrapped, owner)
 		if err != nil {
 			// Loud, with the row: the fix is restoring the KEK.
@@ -111,10 +112,6 @@ func (k *KeyTables) rewrapTable(ctx context.Context, tx pgx.Tx, table, kek, idx 
 		newKEK, wrapped, err := crypto.WrapDataKey(k.keys, dek, owner)
 		if err != nil {
 			return 0, fmt.Errorf("hotline: rewrap: wrap data key of %s: %w", owner, err)
-		}
-		if !outbound {
-			b.Queue(`UPDATE `+table+` SET kek_id = $2, wrapped_dek = $3 WHERE id = $1`, r.id, newKEK, wrapped)
-			continue
 		}
 		to, err := dek.Open(r.toSeal, outboundBinding(r.id, "to"))
 		if err != nil {
@@ -130,7 +127,7 @@ func (k *KeyTables) rewrapTable(ctx context.Context, tx pgx.Tx, table, kek, idx 
 		return 0, nil
 	}
 	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
-		return 0, fmt.Errorf("hotline: rewrap %s: %w", table, err)
+		return 0, fmt.Errorf("hotline: rewrap outbound_message: %w", err)
 	}
 	return len(todo), nil
 }

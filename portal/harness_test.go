@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
@@ -50,6 +51,8 @@ type env struct {
 	refs    *referral.Service
 	srv     *httptest.Server
 	notices *notices
+	pool    *pgxpool.Pool
+	raw     []byte // the keyring as its file holds it
 }
 
 func newEnv(t testing.TB) *env {
@@ -60,13 +63,19 @@ func newEnv(t testing.TB) *env {
 // newEnvLog is newEnv whose portal logs to log.
 func newEnvLog(t testing.TB, log *slog.Logger) *env {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	pool := pgtest.New(t)
 	raw, err := crypto.GenerateKeyring(t0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newEnvOn(t, log, pgtest.New(t), raw)
+}
+
+// newEnvOn is a portal on pool with the keyring raw (as its file holds it),
+// for tests that rotate keys under an existing database.
+func newEnvOn(t testing.TB, log *slog.Logger, pool *pgxpool.Pool, raw []byte) *env {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
 	ring, err := crypto.ParseKeyring(raw)
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +98,7 @@ func newEnvLog(t testing.TB, log *slog.Logger) *env {
 	p.Routes(r)
 	srv := httptest.NewTLSServer(r)
 	t.Cleanup(srv.Close)
-	return &env{t: t, ctx: ctx, clk: clk, p: p, cases: cases, refs: refs, srv: srv, notices: notices}
+	return &env{t: t, ctx: ctx, clk: clk, p: p, cases: cases, refs: refs, srv: srv, notices: notices, pool: pool, raw: raw}
 }
 
 // notices is referral's Notifier in these tests. Notices go out from
@@ -98,7 +107,9 @@ type notices struct{}
 
 func (*notices) NotifyProvider(context.Context, pgx.Tx, referral.ProviderNotice) error  { return nil }
 func (*notices) NotifyWithdrawn(context.Context, pgx.Tx, referral.ProviderNotice) error { return nil }
+func (*notices) NotifyPassedOn(context.Context, pgx.Tx, referral.ProviderNotice) error  { return nil }
 func (*notices) AlertStaff(context.Context, pgx.Tx, referral.StaffAlert) error          { return nil }
+func (*notices) TellSurvivor(context.Context, pgx.Tx, referral.SurvivorNotice) error    { return nil }
 
 // user creates an account.
 func (e *env) user(name string, role Role, communities ...string) User {
