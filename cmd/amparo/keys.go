@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -32,33 +30,7 @@ var keysCommands = map[string]command{
 }
 
 func runKeys(ctx context.Context, args []string, env Env) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		keysUsage(env.Stderr)
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
-	}
-	c, ok := keysCommands[args[0]]
-	if !ok {
-		fmt.Fprintf(env.Stderr, "amparo keys: unknown subcommand %q\n\n", args[0])
-		keysUsage(env.Stderr)
-		return exitUsage
-	}
-	return c.run(ctx, args[1:], env)
-}
-
-func keysUsage(w io.Writer) {
-	names := make([]string, 0, len(keysCommands))
-	for n := range keysCommands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	fmt.Fprintln(w, "usage: amparo keys SUBCOMMAND [flags]\n\nsubcommands:")
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-9s %s\n", n, keysCommands[n].summary)
-	}
-	fmt.Fprintln(w, "\nThe procedures (rotation, retirement, erasure) are in SECURITY.md.")
+	return group{name: "keys", subs: keysCommands, footer: "The procedures (rotation, retirement, erasure) are in SECURITY.md."}.run(ctx, args, env)
 }
 
 func runKeysGenerate(_ context.Context, args []string, env Env) int {

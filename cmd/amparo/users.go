@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -24,32 +23,7 @@ var usersCommands = map[string]command{
 }
 
 func runUsers(ctx context.Context, args []string, env Env) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usersUsage(env.Stderr)
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
-	}
-	c, ok := usersCommands[args[0]]
-	if !ok {
-		fmt.Fprintf(env.Stderr, "amparo users: unknown subcommand %q\n\n", args[0])
-		usersUsage(env.Stderr)
-		return exitUsage
-	}
-	return c.run(ctx, args[1:], env)
-}
-
-func usersUsage(w io.Writer) {
-	names := make([]string, 0, len(usersCommands))
-	for n := range usersCommands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	fmt.Fprintln(w, "usage: amparo users SUBCOMMAND [flags]\n\nsubcommands:")
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-11s %s\n", n, usersCommands[n].summary)
-	}
+	return group{name: "users", subs: usersCommands}.run(ctx, args, env)
 }
 
 // accounts connects to DATABASE_URL with the configured keyring (TOTP
