@@ -1,14 +1,12 @@
 package casefile_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
 	"math/big"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,23 +17,6 @@ import (
 	"github.com/amparo/amparo/internal/logging"
 	"github.com/amparo/amparo/internal/pgtest"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func randomDigits(t *testing.T, n int) string {
 	t.Helper()
@@ -62,7 +43,7 @@ func TestCanaryNeverInDumpOrLogs(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	logs := &syncBuffer{}
+	logs := &pgtest.LogBuffer{}
 	log := logging.New(logs, slog.LevelDebug)
 	f := &fixture{ctx: context.Background(), pool: pool, clk: clock.NewFake(t0), ring: generate(t)}
 	f.store = f.storeWith(t, f.ring, casefile.WithLogger(log))

@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -268,28 +267,11 @@ func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 // test: handlers still answering carrier callbacks as a test returns must
 // not write to its testing.T.
 func bufferedLogger(t testing.TB) *slog.Logger {
-	w := &lockedBuffer{}
+	w := &pgtest.LogBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Log(w.String())
 		}
 	})
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

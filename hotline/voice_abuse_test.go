@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/amparo/amparo/hotline/carrier"
+	"github.com/amparo/amparo/internal/pgtest"
 	"github.com/amparo/amparo/templates"
 )
 
@@ -167,7 +168,7 @@ func TestUnroutableSenderGetsEmergencyNumbersAndNothingIsStored(t *testing.T) {
 // Twilio sid) is refused with a 400 and a warning: Twilio never sends one,
 // so nothing is done and no operator is paged as if a caller were lost.
 func TestMalformedWebhookIsRefusedWithAWarning(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &pgtest.LogBuffer{}
 	e := newEnv(t, false, func(c *envSetup) {
 		c.Log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})

@@ -1,35 +1,16 @@
 package portal
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/amparo/amparo/internal/logging"
 	"github.com/amparo/amparo/internal/pgtest"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestCanaryPortalWritesNothingReadable: a note and a follow-up written
 // through the portal, a referral it makes, sign-ins (right and wrong) and
@@ -37,7 +18,7 @@ func (s *syncBuffer) String() string {
 // tables and the session store included) and every log line: no canary.
 func TestCanaryPortalWritesNothingReadable(t *testing.T) {
 	t.Parallel()
-	logs := &syncBuffer{}
+	logs := &pgtest.LogBuffer{}
 	e := newEnvLog(t, logging.New(logs, slog.LevelDebug))
 	e.directory()
 	cw := e.user("cw", RoleCaseworker)

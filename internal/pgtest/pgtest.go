@@ -5,6 +5,7 @@
 package pgtest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -242,4 +243,23 @@ func Dump(t testing.TB, url string) string {
 		t.Fatalf("pg_dump: %v\n%s", err, out)
 	}
 	return string(out)
+}
+
+// LogBuffer collects log output from every goroutine of a test (the server's,
+// River's workers'), for tests that read what was logged.
+type LogBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *LogBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *LogBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
