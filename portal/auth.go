@@ -75,6 +75,14 @@ func (p *Accounts) checkPassword(ctx context.Context, username, password string)
 		return uuid.Nil, fmt.Errorf("portal: verify password: %w", err)
 	}
 	if !known {
+		// The same write as a wrong password's, so that neither the answer
+		// nor its time tells whether the name exists. The name itself is
+		// not recorded: people type passwords into the wrong box.
+		if err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+			return audit.Append(ctx, tx, p.now(), audit.Entry{Actor: "unknown-user", Action: "staff.sign_in_failed", Detail: "password"})
+		}); err != nil {
+			return uuid.Nil, fmt.Errorf("portal: record failed sign-in: %w", err)
+		}
 		return uuid.Nil, errBadSignIn
 	}
 	now := p.now()
