@@ -41,7 +41,7 @@ func commands() map[string]command {
 		"serve":   {"run the web server and the job workers", runServe},
 		"migrate": {"apply database migrations (idempotent)", runMigrate},
 		"demo":    {"run the whole system locally with demo data and a simulated phone", runDemo},
-		"keys":    {"manage encryption keys: generate, rotate, status, rewrap", runKeys},
+		"keys":    {"manage encryption keys: generate, rotate, status, rewrap, verify", runKeys},
 		"audit":   {"verify the audit log's hash chain, against recorded anchors too", runAudit},
 		"version": {"print the version and the commit it was built from", runVersion},
 		"users":   {"manage portal accounts: add, list, disable, reset-totp", runUsers},
