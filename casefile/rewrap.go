@@ -238,7 +238,9 @@ type KeyColumn struct {
 // KeyHolder is another package's tables of wrapped data keys and phone
 // indexes, which the re-wrap job and KeyStatus cover beside casefile's own.
 // A package that adds such a column declares it in KeyColumns (a test
-// compares them with the schema) and moves it in Rewrap.
+// compares them with the schema) and moves it in Rewrap. A wrapped data
+// key outside casefile's tables is owned by "<table>|<id>", id its row's
+// id column: VerifyKeys unwraps it so.
 type KeyHolder interface {
 	KeyColumns() []KeyColumn
 	// Rewrap moves up to limit rows of each of its tables to the current
