@@ -79,11 +79,15 @@ func (s *Store) verifyTable(ctx context.Context, c KeyColumn, idColumn string, o
 			check.Failed = append(check.Failed, id)
 			return nil
 		}
-		if _, err := crypto.UnwrapDataKey(s.keys, *kekID, wrapped, owner(id)); err != nil {
+		_, err := crypto.UnwrapDataKey(s.keys, *kekID, wrapped, owner(id))
+		switch {
+		case unopenable(err):
 			check.Failed = append(check.Failed, id)
-			return nil
+		case err != nil:
+			return err
+		default:
+			check.OK++
 		}
-		check.OK++
 		return nil
 	})
 	if err != nil {
@@ -111,11 +115,22 @@ func (s *Store) verifyCases(ctx context.Context) (TableCheck, error) {
 		}
 		switch {
 		case errors.Is(err, ErrErased):
-		case err != nil:
+		case unopenable(err):
 			check.Failed = append(check.Failed, id)
+		case err != nil:
+			return check, fmt.Errorf("casefile: verify case %s: %w", id, err)
 		default:
 			check.OK++
 		}
 	}
 	return check, nil
+}
+
+// unopenable says err is the keyring's verdict on stored bytes (a KEK it
+// lacks, a key or value that does not open), not a fault of the database
+// or of a KMS on the way, which stops verification instead of being
+// counted against a row.
+func unopenable(err error) bool {
+	return errors.Is(err, crypto.ErrDecrypt) || errors.Is(err, crypto.ErrUnknownKEK) ||
+		errors.Is(err, crypto.ErrTruncated) || errors.Is(err, crypto.ErrUnknownVersion)
 }
