@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/amparo/amparo/templates"
 )
 
@@ -159,6 +161,42 @@ func TestReturningSurvivorNeedsHerCodeWord(t *testing.T) {
 	if e.count("follow_up", "kind = 'callback'") != 1 {
 		t.Fatal("no callback task")
 	}
+	e.sim.AssertQuiet()
+}
+
+// A caseworker's text from the portal invites a reply; whoever answers
+// from her phone is asked for the code word before anything about the case
+// is said, and the case's reference never appears in the answers until it
+// matched.
+func TestReplyToACaseworkersTextAsksForHerCodeWord(t *testing.T) {
+	e := newEnv(t, true, func(c *envSetup) { c.IdleAfter = time.Hour })
+	const es = templates.ES
+	survivor := e.sim.Phone(survivorPhone)
+	// Texts only, 8 to 21 h.
+	for _, step := range []string{"Hola", "2", "1", "3", "1", "NINGUNO", "1", "4"} {
+		survivor.Send(step).ExpectSMS()
+	}
+	ref := refPattern.FindString(survivor.Send("girasol").ExpectSMS("AMP-").Body)
+	e.clk.Advance(2 * time.Hour)
+	var caseID uuid.UUID
+	if err := e.pool.QueryRow(e.ctx, `SELECT id FROM case_file WHERE reference = $1`, ref).Scan(&caseID); err != nil {
+		t.Fatal(err)
+	}
+	hello := text(t, es, templates.KeySurvivorPortalHello)
+	if id := e.toSurvivor(caseID, hello); id == uuid.Nil {
+		t.Fatal("not queued inside her hours")
+	}
+	survivor.Expect(hello)
+	for _, reply := range []string{"Hola, quien es?", "margarita"} {
+		got := survivor.Send(reply).ExpectSMS()
+		if strings.Contains(got.Body, ref) {
+			t.Fatalf("%q answered with her reference before her code word: %q", reply, got.Body)
+		}
+		if reply == "Hola, quien es?" && got.Body != text(t, es, templates.KeyWelcome) {
+			t.Fatalf("first reply answered %q, want the welcome that asks for her code word", got.Body)
+		}
+	}
+	survivor.Send("girasol").Expect(text(t, es, templates.KeyReturnMenu))
 	e.sim.AssertQuiet()
 }
 

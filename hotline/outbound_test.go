@@ -278,7 +278,7 @@ func (e *env) toSurvivor(caseID uuid.UUID, body string) uuid.UUID {
 	e.t.Helper()
 	var queued bool
 	err := pgx.BeginFunc(e.ctx, e.pool, func(tx pgx.Tx) (err error) {
-		queued, err = e.h.out.EnqueueToSurvivor(e.ctx, tx, caseID, SurvivorText{Body: body})
+		_, queued, err = e.h.out.EnqueueToSurvivor(e.ctx, tx, caseID, SurvivorText{Body: body})
 		return err
 	})
 	if err != nil {

@@ -66,46 +66,50 @@ type SurvivorText struct {
 
 // EnqueueToSurvivor queues msg to the survivor of caseID in tx, under
 // ContactAt: at once, at the opening of her next allowed hours, or not at
-// all (queued false). The sender applies the rule again when the text is
+// all (queued false). at is when it is due, so that whoever asked can say
+// when it will go. The sender applies the rule again when the text is
 // due, so a SALIR, an erasure or a change of her hours in between holds.
 // Bodies must be discreet: whoever holds her phone may read them.
-func (o *Outbox) EnqueueToSurvivor(ctx context.Context, tx pgx.Tx, caseID uuid.UUID, msg SurvivorText) (queued bool, err error) {
+func (o *Outbox) EnqueueToSurvivor(ctx context.Context, tx pgx.Tx, caseID uuid.UUID, msg SurvivorText) (at time.Time, queued bool, err error) {
 	if o.cases == nil {
-		return false, errors.New("hotline: outbox has no case store (built outside hotline.New)")
+		return time.Time{}, false, errors.New("hotline: outbox has no case store (built outside hotline.New)")
 	}
 	facts, err := o.cases.CaseFacts(ctx, tx, caseID)
 	if caseGone(err) {
-		return false, nil
+		return time.Time{}, false, nil
 	}
 	if err != nil {
-		return false, err
+		return time.Time{}, false, err
 	}
 	to, err := o.cases.ContactPhone(ctx, tx, facts.ContactID)
 	if caseGone(err) {
-		return false, nil
+		return time.Time{}, false, nil
 	}
 	if err != nil {
-		return false, err
+		return time.Time{}, false, err
 	}
 	p, err := o.profile(ctx, tx, facts, to)
 	if err != nil {
-		return false, err
+		return time.Time{}, false, err
 	}
 	now := o.clk.Now()
 	at, ok := ContactAt(p, now)
 	if !ok {
-		return false, nil
+		return time.Time{}, false, nil
 	}
 	expires := at.Add(survivorTTL)
 	if !msg.UsefulUntil.IsZero() && msg.UsefulUntil.Before(expires) {
 		expires = msg.UsefulUntil
 	}
 	if !at.Before(expires) {
-		return false, nil // her hours open only after it has lost its use
+		return time.Time{}, false, nil // her hours open only after it has lost its use
 	}
 	_, err = o.enqueue(ctx, tx, outbound{purpose: purposeSurvivor, caseID: &caseID, to: to, body: msg.Body,
 		ttl: expires.Sub(now), delay: at.Sub(now)})
-	return err == nil, err
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	return at, true, nil
 }
 
 // profile reads what she allowed for the case of facts, and whether the
@@ -179,7 +183,7 @@ func (o *Outbox) TellSurvivor(ctx context.Context, tx pgx.Tx, n referral.Survivo
 		return err
 	}
 	msg.Body = body
-	_, err = o.EnqueueToSurvivor(ctx, tx, n.CaseID, msg)
+	_, _, err = o.EnqueueToSurvivor(ctx, tx, n.CaseID, msg)
 	return err
 }
 

@@ -98,6 +98,13 @@ const (
 	KeySurvivorWhereOpen = "sms.survivor.where.open" // health with no clinical window open
 	KeySurvivorTaken     = "sms.survivor.taken"
 
+	// Texts a caseworker may send her from the portal: nothing a reader of
+	// her phone could learn from, and each invites a reply, which the hotline
+	// answers only after her code word.
+	KeySurvivorPortalHello    = "sms.survivor.portal.hello"
+	KeySurvivorPortalCallback = "sms.survivor.portal.callback"
+	KeySurvivorPortalCheckIn  = "sms.survivor.portal.checkin"
+
 	KeyFollowUpCheckIn  = "sms.followup.checkin"
 	KeyFollowUpReminder = "sms.followup.reminder" // {when}
 )
@@ -130,6 +137,9 @@ const (
 	// language.
 	KeyFormatDeadline = "format.deadline"
 )
+
+// SurvivorPortalKeys are the texts the portal offers, in the order shown.
+var SurvivorPortalKeys = []string{KeySurvivorPortalHello, KeySurvivorPortalCallback, KeySurvivorPortalCheckIn}
 
 // StaffAlertKey returns the key for a staff alert of the given kind
 // ("danger_now", "escalated", "serve_deadline_near", "serve_deadline_missed",
