@@ -33,6 +33,7 @@ type caseData struct {
 	IncidentType    casefile.IncidentType
 	IncidentTypes   []casefile.IncidentType
 	OverrideReasons []string
+	Messages        []messageChoice // nil when she allowed no texts or none can be sent
 }
 
 type referralView struct {
@@ -110,6 +111,11 @@ func (p *Portal) showCase(w http.ResponseWriter, r *http.Request, u User, sc cas
 	}
 	if err := p.staffNames(ctx, &d, sc, u); err != nil {
 		return err
+	}
+	if p.messenger != nil && d.Case.Contact.MayText {
+		if d.Messages, err = messageChoices(d.Case.Lang); err != nil {
+			return err
+		}
 	}
 	return p.render(w, r, "case", d)
 }

@@ -9,7 +9,9 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,6 +53,7 @@ type env struct {
 	refs    *referral.Service
 	srv     *httptest.Server
 	notices *notices
+	msgs    *messenger
 	pool    *pgxpool.Pool
 	raw     []byte // the keyring as its file holds it
 }
@@ -89,8 +92,9 @@ func newEnvOn(t testing.TB, log *slog.Logger, pool *pgxpool.Pool, raw []byte) *e
 	}
 	notices := &notices{}
 	refs := referral.New(pool, cases, rc, notices, clk, referral.WithLogger(log))
+	msgs := &messenger{clk: clk}
 	p, err := New(ctx, Config{Log: log, TimeZone: lima},
-		Deps{Pool: pool, Keys: ring, Cases: cases, Referrals: refs, Clock: clk})
+		Deps{Pool: pool, Keys: ring, Cases: cases, Referrals: refs, Clock: clk, Messenger: msgs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +102,7 @@ func newEnvOn(t testing.TB, log *slog.Logger, pool *pgxpool.Pool, raw []byte) *e
 	p.Routes(r)
 	srv := httptest.NewTLSServer(r)
 	t.Cleanup(srv.Close)
-	return &env{t: t, ctx: ctx, clk: clk, p: p, cases: cases, refs: refs, srv: srv, notices: notices, pool: pool, raw: raw}
+	return &env{t: t, ctx: ctx, clk: clk, p: p, cases: cases, refs: refs, srv: srv, notices: notices, msgs: msgs, pool: pool, raw: raw}
 }
 
 // notices is referral's Notifier in these tests. Notices go out from
@@ -110,6 +114,36 @@ func (*notices) NotifyWithdrawn(context.Context, pgx.Tx, referral.ProviderNotice
 func (*notices) NotifyPassedOn(context.Context, pgx.Tx, referral.ProviderNotice) error  { return nil }
 func (*notices) AlertStaff(context.Context, pgx.Tx, referral.StaffAlert) error          { return nil }
 func (*notices) TellSurvivor(context.Context, pgx.Tx, referral.SurvivorNotice) error    { return nil }
+
+// messenger is the portal's Messenger in these tests: it answers as the
+// hotline's outbox would for a profile the test sets (cmd/amparo's browser
+// test drives the real one), and keeps what it was given.
+type messenger struct {
+	mu     sync.Mutex
+	clk    clock.Clock
+	opens  time.Time // zero: inside her hours
+	refuse bool      // she said SALIR
+	sent   []string
+}
+
+func (m *messenger) MessageSurvivor(_ context.Context, _ pgx.Tx, _ uuid.UUID, body string) (time.Time, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.refuse {
+		return time.Time{}, false, nil
+	}
+	m.sent = append(m.sent, body)
+	if m.opens.IsZero() {
+		return m.clk.Now(), true, nil
+	}
+	return m.opens, true, nil
+}
+
+func (m *messenger) bodies() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.sent)
+}
 
 // user creates an account.
 func (e *env) user(name string, role Role, communities ...string) User {

@@ -31,6 +31,7 @@ var caseRoutes = []route{
 	{http.MethodPost, "/cases/{case}/notes", url.Values{"body": {"nota"}}, http.StatusSeeOther, ActAddNote},
 	{http.MethodPost, "/cases/{case}/follow-ups", url.Values{"kind": {"check_in"}, "due": {"2026-03-11T09:30"}}, http.StatusSeeOther, ActFollowUp},
 	{http.MethodPost, "/cases/{case}/referrals", url.Values{"need": {"health"}}, http.StatusSeeOther, ActRefer},
+	{http.MethodPost, "/cases/{case}/messages", url.Values{"text": {"sms.survivor.portal.hello"}}, http.StatusOK, ActMessageHer},
 	{http.MethodPost, "/referrals/{referral}/chase", nil, http.StatusSeeOther, ActRefer},
 	{http.MethodPost, "/referrals/{referral}/revoke", nil, http.StatusSeeOther, ActRefer},
 	{http.MethodPost, "/follow-ups/{followup}/done", nil, http.StatusSeeOther, ActFollowUp},

@@ -47,6 +47,8 @@ type Deps struct {
 	Cases     *casefile.Store
 	Referrals *referral.Service
 	Clock     clock.Clock
+	// Messenger sends texts to her; without it the case page offers none.
+	Messenger Messenger
 }
 
 // Accounts are the staff accounts: creation, sign-in checks, lockout. The
@@ -80,6 +82,7 @@ type Portal struct {
 	*Accounts
 	cases     *casefile.Store
 	referrals *referral.Service
+	messenger Messenger
 	cfg       Config
 	sessions  *scs.SessionManager
 	pages     map[string]*template.Template
@@ -103,7 +106,7 @@ func New(ctx context.Context, cfg Config, d Deps) (*Portal, error) {
 		return nil, err
 	}
 	p := &Portal{Accounts: NewAccounts(d.Pool, d.Keys, d.Hasher, d.Clock, cfg.Log),
-		cases: d.Cases, referrals: d.Referrals, cfg: cfg, pages: pages}
+		cases: d.Cases, referrals: d.Referrals, messenger: d.Messenger, cfg: cfg, pages: pages}
 	p.sessions = newSessions(ctx, d.Pool, cfg, cfg.Log, p.sessionError)
 	return p, nil
 }

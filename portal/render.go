@@ -13,7 +13,7 @@ import (
 )
 
 // pageNames are the templates under templates/html/portal besides the layout.
-var pageNames = []string{"sign_in", "sign_in_code", "error", "desk", "case_reason", "case", "demo_codes"}
+var pageNames = []string{"sign_in", "sign_in_code", "error", "desk", "case_reason", "case", "demo_codes", "message_her"}
 
 func parsePages() (map[string]*template.Template, error) {
 	out := map[string]*template.Template{}
@@ -87,6 +87,12 @@ func (v view) Local(t any) string {
 	}
 	return ""
 }
+
+// Clock shows t's time of day in the desk's time zone, and Day its date.
+func (v view) Clock(t time.Time) string { return t.In(v.loc).Format("15:04") }
+
+// Day shows t's date in the desk's time zone.
+func (v view) Day(t time.Time) string { return t.In(v.loc).Format("02/01/2006") }
 
 // Left says how long until t, or how long since.
 func (v view) Left(t any) string {

@@ -36,6 +36,7 @@ func (p *Portal) Routes(r chi.Router) {
 			r.Post("/cases/{id}/notes", p.handle(p.noteAdd))
 			r.Post("/cases/{id}/follow-ups", p.handle(p.followUpAdd))
 			r.Post("/cases/{id}/referrals", p.handle(p.referralCreate))
+			r.Post("/cases/{id}/messages", p.handle(p.messageHer))
 			r.Post("/referrals/{id}/revoke", p.handle(p.referralRevoke))
 			r.Post("/referrals/{id}/chase", p.handle(p.referralChase))
 			r.Post("/follow-ups/{id}/done", p.handle(p.followUpDone))
