@@ -125,7 +125,7 @@ func buildApp(ctx context.Context, d appDeps) (*app, error) {
 	hotline.AddWorkers(workers, line)
 	audit.AddWorkers(workers, d.pool, d.log)
 	driver := riverpgxv5.New(d.pool)
-	client, err := river.NewClient(driver, &river.Config{
+	rcfg := &river.Config{
 		Logger: d.log,
 		// River's defaults (1 s poll, 100 ms notification cooldown) put
 		// most of a second between a consent and its provider notice under
@@ -146,7 +146,13 @@ func buildApp(ctx context.Context, d appDeps) (*app, error) {
 		JobTimeout:           time.Minute,
 		RescueStuckJobsAfter: 2 * time.Minute,
 		ReindexerIndexNames:  riverReindexes(ctx, d.pool, d.log, d.sim == nil),
-	})
+	}
+	if _, real := d.clock.(clock.Real); !real {
+		// A demo on another clock: jobs come due on that clock, as the
+		// texts they send are timed by it.
+		rcfg.Test.Time = riverClock{d.clock}
+	}
+	client, err := river.NewClient(driver, rcfg)
 	if err != nil {
 		return nil, fmt.Errorf("river: %w", err)
 	}
@@ -163,7 +169,8 @@ func buildApp(ctx context.Context, d appDeps) (*app, error) {
 	line.Routes(r)
 	// The demo serves plain HTTP on localhost, so only it drops Secure cookies.
 	staff, err := portal.New(ctx, portal.Config{InsecureCookies: d.sim != nil, Demo: d.sim != nil, Log: d.log},
-		portal.Deps{Pool: d.pool, Keys: keyring, Cases: cases, Referrals: referrals, Clock: d.clock})
+		portal.Deps{Pool: d.pool, Keys: keyring, Cases: cases, Referrals: referrals, Clock: d.clock,
+			Messenger: survivorMessenger{outbox}})
 	if err != nil {
 		return nil, err
 	}
@@ -197,4 +204,12 @@ func riverReindexes(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, w
 		return nil
 	}
 	return []string{}
+}
+
+// riverClock gives River the app's clock.
+type riverClock struct{ clock.Clock }
+
+func (c riverClock) NowOrNil() *time.Time {
+	t := c.Now()
+	return &t
 }

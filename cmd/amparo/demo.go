@@ -126,11 +126,15 @@ func demo(ctx context.Context, env Env, addr, dir string) error {
 	if err := sim.Journal(filepath.Join(dir, demoPhoneJournal), log); err != nil {
 		return err
 	}
-	a, err := buildApp(ctx, appDeps{cfg: cfg, env: denv, pool: pool, log: log, clock: clock.Real{}, sim: sim})
+	var clk clock.Clock = clock.Real{}
+	if env.Clock != nil {
+		clk = env.Clock
+	}
+	a, err := buildApp(ctx, appDeps{cfg: cfg, env: denv, pool: pool, log: log, clock: clk, sim: sim})
 	if err != nil {
 		return err
 	}
-	now := time.Now()
+	now := clk.Now()
 	for _, duty := range roster.OnCall {
 		// A restart finds them still on call: adding them again would grow
 		// the roster by a row per run.

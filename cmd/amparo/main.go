@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/amparo/amparo/internal/clock"
 )
 
 // Env is the outside world a subcommand sees; tests substitute it.
@@ -22,6 +24,9 @@ type Env struct {
 	Stdin    io.Reader
 	Stdout   io.Writer
 	Stderr   io.Writer
+	// Clock is the demo's time; nil is the real clock. The browser test
+	// moves it to the hours a survivor allowed.
+	Clock clock.Clock
 }
 
 type command struct {

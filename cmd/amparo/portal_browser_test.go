@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -77,13 +78,25 @@ func outerHTML(sel string, into *string) chromedp.Action[chromedp.Void] {
 // code, find the new case on the desk, open it (audited, with a reason, as
 // it is nobody's yet), add a note, refer her to the police with a recorded
 // override and see the notice reach the police duty phone on the simulated
-// carrier, and file a follow-up.
+// carrier, file a follow-up, and text her after her hours: the page says
+// when it will go, and the simulated carrier gets it only when the demo's
+// clock reaches her morning.
 func TestPortalInChromium(t *testing.T) {
 	t.Parallel()
 	browser := chromium(t)
 	dbURL := pgtest.NewDatabase(t)
 	addr := freeAddr(t)
 	env, stdout, stderr := testEnv(map[string]string{"DATABASE_URL": dbURL}, nil)
+	// Tomorrow at 14:00 in Trujillo, after the mornings she allows, and
+	// after everything the demo sets up on the real clock.
+	lima, err := time.LoadLocation("America/Lima")
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, m, d := time.Now().In(lima).AddDate(0, 0, 1).Date()
+	clk := &shiftedClock{}
+	clk.set(time.Date(y, m, d, 14, 0, 0, 0, lima))
+	env.Clock = clk
 	ctx, cancel := context.WithCancel(context.Background())
 	exited := start(ctx, env, "demo", "-addr", addr, "-dir", t.TempDir())
 	t.Cleanup(func() {
@@ -179,4 +192,36 @@ func TestPortalInChromium(t *testing.T) {
 	if strings.Contains(phone, "Prefiere") {
 		t.Error("a note reached a phone")
 	}
+
+	// A text to her at 14:00 waits for her next morning, 08:00.
+	var sent string
+	err = chromedp.Do(browser,
+		chromedp.Click(`input[name=text][value="sms.survivor.portal.hello"]`),
+		submit(`$="/messages"`),
+		chromedp.WaitVisible(`[data-message]`),
+		outerHTML(`main`, &sent),
+		s.take("07-message-waits"),
+	)
+	if err != nil {
+		t.Fatalf("browser: %v\nstderr:\n%s", err, stderr)
+	}
+	opens := time.Date(y, m, d+1, 8, 0, 0, 0, lima)
+	if want := "se enviará a las 08:00 del " + opens.Format("02/01/2006"); !strings.Contains(sent, want) {
+		t.Fatalf("message page lacks %q:\n%s", want, sent)
+	}
+	const hello = "te escribimos de parte de quien conversaste"
+	toHer := regexp.MustCompile(`(?s)<h2>[^<]*· ` + regexp.QuoteMeta(survivor) + `</h2>\s*<ol>(?:(?:[^<]|<li>|</li>)*?)` + hello)
+	time.Sleep(time.Second) // a sender that ignored her hours would have sent it by now
+	if page := waitPage(t, base, regexp.MustCompile(`.`)); toHer.MatchString(page) {
+		t.Fatal("the text reached her outside her hours")
+	}
+	clk.set(opens)
+	waitPage(t, base, toHer)
 }
+
+// shiftedClock runs at the real pace from a time the test sets, so River's
+// timers and the hotline's rules see the test's hours.
+type shiftedClock struct{ offset atomic.Int64 }
+
+func (c *shiftedClock) Now() time.Time  { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *shiftedClock) set(t time.Time) { c.offset.Store(int64(time.Until(t))) }

@@ -1,0 +1,20 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/amparo/amparo/hotline"
+)
+
+// survivorMessenger is the portal's Messenger: a caseworker's text to her
+// goes through the hotline's outbox, the one place that applies her
+// safe-contact profile, when queued and again when due.
+type survivorMessenger struct{ out *hotline.Outbox }
+
+func (m survivorMessenger) MessageSurvivor(ctx context.Context, tx pgx.Tx, caseID uuid.UUID, body string) (time.Time, bool, error) {
+	return m.out.EnqueueToSurvivor(ctx, tx, caseID, hotline.SurvivorText{Body: body})
+}
