@@ -13,7 +13,9 @@ import (
 )
 
 // TestCanaryPortalWritesNothingReadable: a note and a follow-up written
-// through the portal, a referral it makes, sign-ins (right and wrong) and
+// through the portal, a referral it makes, a free text to her (the portal's
+// side of it: its audit row, session and logs; the outbox's sealed row is
+// TestPortalInChromium's), sign-ins (right and wrong) and
 // the account's own secrets, then pg_dump of the whole database (River's
 // tables and the session store included) and every log line: no canary.
 func TestCanaryPortalWritesNothingReadable(t *testing.T) {
@@ -40,6 +42,13 @@ func TestCanaryPortalWritesNothingReadable(t *testing.T) {
 	if p := b.post("/cases/"+c.ID.String()+"/referrals", url.Values{"need": {"health"}}); p.status != 303 {
 		t.Fatal(p.status)
 	}
+	text := "Hola TEXTO-" + tag + " responde cuando puedas"
+	if p := b.post("/cases/"+c.ID.String()+"/messages", url.Values{"text": {"free"}, "body": {text}, "discreet": {"1"}}); p.status != 200 {
+		t.Fatal(p.status)
+	}
+	if got := e.msgs.bodies(); len(got) != 1 || got[0] != text {
+		t.Fatalf("the free text was not handed to the messenger: %q", got)
+	}
 	mustContain(t, b.get("/cases/"+c.ID.String()), tag)
 	uri, err := e.p.ResetTOTP(e.ctx, "cw")
 	if err != nil {
@@ -57,7 +66,7 @@ func TestCanaryPortalWritesNothingReadable(t *testing.T) {
 	if !strings.Contains(logged, c.ID.String()) || !strings.Contains(logged, cw.ID.String()) {
 		t.Fatalf("no log line names the case and the user; the log check would prove nothing:\n%s", logged)
 	}
-	for _, s := range []string{tag, note, followNote, c.Narrative, testPassword, secret} {
+	for _, s := range []string{tag, note, followNote, text, c.Narrative, testPassword, secret} {
 		for _, form := range []string{s, strings.ToLower(s), hex.EncodeToString([]byte(s))} {
 			if strings.Contains(dump, form) {
 				t.Errorf("database dump contains %q", form)

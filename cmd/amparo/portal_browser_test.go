@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -99,11 +101,15 @@ func TestPortalInChromium(t *testing.T) {
 	env.Clock = clk
 	ctx, cancel := context.WithCancel(context.Background())
 	exited := start(ctx, env, "demo", "-addr", addr, "-dir", t.TempDir())
+	var free string // a caseworker's own text to her, below
 	t.Cleanup(func() {
 		cancel()
 		<-exited.done
 		if !strings.Contains(stdout.String(), "demo-caseworker") {
 			t.Errorf("demo did not say how to sign in as its caseworker:\n%s", stdout)
+		}
+		if free != "" && (strings.Contains(stdout.String(), free) || strings.Contains(stderr.String(), free)) {
+			t.Errorf("logs contain the free text %q", free)
 		}
 	})
 	base := "http://" + addr
@@ -209,6 +215,21 @@ func TestPortalInChromium(t *testing.T) {
 	if want := "se enviará a las 08:00 del " + opens.Format("02/01/2006"); !strings.Contains(sent, want) {
 		t.Fatalf("message page lacks %q:\n%s", want, sent)
 	}
+	// Her own words from the caseworker, confirmed discreet: sealed in the
+	// outbox like every text, so nowhere in the database or the logs.
+	free = "Hola, soy Rosa " + rand.Text()[:10] + ". Responde cuando puedas."
+	err = chromedp.Do(browser,
+		chromedp.Click(`main a[href^="/cases/"]`),
+		chromedp.WaitVisible(`#message_body`),
+		chromedp.Click(`input[name=text][value=free]`),
+		chromedp.SendKeys(`#message_body`, free),
+		chromedp.Click(`input[name=discreet]`),
+		submit(`$="/messages"`),
+		chromedp.WaitVisible(`[data-message="later"]`),
+	)
+	if err != nil {
+		t.Fatalf("browser: %v\nstderr:\n%s", err, stderr)
+	}
 	const hello = "te escribimos de parte de quien conversaste"
 	toHer := regexp.MustCompile(`(?s)<h2>[^<]*· ` + regexp.QuoteMeta(survivor) + `</h2>\s*<ol>(?:(?:[^<]|<li>|</li>)*?)` + hello)
 	time.Sleep(time.Second) // a sender that ignored her hours would have sent it by now
@@ -217,6 +238,22 @@ func TestPortalInChromium(t *testing.T) {
 	}
 	clk.set(opens)
 	waitPage(t, base, toHer)
+	waitPage(t, base, regexp.MustCompile(regexp.QuoteMeta(free)))
+	var sealed int
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM outbound_message WHERE purpose = 'survivor'`).Scan(&sealed); err != nil || sealed != 2 {
+		t.Fatalf("outbound rows to her: %d, %v; the dump check would prove nothing", sealed, err)
+	}
+	dump := pgtest.Dump(t, dbURL)
+	for _, table := range []string{"public.outbound_message", "public.river_job", "public.audit_log"} {
+		if !strings.Contains(dump, table) {
+			t.Fatalf("dump lacks %s", table)
+		}
+	}
+	for _, form := range []string{free, strings.ToLower(free), hex.EncodeToString([]byte(free))} {
+		if strings.Contains(dump, form) {
+			t.Errorf("database dump contains the free text %q", form)
+		}
+	}
 }
 
 // shiftedClock runs at the real pace from a time the test sets, so River's
