@@ -97,7 +97,7 @@ func TestMessageOutsideHerHoursSaysWhenItWillGo(t *testing.T) {
 	mustLack(t, p, "Mensaje enviado.")
 }
 
-func TestMessageRefusedAfterSalirOrOutOfScope(t *testing.T) {
+func TestMessageRefusedAfterSalirOutOfScopeOrErased(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	cw := e.user("cw", RoleCaseworker, "el-porvenir")
@@ -110,8 +110,16 @@ func TestMessageRefusedAfterSalirOrOutOfScope(t *testing.T) {
 	if p := b.post("/cases/"+other.ID.String()+"/messages", hello); p.status != http.StatusNotFound {
 		t.Fatalf("another team's case: %d, want 404", p.status)
 	}
+	erased := e.caseIn("el-porvenir", false)
+	e.assign(erased, cw)
+	if err := e.cases.EraseCase(e.ctx, e.pool, erased.ID, "survivor"); err != nil {
+		t.Fatal(err)
+	}
+	if p := b.post("/cases/"+erased.ID.String()+"/messages", hello); p.status != http.StatusNotFound {
+		t.Fatalf("erased case: %d, want 404", p.status)
+	}
 	if got := e.msgs.bodies(); len(got) != 0 {
-		t.Fatalf("sent to a case out of scope: %q", got)
+		t.Fatalf("sent to a case out of scope or erased: %q", got)
 	}
 	e.msgs.mu.Lock()
 	e.msgs.refuse = true
