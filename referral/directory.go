@@ -118,71 +118,82 @@ type ServiceEntry struct {
 // nothing. Keys absent from r are left alone: retiring a provider is a
 // deliberate act (set "active": false), not a side effect of a shorter file.
 func LoadDirectory(ctx context.Context, db DB, r io.Reader) error {
-	var d Directory
-	dec := json.NewDecoder(io.LimitReader(r, 4<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&d); err != nil {
-		return fmt.Errorf("referral: directory: %w", err)
-	}
-	if err := d.validate(); err != nil {
+	d, err := parseDirectory(r)
+	if err != nil {
 		return err
 	}
 	// One transaction (a savepoint when db is already one): a file that
 	// fails half-way, e.g. on an escalation link to a service that does not
 	// exist, leaves the directory as it was rather than half-loaded.
-	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
-		for _, o := range d.Organizations {
-			var orgID uuid.UUID
-			err := tx.QueryRow(ctx, `
-				INSERT INTO organization (key, name, demo) VALUES ($1, $2, $3)
-				ON CONFLICT (key) DO UPDATE SET name = excluded.name, demo = excluded.demo, updated_at = now()
-				RETURNING id`, o.Key, o.Name, d.Demo).Scan(&orgID)
+	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error { return d.apply(ctx, tx) })
+}
+
+// parseDirectory reads and validates a directory file. A decoding error
+// names the line it stopped at, since it cannot name the entry.
+func parseDirectory(r io.Reader) (Directory, error) {
+	var d Directory
+	var buf strings.Builder
+	dec := json.NewDecoder(io.TeeReader(io.LimitReader(r, 4<<20), &buf))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&d); err != nil {
+		line := 1 + strings.Count(buf.String()[:min(int(dec.InputOffset()), buf.Len())], "\n")
+		return d, fmt.Errorf("referral: directory: line %d: %w", line, err)
+	}
+	return d, d.validate()
+}
+
+func (d *Directory) apply(ctx context.Context, tx pgx.Tx) error {
+	for _, o := range d.Organizations {
+		var orgID uuid.UUID
+		err := tx.QueryRow(ctx, `
+			INSERT INTO organization (key, name, demo) VALUES ($1, $2, $3)
+			ON CONFLICT (key) DO UPDATE SET name = excluded.name, demo = excluded.demo, updated_at = now()
+			RETURNING id`, o.Key, o.Name, d.Demo).Scan(&orgID)
+		if err != nil {
+			return fmt.Errorf("referral: directory: upsert organization: %w", err)
+		}
+		for _, s := range o.Services {
+			hours, err := json.Marshal(s.Hours)
 			if err != nil {
-				return fmt.Errorf("referral: directory: upsert organization: %w", err)
+				return err
 			}
-			for _, s := range o.Services {
-				hours, err := json.Marshal(s.Hours)
-				if err != nil {
-					return err
-				}
-				active := s.Active == nil || *s.Active
-				_, err = tx.Exec(ctx, `
-					INSERT INTO service (key, organization_id, name, kind, needs, communities, hours, timezone,
-					                     capacity, duty_phone, lang, ack_urgent_min, ack_routine_min, priority, active, demo, address)
-					VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-					ON CONFLICT (key) DO UPDATE SET
-						organization_id = excluded.organization_id, name = excluded.name, kind = excluded.kind,
-						address = excluded.address,
-						needs = excluded.needs, communities = excluded.communities, hours = excluded.hours,
-						timezone = excluded.timezone, capacity = excluded.capacity, duty_phone = excluded.duty_phone,
-						lang = excluded.lang, ack_urgent_min = excluded.ack_urgent_min,
-						ack_routine_min = excluded.ack_routine_min, priority = excluded.priority,
-						active = excluded.active, demo = excluded.demo, updated_at = now()`,
-					s.Key, orgID, s.Name, s.Kind, s.Needs, s.Communities, hours, d.Timezone,
-					s.Capacity, s.DutyPhone, s.Lang, s.AckMinutes.Urgent, s.AckMinutes.Routine, s.Priority, active, d.Demo, s.Address)
-				if err != nil {
-					return fmt.Errorf("referral: directory: upsert service %s: %w", s.Key, err)
-				}
+			active := s.Active == nil || *s.Active
+			_, err = tx.Exec(ctx, `
+				INSERT INTO service (key, organization_id, name, kind, needs, communities, hours, timezone,
+				                     capacity, duty_phone, lang, ack_urgent_min, ack_routine_min, priority, active, demo, address)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+				ON CONFLICT (key) DO UPDATE SET
+					organization_id = excluded.organization_id, name = excluded.name, kind = excluded.kind,
+					address = excluded.address,
+					needs = excluded.needs, communities = excluded.communities, hours = excluded.hours,
+					timezone = excluded.timezone, capacity = excluded.capacity, duty_phone = excluded.duty_phone,
+					lang = excluded.lang, ack_urgent_min = excluded.ack_urgent_min,
+					ack_routine_min = excluded.ack_routine_min, priority = excluded.priority,
+					active = excluded.active, demo = excluded.demo, updated_at = now()`,
+				s.Key, orgID, s.Name, s.Kind, s.Needs, s.Communities, hours, d.Timezone,
+				s.Capacity, s.DutyPhone, s.Lang, s.AckMinutes.Urgent, s.AckMinutes.Routine, s.Priority, active, d.Demo, s.Address)
+			if err != nil {
+				return fmt.Errorf("referral: directory: upsert service %s: %w", s.Key, err)
 			}
 		}
-		// Links are set in a second pass because a chain may point forward in
-		// the file; an escalation target may also live in an earlier load.
-		for _, o := range d.Organizations {
-			for _, s := range o.Services {
-				var next *uuid.UUID
-				err := tx.QueryRow(ctx, `
-					UPDATE service SET next_service_id = (SELECT id FROM service WHERE key = NULLIF($2, ''))
-					WHERE key = $1 RETURNING next_service_id`, s.Key, s.Next).Scan(&next)
-				if err != nil {
-					return fmt.Errorf("referral: directory: link %s: %w", s.Key, err)
-				}
-				if s.Next != "" && next == nil {
-					return fmt.Errorf("referral: directory: service %s escalates to unknown service %q", s.Key, s.Next)
-				}
+	}
+	// Links are set in a second pass because a chain may point forward in
+	// the file; an escalation target may also live in an earlier load.
+	for _, o := range d.Organizations {
+		for _, s := range o.Services {
+			var next *uuid.UUID
+			err := tx.QueryRow(ctx, `
+				UPDATE service SET next_service_id = (SELECT id FROM service WHERE key = NULLIF($2, ''))
+				WHERE key = $1 RETURNING next_service_id`, s.Key, s.Next).Scan(&next)
+			if err != nil {
+				return fmt.Errorf("referral: directory: link %s: %w", s.Key, err)
+			}
+			if s.Next != "" && next == nil {
+				return fmt.Errorf("referral: directory: service %s escalates to unknown service %q", s.Key, s.Next)
 			}
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // defaultZone is the time zone of a directory that names none.
@@ -205,74 +216,84 @@ func DirectoryZone(ctx context.Context, db DB) (*time.Location, error) {
 }
 
 // validate checks the file and normalises it in place (phones to E.164,
-// community names to their matching form, defaults filled in).
+// community names to their matching form, defaults filled in). It reports
+// every problem, each naming the organisation, the service and the field,
+// so whoever keeps the file can fix it in one pass.
 func (d *Directory) validate() error {
+	var errs []error
 	if d.Timezone == "" {
 		d.Timezone = defaultZone
 	}
 	if _, err := time.LoadLocation(d.Timezone); err != nil {
-		return fmt.Errorf("referral: directory: timezone: %w", err)
+		errs = append(errs, fmt.Errorf("referral: directory: timezone: %w", err))
 	}
-	seen := map[string]bool{}
+	seen, seenOrg := map[string]bool{}, map[string]bool{}
 	for oi := range d.Organizations {
 		o := &d.Organizations[oi]
 		if o.Key == "" || o.Name == "" {
-			return errors.New("referral: directory: every organization needs a key and a name")
+			errs = append(errs, fmt.Errorf("referral: directory: organization #%d %q: needs a key and a name", oi+1, o.Key))
 		}
+		if seenOrg[o.Key] && o.Key != "" {
+			errs = append(errs, fmt.Errorf("referral: directory: organization %q: key: duplicate", o.Key))
+		}
+		seenOrg[o.Key] = true
 		for si := range o.Services {
 			s := &o.Services[si]
-			bad := func(what string) error {
-				return fmt.Errorf("referral: directory: service %q: %s", s.Key, what)
+			bad := func(field, what string) {
+				errs = append(errs, fmt.Errorf("referral: directory: organization %q, service %q: %s: %s", o.Key, s.Key, field, what))
 			}
 			if s.Key == "" || s.Name == "" {
-				return bad("needs a key and a name")
+				bad("key, name", "needs a key and a name")
 			}
 			// Name and address travel in one text to her, which must stay
 			// within two SMS segments.
 			if len(s.Name)+len(s.Address) > maxPlace {
-				return bad(fmt.Sprintf("name and address together exceed %d bytes", maxPlace))
+				bad("name, address", fmt.Sprintf("together exceed %d bytes", maxPlace))
 			}
-			if seen[s.Key] {
-				return bad("duplicate key")
+			if seen[s.Key] && s.Key != "" {
+				bad("key", "duplicate")
 			}
 			seen[s.Key] = true
 			if !slices.Contains(kinds, s.Kind) {
-				return bad("unknown kind")
+				bad("kind", fmt.Sprintf("unknown kind %q (want one of %v)", s.Kind, kinds))
 			}
 			if len(s.Needs) == 0 {
-				return bad("serves no need")
+				bad("needs", "serves no need")
 			}
 			for _, n := range s.Needs {
 				if !slices.Contains(casefile.Needs, n) {
-					return bad("unknown need " + string(n))
+					bad("needs", fmt.Sprintf("unknown need %q (want one of %v)", n, casefile.Needs))
 				}
 			}
 			if len(s.Communities) == 0 {
-				return bad("covers no community")
+				bad("communities", "covers no community")
 			}
 			for i, c := range s.Communities {
 				s.Communities[i] = normalizeCommunity(c)
 			}
 			if s.Capacity < 0 {
-				return bad("negative capacity")
+				bad("capacity", "negative")
 			}
 			if s.AckMinutes.Urgent <= 0 || s.AckMinutes.Routine <= 0 {
-				return bad("ack_minutes.urgent and .routine must be positive")
+				bad("ack_minutes", ".urgent and .routine must be positive")
 			}
 			if s.Hours.closed() {
-				return bad("has no opening hours")
+				bad("hours", "no opening hours")
 			}
 			phone, err := crypto.NormalizePhone(s.DutyPhone, "PE")
 			if err != nil {
-				return bad("duty_phone is not a valid number")
+				bad("duty_phone", "not a valid phone number")
 			}
 			s.DutyPhone = phone
 			if s.Lang == "" {
 				s.Lang = "es"
 			}
+			if s.Next == s.Key && s.Key != "" {
+				bad("next", "escalates to itself")
+			}
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // normalizeCommunity makes "Florencia de Mora", "florencia_de_mora" and

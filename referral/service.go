@@ -14,7 +14,6 @@ import (
 
 	"github.com/amparo/amparo/audit"
 	"github.com/amparo/amparo/casefile"
-	"github.com/amparo/amparo/crypto"
 	"github.com/amparo/amparo/internal/clock"
 	"github.com/amparo/amparo/internal/jobs"
 )
@@ -451,18 +450,7 @@ func (s *Service) FallbackDuty() []string { return slices.Clone(s.fallback) }
 
 // AddOnCall puts a phone on the roster for role between starts and ends.
 func (s *Service) AddOnCall(ctx context.Context, db DB, role, phone string, starts, ends time.Time) error {
-	if role != RoleCounsellor && role != RoleSupervisor {
-		return fmt.Errorf("%w: role", ErrBadInput)
-	}
-	e164, err := crypto.NormalizePhone(phone, "PE")
-	if err != nil {
-		return fmt.Errorf("%w: phone", ErrBadInput)
-	}
-	if !ends.After(starts) {
-		return fmt.Errorf("%w: ends must be after starts", ErrBadInput)
-	}
-	_, err = db.Exec(ctx, `INSERT INTO on_call (role, phone, starts_at, ends_at) VALUES ($1, $2, $3, $4)`,
-		role, e164, starts, ends)
+	_, err := insertShift(ctx, db, Shift{Role: role, Phone: phone, Starts: starts, Ends: ends})
 	return err
 }
 

@@ -1,0 +1,289 @@
+package referral
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/amparo/amparo/audit"
+	"github.com/amparo/amparo/casefile"
+)
+
+// ErrDemoMix refuses to put real and demo providers in one database: a
+// demo duty phone is fictional, so a real survivor routed to it reaches
+// nobody, and a demo run must never text a real provider.
+var ErrDemoMix = errors.New("referral: directory: real and demo providers never share a database")
+
+// ExportDirectory returns the directory as the file that, imported,
+// changes nothing: every organisation and service, retired ones included.
+func ExportDirectory(ctx context.Context, db DB) (Directory, error) {
+	d := Directory{Timezone: defaultZone, Organizations: []Organization{}}
+	rows, err := db.Query(ctx, `SELECT key, name, demo FROM organization ORDER BY key`)
+	if err != nil {
+		return d, fmt.Errorf("referral: export: %w", err)
+	}
+	demos := map[bool]bool{}
+	orgs := map[string]int{}
+	var o Organization
+	var demo bool
+	if _, err := pgx.ForEachRow(rows, []any{&o.Key, &o.Name, &demo}, func() error {
+		orgs[o.Key] = len(d.Organizations)
+		d.Organizations = append(d.Organizations, Organization{Key: o.Key, Name: o.Name, Services: []ServiceEntry{}})
+		demos[demo] = true
+		return nil
+	}); err != nil {
+		return d, fmt.Errorf("referral: export: %w", err)
+	}
+	if len(demos) > 1 {
+		return d, ErrDemoMix
+	}
+	d.Demo = demos[true]
+	rows, err = db.Query(ctx, `
+		SELECT s.key, o.key, s.name, s.address, s.kind, s.needs, s.communities, s.hours, s.timezone, s.capacity,
+		       s.duty_phone, s.lang, s.ack_urgent_min, s.ack_routine_min, s.priority, COALESCE(n.key, ''), s.active
+		FROM service s JOIN organization o ON o.id = s.organization_id
+		LEFT JOIN service n ON n.id = s.next_service_id
+		ORDER BY o.key, s.priority, s.key`)
+	if err != nil {
+		return d, fmt.Errorf("referral: export: %w", err)
+	}
+	zones := map[string]bool{}
+	var (
+		s               ServiceEntry
+		org, kind, zone string
+		needs           []string
+		hours           []byte
+		active          bool
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&s.Key, &org, &s.Name, &s.Address, &kind, &needs, &s.Communities, &hours,
+		&zone, &s.Capacity, &s.DutyPhone, &s.Lang, &s.AckMinutes.Urgent, &s.AckMinutes.Routine, &s.Priority, &s.Next, &active},
+		func() error {
+			e := s
+			e.Kind = Kind(kind)
+			e.Needs = make([]casefile.Need, len(needs))
+			for i, n := range needs {
+				e.Needs[i] = casefile.Need(n)
+			}
+			e.Communities = slices.Clone(s.Communities)
+			if err := json.Unmarshal(hours, &e.Hours); err != nil {
+				return fmt.Errorf("service %s: %w", e.Key, err)
+			}
+			a := active // each row's own pointer
+			e.Active = &a
+			zones[zone] = true
+			d.Timezone = zone
+			i := orgs[org]
+			d.Organizations[i].Services = append(d.Organizations[i].Services, e)
+			return nil
+		}); err != nil {
+		return d, fmt.Errorf("referral: export: %w", err)
+	}
+	if len(zones) > 1 {
+		return d, fmt.Errorf("referral: export: services are in %d time zones; the file holds one", len(zones))
+	}
+	return d, nil
+}
+
+// Change is one line of an import's difference from the database.
+type Change struct {
+	Op     string // "add", "change", "deactivate", or "absent" (in the database, not in the file: left as it is)
+	What   string // "organization" or "service"
+	Key    string
+	Fields []string // for "change": the fields that differ
+}
+
+func (c Change) String() string {
+	switch c.Op {
+	case "add":
+		return fmt.Sprintf("+ %s %s", c.What, c.Key)
+	case "change":
+		return fmt.Sprintf("~ %s %s: %s", c.What, c.Key, strings.Join(c.Fields, ", "))
+	case "deactivate":
+		f := ""
+		if len(c.Fields) > 0 {
+			f = " (also " + strings.Join(c.Fields, ", ") + ")"
+		}
+		return fmt.Sprintf("- %s %s: deactivated%s", c.What, c.Key, f)
+	default:
+		return fmt.Sprintf("? %s %s: not in the file, left as it is (set \"active\": false to retire it)", c.What, c.Key)
+	}
+}
+
+// ImportDirectory makes the database's directory what r says, all or
+// nothing, and returns what differed. With dryRun it only returns the
+// difference. A file equal to the database writes nothing at all, so
+// importing twice changes nothing the second time. Services absent from
+// the file are reported but left alone: retiring a provider is a
+// deliberate "active": false, not a side effect of a shorter file.
+func ImportDirectory(ctx context.Context, db DB, r io.Reader, dryRun bool, actor string, now time.Time) ([]Change, error) {
+	d, err := parseDirectory(r)
+	if err != nil {
+		return nil, err
+	}
+	var changes []Change
+	err = pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		// Two imports at once would each diff against the other's
+		// starting point.
+		if _, err := tx.Exec(ctx, `LOCK TABLE organization, service IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+			return err
+		}
+		var mixed bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM organization WHERE demo <> $1)`, d.Demo).Scan(&mixed); err != nil {
+			return err
+		}
+		if mixed {
+			if d.Demo {
+				return fmt.Errorf("%w: the file is demo data and the database holds real providers", ErrDemoMix)
+			}
+			return fmt.Errorf("%w: the database holds demo data (amparo demo); import the real directory into a database of its own", ErrDemoMix)
+		}
+		cur, err := ExportDirectory(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := checkChains(cur, d); err != nil {
+			return err
+		}
+		changes = diffDirectory(cur, d)
+		writes := slices.ContainsFunc(changes, func(c Change) bool { return c.Op != "absent" })
+		if dryRun || !writes {
+			return nil
+		}
+		if err := d.apply(ctx, tx); err != nil {
+			return err
+		}
+		counts := map[string]int{}
+		for _, c := range changes {
+			counts[c.Op]++
+		}
+		return audit.Append(ctx, tx, now, audit.Entry{Actor: actor, Action: "directory.import",
+			Detail: fmt.Sprintf("added %d, changed %d, deactivated %d", counts["add"], counts["change"], counts["deactivate"])})
+	})
+	return changes, err
+}
+
+// checkChains refuses an escalation link to a service neither in the file
+// nor in the database, and a chain that comes back on itself: escalation
+// would go round it until the survivor's deadlines all lapsed.
+func checkChains(cur, d Directory) error {
+	next := map[string]string{}
+	for _, o := range cur.Organizations {
+		for _, s := range o.Services {
+			next[s.Key] = s.Next
+		}
+	}
+	for _, o := range d.Organizations {
+		for _, s := range o.Services {
+			next[s.Key] = s.Next
+		}
+	}
+	var errs []error
+	for _, o := range d.Organizations {
+		for _, s := range o.Services {
+			if _, ok := next[s.Next]; s.Next != "" && !ok {
+				errs = append(errs, fmt.Errorf("referral: directory: organization %q, service %q: next: unknown service %q", o.Key, s.Key, s.Next))
+				continue
+			}
+			seen := map[string]bool{s.Key: true}
+			for k := s.Next; k != ""; k = next[k] {
+				if seen[k] {
+					errs = append(errs, fmt.Errorf("referral: directory: organization %q, service %q: next: escalation chain loops back at %q", o.Key, s.Key, k))
+					break
+				}
+				seen[k] = true
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func diffDirectory(cur, d Directory) []Change {
+	type placed struct {
+		org string
+		s   ServiceEntry
+	}
+	curOrgs, curSvcs := map[string]Organization{}, map[string]placed{}
+	for _, o := range cur.Organizations {
+		curOrgs[o.Key] = o
+		for _, s := range o.Services {
+			curSvcs[s.Key] = placed{o.Key, s}
+		}
+	}
+	var out []Change
+	inFile := map[string]bool{}
+	for _, o := range d.Organizations {
+		inFile[o.Key] = true
+		if old, ok := curOrgs[o.Key]; !ok {
+			out = append(out, Change{Op: "add", What: "organization", Key: o.Key})
+		} else if old.Name != o.Name {
+			out = append(out, Change{Op: "change", What: "organization", Key: o.Key, Fields: []string{"name"}})
+		}
+		for _, s := range o.Services {
+			inFile[s.Key] = true
+			old, ok := curSvcs[s.Key]
+			if !ok {
+				out = append(out, Change{Op: "add", What: "service", Key: s.Key})
+				continue
+			}
+			fields := serviceFields(old.s, s)
+			if old.org != o.Key {
+				fields = append(fields, "organization")
+			}
+			if cur.Timezone != d.Timezone {
+				fields = append(fields, "timezone")
+			}
+			wasActive, isActive := *old.s.Active, s.Active == nil || *s.Active
+			switch {
+			case wasActive && !isActive:
+				out = append(out, Change{Op: "deactivate", What: "service", Key: s.Key, Fields: fields})
+			case wasActive != isActive:
+				out = append(out, Change{Op: "change", What: "service", Key: s.Key, Fields: append(fields, "active")})
+			case len(fields) > 0:
+				out = append(out, Change{Op: "change", What: "service", Key: s.Key, Fields: fields})
+			}
+		}
+	}
+	for _, o := range cur.Organizations {
+		if !inFile[o.Key] {
+			out = append(out, Change{Op: "absent", What: "organization", Key: o.Key})
+		}
+		for _, s := range o.Services {
+			if !inFile[s.Key] && *s.Active {
+				out = append(out, Change{Op: "absent", What: "service", Key: s.Key})
+			}
+		}
+	}
+	return out
+}
+
+// serviceFields names the file fields in which a and b differ.
+func serviceFields(a, b ServiceEntry) []string {
+	var f []string
+	diff := func(name string, differ bool) {
+		if differ {
+			f = append(f, name)
+		}
+	}
+	ha, _ := json.Marshal(a.Hours)
+	hb, _ := json.Marshal(b.Hours)
+	diff("name", a.Name != b.Name)
+	diff("address", a.Address != b.Address)
+	diff("kind", a.Kind != b.Kind)
+	diff("needs", !slices.Equal(a.Needs, b.Needs))
+	diff("communities", !slices.Equal(a.Communities, b.Communities))
+	diff("hours", string(ha) != string(hb))
+	diff("capacity", a.Capacity != b.Capacity)
+	diff("duty_phone", a.DutyPhone != b.DutyPhone)
+	diff("lang", a.Lang != b.Lang)
+	diff("ack_minutes", a.AckMinutes != b.AckMinutes)
+	diff("priority", a.Priority != b.Priority)
+	diff("next", a.Next != b.Next)
+	return f
+}
