@@ -20,6 +20,7 @@ type Shift struct {
 	ID     int64
 	Role   string
 	Phone  string
+	Name   string // who is on call, for the roster's readers; may be empty
 	Starts time.Time
 	Ends   time.Time
 }
@@ -36,8 +37,8 @@ func insertShift(ctx context.Context, db DB, sh Shift) (int64, error) {
 		return 0, fmt.Errorf("%w: the shift must end after it starts", ErrBadInput)
 	}
 	var id int64
-	err = db.QueryRow(ctx, `INSERT INTO on_call (role, phone, starts_at, ends_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-		sh.Role, e164, sh.Starts, sh.Ends).Scan(&id)
+	err = db.QueryRow(ctx, `INSERT INTO on_call (role, phone, name, starts_at, ends_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+		sh.Role, e164, strings.TrimSpace(sh.Name), sh.Starts, sh.Ends).Scan(&id)
 	return id, err
 }
 
@@ -59,7 +60,7 @@ func AddShift(ctx context.Context, db DB, sh Shift, actor string, now time.Time)
 // Shifts lists the shifts under way or still to come at now, soonest first.
 func Shifts(ctx context.Context, db DB, now time.Time) ([]Shift, error) {
 	rows, err := db.Query(ctx, `
-		SELECT id, role, phone, starts_at, ends_at FROM on_call WHERE ends_at > $1 ORDER BY starts_at, id`, now)
+		SELECT id, role, phone, name, starts_at, ends_at FROM on_call WHERE ends_at > $1 ORDER BY starts_at, id`, now)
 	if err != nil {
 		return nil, fmt.Errorf("referral: shifts: %w", err)
 	}

@@ -50,6 +50,9 @@ func commands() map[string]command {
 		"audit":   {"verify the audit log's hash chain, against recorded anchors too", runAudit},
 		"version": {"print the version and the commit it was built from", runVersion},
 		"users":   {"manage portal accounts: add, list, disable, reset-totp", runUsers},
+
+		"directory": {"import or export the service directory (JSON)", runDirectory},
+		"oncall":    {"manage the on-call roster: add, list, remove", runOncall},
 	}
 }
 
