@@ -139,6 +139,11 @@ func parseDirectory(r io.Reader) (Directory, error) {
 		line := 1 + strings.Count(buf.String()[:min(int(dec.InputOffset()), buf.Len())], "\n")
 		return d, fmt.Errorf("referral: directory: line %d: %w", line, err)
 	}
+	// A second value, or a stray brace, means the file is not what its
+	// author thinks: refuse it rather than load the first half.
+	if _, err := dec.Token(); err != io.EOF {
+		return d, errors.New("referral: directory: invalid character after the directory's closing brace")
+	}
 	return d, d.validate()
 }
 

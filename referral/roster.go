@@ -25,21 +25,22 @@ type Shift struct {
 	Ends   time.Time
 }
 
-func insertShift(ctx context.Context, db DB, sh Shift) (int64, error) {
+// insertShift returns the new shift's id and its phone in E.164.
+func insertShift(ctx context.Context, db DB, sh Shift) (int64, string, error) {
 	if sh.Role != RoleCounsellor && sh.Role != RoleSupervisor {
-		return 0, fmt.Errorf("%w: role must be %s or %s", ErrBadInput, RoleCounsellor, RoleSupervisor)
+		return 0, "", fmt.Errorf("%w: role must be %s or %s", ErrBadInput, RoleCounsellor, RoleSupervisor)
 	}
 	e164, err := crypto.NormalizePhone(sh.Phone, "PE")
 	if err != nil {
-		return 0, fmt.Errorf("%w: phone is not a valid number", ErrBadInput)
+		return 0, "", fmt.Errorf("%w: phone is not a valid number", ErrBadInput)
 	}
 	if !sh.Ends.After(sh.Starts) {
-		return 0, fmt.Errorf("%w: the shift must end after it starts", ErrBadInput)
+		return 0, "", fmt.Errorf("%w: the shift must end after it starts", ErrBadInput)
 	}
 	var id int64
 	err = db.QueryRow(ctx, `INSERT INTO on_call (role, phone, name, starts_at, ends_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
 		sh.Role, e164, strings.TrimSpace(sh.Name), sh.Starts, sh.Ends).Scan(&id)
-	return id, err
+	return id, e164, err
 }
 
 // AddShift puts sh on the roster and writes it to the audit log as actor's
@@ -48,11 +49,12 @@ func AddShift(ctx context.Context, db DB, sh Shift, actor string, now time.Time)
 	var id int64
 	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		var err error
-		if id, err = insertShift(ctx, tx, sh); err != nil {
+		var phone string
+		if id, phone, err = insertShift(ctx, tx, sh); err != nil {
 			return err
 		}
 		return audit.Append(ctx, tx, now, audit.Entry{Actor: actor, Action: "oncall.add",
-			Detail: fmt.Sprintf("shift %d %s %s", id, sh.Role, MaskPhone(sh.Phone))})
+			Detail: fmt.Sprintf("shift %d %s %s", id, sh.Role, MaskPhone(phone))})
 	})
 	return id, err
 }

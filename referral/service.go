@@ -450,7 +450,7 @@ func (s *Service) FallbackDuty() []string { return slices.Clone(s.fallback) }
 
 // AddOnCall puts a phone on the roster for role between starts and ends.
 func (s *Service) AddOnCall(ctx context.Context, db DB, role, phone string, starts, ends time.Time) error {
-	_, err := insertShift(ctx, db, Shift{Role: role, Phone: phone, Starts: starts, Ends: ends})
+	_, _, err := insertShift(ctx, db, Shift{Role: role, Phone: phone, Starts: starts, Ends: ends})
 	return err
 }
 

@@ -1,13 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -94,19 +94,18 @@ func runDirectoryImport(ctx context.Context, args []string, env Env) int {
 	if done {
 		return code
 	}
-	f, err := os.Open(file)
+	body, err := env.ReadFile(file)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "amparo directory import:", err)
 		return exitFail
 	}
-	defer f.Close()
 	pool, err := adminPool(ctx, env)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "amparo directory import:", err)
 		return exitFail
 	}
 	defer pool.Close()
-	changes, err := referral.ImportDirectory(ctx, pool, f, *dry, cliActor, time.Now())
+	changes, err := referral.ImportDirectory(ctx, pool, bytes.NewReader(body), *dry, cliActor, time.Now())
 	if err != nil {
 		// One problem a line: a file may have many.
 		fmt.Fprintln(env.Stderr, "amparo directory import: nothing written:\n"+err.Error())

@@ -1,0 +1,259 @@
+package referral
+
+import (
+	"encoding/json"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func itoa(i int64) string { return strconv.FormatInt(i, 10) }
+
+// exportJSON is the directory as `amparo directory export` prints it.
+func (h *harness) exportJSON() string {
+	h.t.Helper()
+	d, err := ExportDirectory(h.ctx, h.pool)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	b, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return string(b)
+}
+
+// written is what an import may have touched: every row's update time and
+// the audit log's length.
+func (h *harness) written() string {
+	h.t.Helper()
+	var s string
+	err := h.pool.QueryRow(h.ctx, `
+		SELECT (SELECT string_agg(key || updated_at::text, ',' ORDER BY key) FROM service) ||
+		       (SELECT string_agg(key || updated_at::text, ',' ORDER BY key) FROM organization) ||
+		       (SELECT count(*) FROM audit_log)::text`).Scan(&s)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return s
+}
+
+func (h *harness) importDir(body string, dry bool) ([]string, error) {
+	changes, err := ImportDirectory(h.ctx, h.pool, strings.NewReader(body), dry, "cli", h.clk.Now())
+	var lines []string
+	for _, c := range changes {
+		lines = append(lines, c.String())
+	}
+	return lines, err
+}
+
+func TestDirectoryExportImportRoundTripChangesNothing(t *testing.T) {
+	h := newHarness(t, testDirectory)
+	before, file := h.written(), h.exportJSON()
+	lines, err := h.importDir(file, false)
+	if err != nil || len(lines) != 0 {
+		t.Fatalf("importing the export: %v %v", lines, err)
+	}
+	if after := h.written(); after != before {
+		t.Fatalf("a round trip wrote:\n%s\n%s", before, after)
+	}
+	if again := h.exportJSON(); again != file {
+		t.Fatalf("export after round trip differs:\n%s\n%s", file, again)
+	}
+}
+
+func TestDirectoryImportDryRunThenIdempotent(t *testing.T) {
+	h := newHarness(t, testDirectory)
+	file := h.exportJSON()
+	var d Directory
+	if err := json.Unmarshal([]byte(file), &d); err != nil {
+		t.Fatal(err)
+	}
+	svcs := d.Organizations[0].Services
+	var kept []ServiceEntry
+	for _, s := range svcs {
+		switch s.Key {
+		case "hp-a":
+			s.Capacity, s.DutyPhone = 3, "987 654 321" // national form: normalised, still a change
+		case "leg":
+			s.Active = new(bool)
+		case "pol":
+			continue // left out of the file: reported, not retired
+		}
+		kept = append(kept, s)
+	}
+	extra := kept[len(kept)-1]
+	extra.Key, extra.Name, extra.Next = "leg-2", "L2", "leg"
+	d.Organizations[0].Services = append(kept, extra)
+	d.Organizations = append(d.Organizations, Organization{Key: "org-2", Name: "Org 2", Services: []ServiceEntry{}})
+	b, _ := json.Marshal(d)
+
+	before, exported := h.written(), h.exportJSON()
+	want := []string{
+		"~ service hp-a: capacity, duty_phone",
+		"- service leg: deactivated",
+		"+ service leg-2",
+		"+ organization org-2",
+		"? service pol: not in the file, left as it is (set \"active\": false to retire it)",
+	}
+	lines, err := h.importDir(string(b), true)
+	if err != nil || !slices.Equal(lines, want) {
+		t.Fatalf("dry run:\n%s\n(%v); want\n%s", strings.Join(lines, "\n"), err, strings.Join(want, "\n"))
+	}
+	if h.written() != before || h.exportJSON() != exported {
+		t.Fatal("the dry run wrote")
+	}
+	if lines, err = h.importDir(string(b), false); err != nil || !slices.Equal(lines, want) {
+		t.Fatalf("import: %v %v", lines, err)
+	}
+	var capacity int
+	var phone string
+	var legActive, polActive bool
+	if err := h.pool.QueryRow(h.ctx, `SELECT capacity, duty_phone, (SELECT active FROM service WHERE key = 'leg'),
+		(SELECT active FROM service WHERE key = 'pol') FROM service WHERE key = 'hp-a'`).Scan(&capacity, &phone, &legActive, &polActive); err != nil {
+		t.Fatal(err)
+	}
+	if capacity != 3 || phone != "+51987654321" || legActive || !polActive {
+		t.Fatalf("after import: hp-a %d %s, leg active %v, pol active %v", capacity, phone, legActive, polActive)
+	}
+	var actor, detail string
+	if err := h.pool.QueryRow(h.ctx, `SELECT actor, detail FROM audit_log WHERE action = 'directory.import'`).Scan(&actor, &detail); err != nil || actor != "cli" || detail != "added 2, changed 1, deactivated 1" {
+		t.Fatalf("audit: %q %q %v", actor, detail, err)
+	}
+	once := h.written()
+	lines, err = h.importDir(string(b), false)
+	if err != nil || !slices.Equal(lines, want[4:]) {
+		t.Fatalf("second import: %v %v", lines, err)
+	}
+	if h.written() != once {
+		t.Fatal("the second import wrote")
+	}
+}
+
+func TestDirectoryImportRefusesBadFilesWritingNothing(t *testing.T) {
+	h := newHarness(t, testDirectory)
+	const ok = `"name":"S","kind":"police","needs":["police"],"communities":["x"],"hours":"always","capacity":1,"duty_phone":"+51900000999","ack_minutes":{"urgent":1,"routine":1}`
+	svc := func(key, extra string) string { return `{"key":"` + key + `",` + ok + extra + `}` }
+	file := func(orgs ...string) string { return `{"organizations":[` + strings.Join(orgs, ",") + `]}` }
+	org := func(key string, svcs ...string) string {
+		return `{"key":"` + key + `","name":"O","services":[` + strings.Join(svcs, ",") + `]}`
+	}
+	for name, tc := range map[string]struct{ body, want string }{
+		"kind":      {file(org("o", svc("s", `,"kind":"spa"`))), `organization "o", service "s": kind: unknown kind "spa"`}, // of a repeated JSON field, the last counts
+		"need":      {file(org("o", strings.Replace(svc("s", ""), `["police"]`, `["police","spa"]`, 1))), `organization "o", service "s": needs: unknown need "spa"`},
+		"hours":     {file(org("o", strings.Replace(svc("s", ""), `"always"`, `{"mon":["8-20"]}`, 1))), `line 1: referral: hours`},
+		"day":       {"{\n\"organizations\":[\n" + org("o", strings.Replace(svc("s", ""), `"always"`, `{"mo":["08:00-20:00"]}`, 1)) + "]}", `line 3: referral: hours: unknown day "mo"`},
+		"phone":     {file(org("o", strings.Replace(svc("s", ""), "+51900000999", "12", 1))), `organization "o", service "s": duty_phone: not a valid phone number`},
+		"capacity":  {file(org("o", strings.Replace(svc("s", ""), `"capacity":1`, `"capacity":-1`, 1))), `organization "o", service "s": capacity: negative`},
+		"next":      {file(org("o", svc("s", `,"next":"nope"`))), `organization "o", service "s": next: unknown service "nope"`},
+		"self":      {file(org("o", svc("s", `,"next":"s"`))), `service "s": next: escalates to itself`},
+		"loop":      {file(org("o", svc("s", `,"next":"t"`), svc("t", `,"next":"s"`))), `service "s": next: escalation chain loops back at "s"`},
+		"dup":       {file(org("o", svc("s", "")), org("p", svc("s", ""))), `organization "p", service "s": key: duplicate`},
+		"dup org":   {file(org("o", svc("s", "")), org("o", svc("t", ""))), `organization "o": key: duplicate`},
+		"field":     {file(org("o", svc("s", `,"colour":"red"`))), `json: unknown field "colour"`},
+		"syntax":    {file(org("o", svc("s", ""))) + "}", "invalid character"},
+		"truncated": {file(org("o", svc("s", "")))[:60], "unexpected EOF"},
+		// The first organisation is fine; the second is not: nothing of either is written.
+		"partial": {file(org("good", svc("g", "")), org("o", strings.Replace(svc("s", ""), `"capacity":1`, `"capacity":-1`, 1))), "capacity: negative"},
+		// Conflicting with the database: hp-a → hp-b → hp-c already; hp-c → hp-a closes a loop.
+		"conflict": {file(`{"key":"org","name":"Org","services":[` + strings.Replace(svc("hp-c", `,"next":"hp-a"`), `"kind":"police","needs":["police"]`, `"kind":"health_post","needs":["health"]`, 1) + `]}`), `service "hp-c": next: escalation chain loops back at "hp-c"`},
+		// A file with several problems names each.
+		"many": {file(org("o", strings.Replace(svc("s", `,"next":"nope"`), `"capacity":1`, `"capacity":-1`, 1), strings.Replace(svc("t", ""), "+51900000999", "12", 1))), `service "t": duty_phone`},
+	} {
+		before, exported := h.written(), h.exportJSON()
+		for _, dry := range []bool{true, false} {
+			_, err := h.importDir(tc.body, dry)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s (dry run %v): %v; want it to say %q", name, dry, err, tc.want)
+			}
+		}
+		if h.written() != before || h.exportJSON() != exported {
+			t.Errorf("%s: a refused file wrote", name)
+		}
+	}
+}
+
+func TestDirectoryImportKeepsDemoAndRealApart(t *testing.T) {
+	h := newHarness(t, testDirectory)
+	before := h.written()
+	if _, err := ImportDirectory(h.ctx, h.pool, DemoDirectory(), false, "cli", h.clk.Now()); !errors.Is(err, ErrDemoMix) {
+		t.Fatalf("demo over real: %v", err)
+	}
+	if h.written() != before {
+		t.Fatal("a refused demo import wrote")
+	}
+	if _, err := h.pool.Exec(h.ctx, `DELETE FROM service; DELETE FROM organization`); err != nil {
+		t.Fatal(err)
+	}
+	if err := LoadDirectory(h.ctx, h.pool, DemoDirectory()); err != nil {
+		t.Fatal(err)
+	}
+	_, err := h.importDir(testDirectory, true)
+	if !errors.Is(err, ErrDemoMix) || !strings.Contains(err.Error(), "demo data") {
+		t.Fatalf("real over demo: %v", err)
+	}
+}
+
+func TestOnCallShiftsAddListRemove(t *testing.T) {
+	h := newHarness(t, testDirectory)
+	now := h.clk.Now()
+	for name, sh := range map[string]Shift{
+		"role":  {Role: "nurse", Phone: phoneCou, Starts: now, Ends: now.Add(time.Hour)},
+		"phone": {Role: RoleCounsellor, Phone: "12", Starts: now, Ends: now.Add(time.Hour)},
+		"order": {Role: RoleCounsellor, Phone: phoneCou, Starts: now, Ends: now},
+	} {
+		if _, err := AddShift(h.ctx, h.pool, sh, "cli", now); !errors.Is(err, ErrBadInput) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	id, err := AddShift(h.ctx, h.pool, Shift{Role: RoleCounsellor, Phone: "987 654 321", Name: "Rosa",
+		Starts: now.Add(-time.Hour), Ends: now.Add(8 * time.Hour)}, "cli", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	later, err := AddShift(h.ctx, h.pool, Shift{Role: RoleSupervisor, Phone: phoneSup,
+		Starts: now.Add(24 * time.Hour), Ends: now.Add(32 * time.Hour)}, "cli", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The alert path (hotline's danger and expiry alerts) reads the roster
+	// through DutyPhones: the new counsellor is who it texts now.
+	phones, rostered, err := h.svc.DutyPhones(h.ctx, h.pool, RoleCounsellor, RoleSupervisor)
+	if err != nil || !rostered || !slices.Equal(phones, []string{"+51987654321"}) {
+		t.Fatalf("duty phones: %v %v %v", phones, rostered, err)
+	}
+	shifts, err := Shifts(h.ctx, h.pool, now)
+	if err != nil || len(shifts) != 2 || shifts[0].ID != id || shifts[0].Name != "Rosa" || shifts[1].ID != later {
+		t.Fatalf("shifts: %+v %v", shifts, err)
+	}
+	if err := RemoveShift(h.ctx, h.pool, id, "cli", now); err != nil {
+		t.Fatal(err)
+	}
+	if err := RemoveShift(h.ctx, h.pool, id, "cli", now); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("removing twice: %v", err)
+	}
+	if phones, _ := h.svc.OnCallPhones(h.ctx, h.pool, RoleCounsellor); len(phones) != 0 {
+		t.Fatalf("removed shift still on call: %v", phones)
+	}
+	rows, err := h.pool.Query(h.ctx, `SELECT actor || ' ' || action || ' ' || detail FROM audit_log ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log []string
+	for rows.Next() {
+		var s string
+		rows.Scan(&s)
+		log = append(log, s)
+	}
+	want := []string{
+		"cli oncall.add shift " + itoa(id) + " counsellor *********321",
+		"cli oncall.add shift " + itoa(later) + " supervisor *********801",
+		"cli oncall.remove shift " + itoa(id) + " counsellor *********321",
+	}
+	if !slices.Equal(log, want) {
+		t.Fatalf("audit log:\n%s\nwant\n%s", strings.Join(log, "\n"), strings.Join(want, "\n"))
+	}
+}
