@@ -170,34 +170,24 @@ func ImportDirectory(ctx context.Context, db DB, r io.Reader, dryRun bool, actor
 }
 
 // checkChains refuses an escalation link to a service neither in the file
-// nor in the database, and a chain that comes back on itself: escalation
-// would go round it until the survivor's deadlines all lapsed.
+// nor in the database. A chain that comes back round (two CEMs backing
+// each other up, as in the demo directory) is allowed: escalation never
+// offers a survivor's need to a service twice, so the loop just ends the
+// chain; only a service escalating to itself is refused, in validate.
 func checkChains(cur, d Directory) error {
-	next := map[string]string{}
-	for _, o := range cur.Organizations {
-		for _, s := range o.Services {
-			next[s.Key] = s.Next
-		}
-	}
-	for _, o := range d.Organizations {
-		for _, s := range o.Services {
-			next[s.Key] = s.Next
+	known := map[string]bool{}
+	for _, dir := range []Directory{cur, d} {
+		for _, o := range dir.Organizations {
+			for _, s := range o.Services {
+				known[s.Key] = true
+			}
 		}
 	}
 	var errs []error
 	for _, o := range d.Organizations {
 		for _, s := range o.Services {
-			if _, ok := next[s.Next]; s.Next != "" && !ok {
+			if s.Next != "" && !known[s.Next] {
 				errs = append(errs, fmt.Errorf("referral: directory: organization %q, service %q: next: unknown service %q", o.Key, s.Key, s.Next))
-				continue
-			}
-			seen := map[string]bool{s.Key: true}
-			for k := s.Next; k != ""; k = next[k] {
-				if seen[k] {
-					errs = append(errs, fmt.Errorf("referral: directory: organization %q, service %q: next: escalation chain loops back at %q", o.Key, s.Key, k))
-					break
-				}
-				seen[k] = true
 			}
 		}
 	}
