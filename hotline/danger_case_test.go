@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -142,6 +143,36 @@ func TestDangerWithEmptyRosterAlertsFallbackDuty(t *testing.T) {
 	if ref := refPattern.FindString(alert.Body); alert.Body != text(t, templates.ES, templates.KeyStaffDangerNow, "ref", ref, "code", "1000") {
 		t.Fatalf("alert %q", alert.Body)
 	}
+	e.sim.Settle()
+	e.sim.AssertQuiet()
+}
+
+// A counsellor put on the roster the way an administrator does (amparo
+// oncall add) is who the next danger alert reaches; one whose shift was
+// removed is not.
+func TestDangerAlertsAShiftAddedByAnAdministrator(t *testing.T) {
+	const added = "+51944000002"
+	e := newEnv(t, true)
+	if _, err := e.pool.Exec(e.ctx, `DELETE FROM on_call`); err != nil {
+		t.Fatal(err)
+	}
+	old, err := referral.AddShift(e.ctx, e.pool, referral.Shift{Role: referral.RoleCounsellor, Phone: counsellor,
+		Starts: tuesday10.Add(-time.Hour), Ends: tuesday10.Add(time.Hour)}, "cli", tuesday10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := referral.AddShift(e.ctx, e.pool, referral.Shift{Role: referral.RoleCounsellor, Phone: added,
+		Starts: tuesday10.Add(-time.Minute), Ends: tuesday10.Add(8 * time.Hour)}, "cli", tuesday10); err != nil {
+		t.Fatal(err)
+	}
+	if err := referral.RemoveShift(e.ctx, e.pool, old, "cli", tuesday10); err != nil {
+		t.Fatal(err)
+	}
+	survivor := e.sim.Phone(survivorPhone)
+	survivor.Send("Hola").Expect(text(t, templates.ES, templates.KeyWelcome))
+	survivor.Send("sí").Expect(text(t, templates.ES, templates.KeyDangerAlerted))
+	e.sim.Phone(added).ExpectSMS("AMP-")
+	e.sim.Phone(counsellor).ExpectNothing()
 	e.sim.Settle()
 	e.sim.AssertQuiet()
 }
