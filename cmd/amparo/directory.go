@@ -7,8 +7,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -35,30 +33,11 @@ var oncallCommands = map[string]command{
 }
 
 func runDirectory(ctx context.Context, args []string, env Env) int {
-	return subcommand(ctx, "directory", directoryCommands, args, env)
+	return group{name: "directory", subs: directoryCommands}.run(ctx, args, env)
 }
 
 func runOncall(ctx context.Context, args []string, env Env) int {
-	return subcommand(ctx, "oncall", oncallCommands, args, env)
-}
-
-func subcommand(ctx context.Context, name string, cmds map[string]command, args []string, env Env) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintf(env.Stderr, "usage: amparo %s SUBCOMMAND [flags]\n\nsubcommands:\n", name)
-		for _, n := range slices.Sorted(maps.Keys(cmds)) {
-			fmt.Fprintf(env.Stderr, "  %-8s %s\n", n, cmds[n].summary)
-		}
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
-	}
-	c, ok := cmds[args[0]]
-	if !ok {
-		fmt.Fprintf(env.Stderr, "amparo %s: unknown subcommand %q\n", name, args[0])
-		return exitUsage
-	}
-	return c.run(ctx, args[1:], env)
+	return group{name: "oncall", subs: oncallCommands}.run(ctx, args, env)
 }
 
 // oneArg parses flags followed by exactly one argument.
