@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 )
 
-// group is a command made of subcommands (`amparo keys rotate`), with the
-// same help and usage-error rules as the top level: no subcommand or an
-// unknown one exits 2, help exits 0. footer, if set, ends the usage text.
+// group is a command made of subcommands (`amparo keys rotate`), or, with
+// no name, amparo itself: no subcommand or an unknown one exits 2, help
+// exits 0. footer, if set, ends the usage text.
 type group struct {
 	name   string
 	subs   map[string]command
@@ -26,7 +27,7 @@ func (g group) run(ctx context.Context, args []string, env Env) int {
 	}
 	c, ok := g.subs[args[0]]
 	if !ok {
-		fmt.Fprintf(env.Stderr, "amparo %s: unknown subcommand %q\n\n", g.name, args[0])
+		fmt.Fprintf(env.Stderr, "%s: unknown %s %q\n\n", g.prog(), strings.ToLower(g.word()), args[0])
 		g.usage(env.Stderr)
 		return exitUsage
 	}
@@ -41,11 +42,20 @@ func (g group) usage(w io.Writer) {
 		width = max(width, len(n))
 	}
 	sort.Strings(names)
-	fmt.Fprintf(w, "usage: amparo %s SUBCOMMAND [flags]\n\nsubcommands:\n", g.name)
+	fmt.Fprintf(w, "usage: %s %s [flags]\n\n%ss:\n", g.prog(), g.word(), strings.ToLower(g.word()))
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-*s  %s\n", width, n, g.subs[n].summary)
 	}
 	if g.footer != "" {
 		fmt.Fprintln(w, "\n"+g.footer)
 	}
+}
+
+func (g group) prog() string { return strings.TrimSpace("amparo " + g.name) }
+
+func (g group) word() string {
+	if g.name == "" {
+		return "COMMAND"
+	}
+	return "SUBCOMMAND"
 }

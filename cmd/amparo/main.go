@@ -6,12 +6,9 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"sort"
-	"strings"
 	"syscall"
 
 	"github.com/amparo/amparo/internal/clock"
@@ -43,14 +40,13 @@ const (
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":   {"run the web server and the job workers", runServe},
-		"migrate": {"apply database migrations (idempotent)", runMigrate},
-		"demo":    {"run the whole system locally with demo data and a simulated phone", runDemo},
-		"keys":    {"manage encryption keys: generate, rotate, status, rewrap, verify", runKeys},
-		"audit":   {"verify the audit log's hash chain, against recorded anchors too", runAudit},
-		"version": {"print the version and the commit it was built from", runVersion},
-		"users":   {"manage portal accounts: add, list, disable, reset-totp", runUsers},
-
+		"serve":     {"run the web server and the job workers", runServe},
+		"migrate":   {"apply database migrations (idempotent)", runMigrate},
+		"demo":      {"run the whole system locally: demo data, a simulated phone and the staff portal", runDemo},
+		"keys":      {"manage encryption keys: generate, rotate, status, rewrap, verify", runKeys},
+		"audit":     {"verify the audit log's hash chain, against recorded anchors too", runAudit},
+		"version":   {"print the version and the commit it was built from", runVersion},
+		"users":     {"manage portal accounts: add, list, disable, reset-totp", runUsers},
 		"directory": {"import or export the service directory (JSON)", runDirectory},
 		"oncall":    {"manage the on-call roster: add, list, remove", runOncall},
 	}
@@ -64,34 +60,6 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, env Env) int {
-	cmds := commands()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(env.Stderr, cmds)
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
-	}
-	c, ok := cmds[args[0]]
-	if !ok {
-		fmt.Fprintf(env.Stderr, "amparo: unknown command %q\n\n", args[0])
-		usage(env.Stderr, cmds)
-		return exitUsage
-	}
-	return c.run(ctx, args[1:], env)
-}
-
-func usage(w io.Writer, cmds map[string]command) {
-	names := make([]string, 0, len(cmds))
-	for n := range cmds {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	b.WriteString("usage: amparo COMMAND [flags]\n\ncommands:\n")
-	for _, n := range names {
-		fmt.Fprintf(&b, "  %-8s %s\n", n, cmds[n].summary)
-	}
-	b.WriteString("\nRun 'amparo COMMAND -h' for a command's flags. Configuration comes from the environment; see README.md.\n")
-	io.WriteString(w, b.String())
+	return group{subs: commands(),
+		footer: "Run 'amparo COMMAND -h' for a command's flags. Configuration comes from the environment; see README.md."}.run(ctx, args, env)
 }
