@@ -67,25 +67,7 @@ func TestFailover(t *testing.T) {
 	const cem = "+51900000301" // next in the police's chain: open always
 
 	ref := r.reference(append(slices.Clone(faultScript), faultProbe))
-	survivors := newCallers(3, policeIntake, 500)
-	c := newClient()
-	for _, msgs := range survivors {
-		for _, w := range msgs {
-			status, replies, err := r.deliver(c, w)
-			if err != nil || status != http.StatusOK {
-				t.Fatalf("%s message %d %q: status %d, err %v", w.from, w.seq, w.body, status, err)
-			}
-			w.replies, w.ackedAt = replies, 1
-		}
-	}
-	c.CloseIdleConnections()
-	waitFor(t, r, 20*time.Second, "three police notices are delivered", func() bool {
-		var n int
-		err := pool.QueryRow(ctx, `SELECT count(*) FROM referral r JOIN service s ON s.id = r.service_id
-			JOIN outbound_message o ON o.referral_id = r.id
-			WHERE s.key = 'demo-comisaria-el-porvenir' AND r.status = 'notified' AND o.status = 'delivered'`).Scan(&n)
-		return err == nil && n == 3
-	})
+	survivors := r.referToPolice(3, 500)
 
 	callers := newCallers(faultCallers, faultScript, 300)
 	total := faultCallers * len(faultScript)

@@ -915,6 +915,35 @@ func testEscalationSurvivesCrash(t *testing.T, bin string) {
 	t.Logf("total %s", time.Since(began).Round(time.Millisecond))
 }
 
+// referToPolice has n survivors (numbers from first on) each finish the
+// police intake, and waits until the police of El Porvenir have been
+// delivered a notice for each: referrals whose acknowledge-by deadline the
+// test can then move. Their webhooks count as answered for checkExactlyOnce.
+func (r *rig) referToPolice(n, first int) [][]*webhook {
+	r.t.Helper()
+	survivors := newCallers(n, policeIntake, first)
+	c := newClient()
+	defer c.CloseIdleConnections()
+	for _, msgs := range survivors {
+		for _, w := range msgs {
+			status, replies, err := r.deliver(c, w)
+			if err != nil || status != http.StatusOK {
+				r.t.Fatalf("%s message %d %q: status %d, err %v", w.from, w.seq, w.body, status, err)
+			}
+			w.replies, w.ackedAt = replies, 1
+		}
+	}
+	pool := r.db()
+	waitFor(r.t, r, 20*time.Second, fmt.Sprintf("%d police notices are delivered", n), func() bool {
+		var got int
+		err := pool.QueryRow(context.Background(), `SELECT count(*) FROM referral r JOIN service s ON s.id = r.service_id
+			JOIN outbound_message o ON o.referral_id = r.id
+			WHERE s.key = 'demo-comisaria-el-porvenir' AND r.status = 'notified' AND o.status = 'delivered'`).Scan(&got)
+		return err == nil && got == n
+	})
+	return survivors
+}
+
 func bodies(ms []carrier.Message) []string {
 	var out []string
 	for _, m := range ms {
