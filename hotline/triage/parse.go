@@ -355,7 +355,10 @@ func parseCodeWord(norm string) (string, bool) {
 	}
 	if n < minCodeWord || utf8.RuneCountInString(norm) > maxCodeWord || n > maxCodeWord || strings.Contains(norm, " ") || reservedWords[norm] ||
 		englishWords[norm] || spanishWords[norm] ||
-		parseKeyword(norm) != kwNone {
+		parseKeyword(norm) != kwNone ||
+		// A word that reads as danger ("socorro") raises the alarm whenever
+		// she sends it, so as a code word it could never be checked.
+		ReadDanger(norm).Said == SaidDanger {
 		return "", false
 	}
 	return norm, true
