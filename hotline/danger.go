@@ -86,18 +86,22 @@ func (h *Hotline) dangerCode(ctx context.Context, tx pgx.Tx, now time.Time) (str
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('hotline.danger_code', 0))`); err != nil {
 		return "", err
 	}
-	var code *int
-	err := tx.QueryRow(ctx, `
-		WITH used AS (SELECT DISTINCT reply_code::int AS c FROM danger_alert WHERE created_at > $1)
-		SELECT min(c) FROM (SELECT 1000 AS c UNION ALL SELECT c + 1 FROM used) candidate
-		WHERE c <= 9999 AND c NOT IN (SELECT c FROM used)`, now.Add(-dangerCodeLife)).Scan(&code)
+	rows, err := tx.Query(ctx, `SELECT DISTINCT reply_code::int FROM danger_alert WHERE created_at > $1 ORDER BY 1`,
+		now.Add(-dangerCodeLife))
 	if err != nil {
 		return "", fmt.Errorf("hotline: danger code: %w", err)
 	}
-	if code == nil {
-		return "", errors.New("hotline: every danger reply code is in use")
+	used, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		return "", fmt.Errorf("hotline: danger code: %w", err)
 	}
-	return fmt.Sprint(*code), nil
+	// Drawn at random: "OK" with the code silences the alert's escalation,
+	// so it must not be guessable by whoever spoofs a counsellor's number.
+	code, err := referral.DrawCode(used)
+	if err != nil {
+		return "", fmt.Errorf("hotline: danger code: %w", err)
+	}
+	return fmt.Sprint(code), nil
 }
 
 // dangerUnanswered escalates the case's danger alert to the supervisors on

@@ -37,7 +37,7 @@ func TestDangerInHerWordsMidIntakeAlertsOnce(t *testing.T) {
 	survivor.Expect(text(t, es, templates.KeyNeedsRetry))
 	alert := e.sim.Phone(counsellor).ExpectSMS("AMP-")
 	ref := refPattern.FindString(alert.Body)
-	if alert.Body != text(t, es, templates.KeyStaffDangerNow, "ref", ref, "code", "1000") {
+	if alert.Body != text(t, es, templates.KeyStaffDangerNow, "ref", ref, "code", codeIn(alert.Body)) {
 		t.Fatalf("alert %q", alert.Body)
 	}
 	var urgentID uuid.UUID

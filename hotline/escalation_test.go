@@ -285,7 +285,8 @@ func TestUnansweredDangerAlertEscalatesOnce(t *testing.T) {
 	survivor := e.sim.Phone(survivorPhone)
 	survivor.Send("Hola").ExpectSMS()
 	survivor.Send("1").Expect(text(t, es, templates.KeyDangerAlerted))
-	alert := e.sim.Phone(counsellor).ExpectSMS("OK 1000")
+	alert := e.sim.Phone(counsellor).ExpectSMS("OK ")
+	code := codeIn(alert.Body)
 	ref := refPattern.FindString(alert.Body)
 	e.advance(10*time.Minute - time.Second)
 	e.sim.Settle()
@@ -298,7 +299,7 @@ func TestUnansweredDangerAlertEscalatesOnce(t *testing.T) {
 	e.sim.Settle()
 	e.sim.AssertQuiet()
 	// A late answer still takes the case, and escalates nothing again.
-	alert.Reply("OK 1000").Expect(text(t, es, templates.KeyStaffDangerTaken, "ref", ref))
+	alert.Reply("OK " + code).Expect(text(t, es, templates.KeyStaffDangerTaken, "ref", ref))
 	e.sim.Settle()
 	e.sim.AssertQuiet()
 }
@@ -312,12 +313,13 @@ func TestAnsweredDangerAlertDoesNotEscalate(t *testing.T) {
 	survivor := e.sim.Phone(survivorPhone)
 	survivor.Send("Hola").ExpectSMS()
 	survivor.Send("1").ExpectSMS()
-	alert := e.sim.Phone(counsellor).ExpectSMS("OK 1000")
+	alert := e.sim.Phone(counsellor).ExpectSMS("OK ")
+	code := codeIn(alert.Body)
 	ref := refPattern.FindString(alert.Body)
 	// From the supervisor's phone, the code means nothing: it is read as
 	// someone writing to the hotline.
-	e.sim.Phone(supervisor).Send("OK 1000").Expect(text(t, es, templates.KeyWelcome))
-	alert.Reply("ok 1000").Expect(text(t, es, templates.KeyStaffDangerTaken, "ref", ref))
+	e.sim.Phone(supervisor).Send("OK " + code).Expect(text(t, es, templates.KeyWelcome))
+	alert.Reply("ok " + code).Expect(text(t, es, templates.KeyStaffDangerTaken, "ref", ref))
 	e.advance(time.Hour)
 	e.sim.Settle()
 	e.sim.AssertQuiet()

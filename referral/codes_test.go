@@ -115,3 +115,30 @@ func TestWrongCodesLockThePhoneAndAlertTheSupervisor(t *testing.T) {
 		t.Fatalf("right code in the next window: %+v", out)
 	}
 }
+
+// DrawCode, which staff danger alerts use, skips codes in use and does not
+// hand out the smallest free one every time.
+func TestDrawCodeIsRandomAndSkipsUsed(t *testing.T) {
+	used := []int{1000, 1001, 1002}
+	seen := map[int]bool{}
+	for range 20 {
+		c, err := DrawCode(used)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c < 1003 || c > 9999 {
+			t.Fatalf("DrawCode = %d, want a free four-digit code", c)
+		}
+		seen[c] = true
+	}
+	if len(seen) < 2 {
+		t.Errorf("20 draws gave %d distinct codes: not random", len(seen))
+	}
+	all := make([]int, 0, 9000)
+	for c := 1000; c <= 9999; c++ {
+		all = append(all, c)
+	}
+	if _, err := DrawCode(all); err != ErrNoFreeCode {
+		t.Errorf("DrawCode with every code used: %v, want ErrNoFreeCode", err)
+	}
+}

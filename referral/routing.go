@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"slices"
@@ -260,15 +261,31 @@ func nextCode(ctx context.Context, tx pgx.Tx, phone string, now time.Time, pick 
 	if err != nil {
 		return "", fmt.Errorf("referral: reply code: %w", err)
 	}
+	code, err := freeCode(pick, used)
+	if err != nil {
+		return "", fmt.Errorf("referral: reply code of a duty phone: %w", err)
+	}
+	return fmt.Sprint(code), nil
+}
+
+// ErrNoFreeCode means every four-digit code is in use or quarantined.
+var ErrNoFreeCode = errors.New("every reply code is in use or quarantined")
+
+// DrawCode returns a four-digit reply code not in used (sorted ascending),
+// drawn at random: a code that followed from the last one could be guessed
+// by whoever spoofs the phone it was sent to. Staff alerts use it too.
+func DrawCode(used []int) (int, error) { return freeCode(randomPick, used) }
+
+func freeCode(pick codePicker, used []int) (int, error) {
 	free := lastCode - firstCode + 1 - len(used)
 	if free <= 0 {
-		return "", fmt.Errorf("referral: every reply code of a duty phone is in use or quarantined")
+		return 0, ErrNoFreeCode
 	}
 	k, err := pick(free)
 	if err != nil {
-		return "", fmt.Errorf("referral: reply code: %w", err)
+		return 0, err
 	}
-	return fmt.Sprint(nthFree(k, used)), nil
+	return nthFree(k, used), nil
 }
 
 // nthFree returns the k-th (from 0) code in [firstCode, lastCode] that is not
