@@ -112,7 +112,7 @@ func newEnv(t testing.TB, work bool, opts ...envOpt) *env {
 	}
 	ins := &jobs.Deferred{}
 	outbox := NewOutbox(e.kr, e.kr.BlindIndex(), ins, e.clk)
-	e.cases = casefile.New(e.pool, e.kr, e.kr.BlindIndex(), e.clk, casefile.WithEraseHook(referral.EraseHook(outbox)),
+	e.cases = casefile.New(e.pool, e.kr, e.kr.BlindIndex(), e.clk, casefile.WithEraseHook(referral.EraseHook(outbox, ins)),
 		casefile.WithEraseHook(EraseHook(ins, e.clk)))
 	setup := envSetup{}
 	for _, o := range opts {

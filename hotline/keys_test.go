@@ -27,7 +27,7 @@ func (e *env) restartWith(raw []byte) *crypto.Keyring {
 	}
 	e.kr, e.rawKeyring = kr, raw
 	e.h.out.keys, e.h.out.index = kr, kr.BlindIndex()
-	e.cases = casefile.New(e.pool, kr, kr.BlindIndex(), e.clk, casefile.WithEraseHook(referral.EraseHook(e.h.out)),
+	e.cases = casefile.New(e.pool, kr, kr.BlindIndex(), e.clk, casefile.WithEraseHook(referral.EraseHook(e.h.out, e.river)),
 		casefile.WithEraseHook(EraseHook(e.river, e.clk)), casefile.WithKeyHolders(NewKeyTables(kr, kr.BlindIndex())))
 	e.refs = referral.New(e.pool, e.cases, e.river, e.h.out, e.clk)
 	e.h.keys, e.h.index, e.h.cases, e.h.referrals = kr, kr.BlindIndex(), e.cases, e.refs

@@ -57,7 +57,7 @@ func TestCanaryPortalWritesNothingReadable(t *testing.T) {
 	_, secret, _ := strings.Cut(uri, "secret=")
 
 	dump := pgtest.Dump(t, e.p.pool.Config().ConnString())
-	for _, table := range []string{"public.case_note", "public.follow_up", "public.staff_user", "public.sessions", "public.river_job", "referral_dispatch"} {
+	for _, table := range []string{"public.case_note", "public.follow_up", "public.staff_user", "public.sessions", "public.river_job", "referral.dispatch"} {
 		if !strings.Contains(dump, table) {
 			t.Fatalf("dump lacks %q: it would prove nothing", table)
 		}

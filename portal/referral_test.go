@@ -25,7 +25,7 @@ func TestReferralsAreCreatedRevokedAndChasedFromTheCasePage(t *testing.T) {
 	// it arrive on the provider's phone); here: routed, and the job is queued.
 	var phone string
 	var jobs int
-	err := e.p.pool.QueryRow(e.ctx, `SELECT code_phone, (SELECT count(*) FROM river_job WHERE kind = 'referral_dispatch')
+	err := e.p.pool.QueryRow(e.ctx, `SELECT code_phone, (SELECT count(*) FROM river_job WHERE kind = 'referral.dispatch')
 		FROM referral WHERE case_id = $1 AND need = 'health'`, c.ID).Scan(&phone, &jobs)
 	if err != nil || phone != "+51900000902" || jobs != 1 {
 		t.Fatalf("health referral: phone %q, dispatch jobs %d, %v", phone, jobs, err)

@@ -7,8 +7,10 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
 
 	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/internal/jobs"
 )
 
 // reasonCaseErased is the reason on the event that revokes a referral whose
@@ -32,13 +34,13 @@ var referralJobKinds = []string{DispatchArgs{}.Kind(), AckDeadlineArgs{}.Kind(),
 //
 // Pass it to casefile.WithEraseHook. It runs while the erasure holds the
 // cases' rows (FOR NO KEY UPDATE), and before it destroys their keys.
-func EraseHook(n Notifier) casefile.EraseHook {
+func EraseHook(n Notifier, q jobs.Queue) casefile.EraseHook {
 	return func(ctx context.Context, tx pgx.Tx, cases []casefile.ErasedCase, at time.Time) error {
-		return casesErased(ctx, tx, n, cases, at)
+		return casesErased(ctx, tx, n, q, cases, at)
 	}
 }
 
-func casesErased(ctx context.Context, tx pgx.Tx, n Notifier, cases []casefile.ErasedCase, at time.Time) error {
+func casesErased(ctx context.Context, tx pgx.Tx, n Notifier, q jobs.Queue, cases []casefile.ErasedCase, at time.Time) error {
 	at = at.UTC().Truncate(time.Microsecond)
 	caseIDs := make([]uuid.UUID, len(cases))
 	references := make(map[uuid.UUID]string, len(cases))
@@ -82,7 +84,15 @@ func casesErased(ctx context.Context, tx pgx.Tx, n Notifier, cases []casefile.Er
 	// Every job of every referral of these cases, not only those handled
 	// above: a finished job's row keeps its scheduled time until River
 	// prunes it.
-	return dropJobs(ctx, tx, `case_id = ANY($2)`, caseIDs, at)
+	rows, err := tx.Query(ctx, `SELECT id FROM referral WHERE case_id = ANY($1)`, caseIDs)
+	if err != nil {
+		return fmt.Errorf("referral: case erased: %w", err)
+	}
+	all, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return fmt.Errorf("referral: case erased: %w", err)
+	}
+	return dropJobs(ctx, tx, q, all, at)
 }
 
 // lockedRef is a referral its caller holds FOR NO KEY UPDATE, with what a
@@ -140,20 +150,40 @@ func revokeLocked(ctx context.Context, tx pgx.Tx, n Notifier, refs []lockedRef, 
 	return nil
 }
 
-// dropJobs deletes the River jobs of the referrals that match where (an SQL
-// condition on referral, with $2 bound to arg). A job running right now
-// cannot be deleted under River; its scheduled time is overwritten with at
-// (a deadline job's time tells the deadline), and it finds its referral
+// dropJobsBatch is how many jobs one JobDeleteManyTx call may delete; River
+// caps a call at 10,000 and dropJobs repeats until a call deletes fewer.
+const dropJobsBatch = 10_000
+
+// dropJobs deletes the River jobs of the referrals ids, through River's
+// JobDeleteManyTx. River never deletes a running job, and has no call that
+// reschedules one; so the scheduled time of a job running right now is
+// overwritten with at here (a deadline job's time tells the deadline), the
+// one statement of ours against river_job, and the job finds its referral
 // closed when it gets the lock.
-func dropJobs(ctx context.Context, tx pgx.Tx, where string, arg any, at time.Time) error {
-	jobsOf := `kind = ANY($1) AND args @> ANY(ARRAY(
-		SELECT jsonb_build_object('referral_id', id) FROM referral WHERE ` + where + `))`
-	if _, err := tx.Exec(ctx, `DELETE FROM river_job WHERE `+jobsOf+` AND state <> 'running'`,
-		referralJobKinds, arg); err != nil {
-		return fmt.Errorf("referral: delete jobs: %w", err)
+func dropJobs(ctx context.Context, tx pgx.Tx, q jobs.Queue, ids []uuid.UUID, at time.Time) error {
+	if len(ids) == 0 {
+		return nil
 	}
-	if _, err := tx.Exec(ctx, `UPDATE river_job SET scheduled_at = $3 WHERE `+jobsOf+` AND state = 'running'`,
-		referralJobKinds, arg, at); err != nil {
+	// Job args are JSON objects; containment by {"referral_id": id} is
+	// what River's args index answers.
+	refs := make([]map[string]uuid.UUID, len(ids))
+	for i, id := range ids {
+		refs[i] = map[string]uuid.UUID{"referral_id": id}
+	}
+	params := river.NewJobDeleteManyParams().Kinds(referralJobKinds...).First(dropJobsBatch).
+		Where("args @> ANY(@refs::jsonb[])", river.NamedArgs{"refs": refs})
+	for {
+		res, err := q.JobDeleteManyTx(ctx, tx, params)
+		if err != nil {
+			return fmt.Errorf("referral: delete jobs: %w", err)
+		}
+		if len(res.Jobs) < dropJobsBatch {
+			break
+		}
+	}
+	if _, err := tx.Exec(ctx, `UPDATE river_job SET scheduled_at = $3
+		WHERE kind = ANY($1) AND args @> ANY($2::jsonb[]) AND state = 'running'`,
+		referralJobKinds, refs, at); err != nil {
 		return fmt.Errorf("referral: jobs: %w", err)
 	}
 	return nil

@@ -176,6 +176,7 @@ func newHarness(t testing.TB, directory string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.inserter = &jobs.Deferred{}
 	// Wired as cmd/amparo wires it: an erasure erases the case's referrals
 	// in the same transaction. eraseGate lets a test stop an erasure there.
 	h.cases = casefile.New(h.pool, kr, kr.BlindIndex(), h.clk, casefile.WithEraseHook(
@@ -183,9 +184,8 @@ func newHarness(t testing.TB, directory string) *harness {
 			if g := h.eraseGate.Swap(nil); g != nil {
 				(*g)()
 			}
-			return EraseHook(h.rec)(ctx, tx, cases, at)
+			return EraseHook(h.rec, h.inserter)(ctx, tx, cases, at)
 		}))
-	h.inserter = &jobs.Deferred{}
 	h.svc = New(h.pool, h.cases, h.inserter, h.rec, h.clk)
 	// Tests name the codes they expect, so they take the first free one;
 	// TestReplyCodesAreDrawnAtRandom runs the real draw.

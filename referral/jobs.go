@@ -21,7 +21,7 @@ type DispatchArgs struct {
 }
 
 // Kind names the job for River.
-func (DispatchArgs) Kind() string { return "referral_dispatch" }
+func (DispatchArgs) Kind() string { return "referral.dispatch" }
 
 // AckDeadlineArgs fires at the referral's acknowledge-by time.
 type AckDeadlineArgs struct {
@@ -29,7 +29,7 @@ type AckDeadlineArgs struct {
 }
 
 // Kind names the job for River.
-func (AckDeadlineArgs) Kind() string { return "referral_ack_deadline" }
+func (AckDeadlineArgs) Kind() string { return "referral.ack_deadline" }
 
 // ServeDeadlineArgs fires as serve-by nears (Stage "near") and when it
 // passes (Stage "missed").
@@ -39,7 +39,7 @@ type ServeDeadlineArgs struct {
 }
 
 // Kind names the job for River.
-func (ServeDeadlineArgs) Kind() string { return "referral_serve_deadline" }
+func (ServeDeadlineArgs) Kind() string { return "referral.serve_deadline" }
 
 // AddWorkers registers the referral workers.
 func AddWorkers(w *river.Workers, s *Service) {

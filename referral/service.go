@@ -145,7 +145,7 @@ func scanReferral(row pgx.Row) (Referral, error) {
 type Service struct {
 	pool        *pgxpool.Pool
 	cases       *casefile.Store
-	jobs        jobs.Inserter
+	jobs        jobs.Queue
 	notifier    Notifier
 	clk         clock.Clock
 	log         *slog.Logger
@@ -201,7 +201,7 @@ func WithWrongCodeLimit(n int, window time.Duration) Option {
 
 // New returns a Service. jobs is usually a *jobs.Deferred bound to the River
 // client; notifier is the hotline.
-func New(pool *pgxpool.Pool, cases *casefile.Store, jobs jobs.Inserter, notifier Notifier, clk clock.Clock, opts ...Option) *Service {
+func New(pool *pgxpool.Pool, cases *casefile.Store, jobs jobs.Queue, notifier Notifier, clk clock.Clock, opts ...Option) *Service {
 	s := &Service{
 		pool: pool, cases: cases, jobs: jobs, notifier: notifier, clk: clk,
 		log: slog.New(slog.DiscardHandler),
@@ -300,7 +300,7 @@ func (s *Service) revokeWithdrawn(ctx context.Context, tx pgx.Tx, c casefile.Fac
 		if err := revokeLocked(ctx, tx, s.notifier, refs, map[uuid.UUID]string{c.ID: c.Reference}, reasonConsentWithdrawn, now); err != nil {
 			return err
 		}
-		if err := dropJobs(ctx, tx, `id = ANY($2)`, ids, now); err != nil {
+		if err := dropJobs(ctx, tx, s.jobs, ids, now); err != nil {
 			return err
 		}
 		for _, r := range refs {

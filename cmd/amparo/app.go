@@ -97,7 +97,7 @@ func buildApp(ctx context.Context, d appDeps) (*app, error) {
 	// and of the erase hook, which tells providers their requests are
 	// withdrawn; the hotline needs all three.
 	outbox := hotline.NewOutbox(keyring, index, inserter, d.clock)
-	cases := casefile.New(d.pool, keyring, index, d.clock, casefile.WithLogger(d.log), casefile.WithEraseHook(referral.EraseHook(outbox)),
+	cases := casefile.New(d.pool, keyring, index, d.clock, casefile.WithLogger(d.log), casefile.WithEraseHook(referral.EraseHook(outbox, inserter)),
 		casefile.WithEraseHook(hotline.EraseHook(inserter, d.clock)), keyHolders(keyring))
 	if len(d.cfg.FallbackDuty) == 0 {
 		d.log.Warn("AMPARO_FALLBACK_DUTY_NUMBERS is not set: with nobody on the on-call roster, or the database down, a caller in danger reaches no person")

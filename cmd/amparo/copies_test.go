@@ -76,7 +76,7 @@ func TestTwoCopies(t *testing.T) {
 			tag, err := pool.Exec(ctx, `WITH moved AS (
 					UPDATE referral SET ack_by = now() WHERE status = 'notified' RETURNING id, ack_by)
 				UPDATE river_job j SET scheduled_at = moved.ack_by FROM moved
-				WHERE j.kind = 'referral_ack_deadline' AND j.args->>'referral_id' = moved.id::text AND j.state = 'scheduled'`)
+				WHERE j.kind = 'referral.ack_deadline' AND j.args->>'referral_id' = moved.id::text AND j.state = 'scheduled'`)
 			if err != nil || tag.RowsAffected() != 3 {
 				t.Errorf("moving the deadlines: %d jobs moved, err %v; want 3", tag.RowsAffected(), err)
 			}

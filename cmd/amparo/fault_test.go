@@ -799,7 +799,7 @@ func testDatabaseRestartMidLoad(t *testing.T, bin string) {
 // Waiting out a real acknowledge-by (two hours for a routine police
 // referral) is not possible in a test, and the binary runs on the real
 // clock. So while the server is down the test moves the deadline into the
-// past: the referral's ack_by and its referral_ack_deadline job's
+// past: the referral's ack_by and its referral.ack_deadline job's
 // scheduled_at, both by the same amount. That is exactly the state the
 // database would be in had the deadline passed during the outage: the job
 // is due and the worker, which re-reads ack_by, finds it missed.
@@ -855,7 +855,7 @@ func testEscalationSurvivesCrash(t *testing.T, bin string) {
 	tag, err := pool.Exec(ctx, `WITH moved AS (
 			UPDATE referral SET ack_by = now() - interval '1 second' WHERE id = $1::uuid RETURNING ack_by)
 		UPDATE river_job SET scheduled_at = (SELECT ack_by FROM moved)
-		WHERE kind = 'referral_ack_deadline' AND args->>'referral_id' = $2 AND state = 'scheduled'`, refID, refID)
+		WHERE kind = 'referral.ack_deadline' AND args->>'referral_id' = $2 AND state = 'scheduled'`, refID, refID)
 	if err != nil {
 		t.Fatal(err)
 	}

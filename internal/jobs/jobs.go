@@ -22,7 +22,15 @@ type Inserter interface {
 	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 }
 
-// Deferred is an Inserter whose River client is set after construction.
+// Queue is an Inserter that may also delete jobs, through River's own
+// JobDeleteManyTx, so that no package of ours writes DELETEs against
+// River's table. *river.Client[pgx.Tx] satisfies it.
+type Queue interface {
+	Inserter
+	JobDeleteManyTx(ctx context.Context, tx pgx.Tx, params *river.JobDeleteManyParams) (*river.JobDeleteManyResult, error)
+}
+
+// Deferred is a Queue whose River client is set after construction.
 type Deferred struct {
 	client atomic.Pointer[river.Client[pgx.Tx]]
 }
@@ -40,6 +48,15 @@ func (d *Deferred) InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, 
 		return nil, ErrNotReady
 	}
 	return c.InsertTx(ctx, tx, args, opts)
+}
+
+// JobDeleteManyTx forwards to the bound client.
+func (d *Deferred) JobDeleteManyTx(ctx context.Context, tx pgx.Tx, params *river.JobDeleteManyParams) (*river.JobDeleteManyResult, error) {
+	c := d.client.Load()
+	if c == nil {
+		return nil, ErrNotReady
+	}
+	return c.JobDeleteManyTx(ctx, tx, params)
 }
 
 // Periodic is a job of args every interval, and once when a leader starts,
