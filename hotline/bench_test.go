@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/amparo/amparo/hotline/carrier"
+	"github.com/amparo/amparo/sms/carrier"
 )
 
 // BenchmarkWebhookSMS measures the full inbound path as Twilio drives it:

@@ -339,11 +339,7 @@ func (t *turn) stop(ctx context.Context) error {
 		t.candidates[0], t.h.index.CurrentKeyID(), now); err != nil {
 		return err
 	}
-	_, err := t.tx.Exec(ctx, `UPDATE outbound_message
-		SET status = 'canceled', status_rank = $2, wrapped_dek = NULL, to_sealed = NULL, body_sealed = NULL, updated_at = $3
-		WHERE to_index = ANY($1) AND purpose = $4 AND status = 'pending'`,
-		t.candidates, statusRank["canceled"], now, purposeSurvivor)
-	return err
+	return t.h.out.CancelToSurvivor(ctx, t.tx, t.candidates)
 }
 
 // resume carries out triage.Resume and returns the reply that leads, if
@@ -408,10 +404,7 @@ func (t *turn) erase(ctx context.Context, verified bool) error {
 		return err
 	}
 	now := t.h.clk.Now()
-	sent, err := collectSIDs(ctx, t.tx, `UPDATE outbound_message SET status = CASE WHEN status = 'pending' THEN 'canceled' ELSE status END,
-			status_rank = CASE WHEN status = 'pending' THEN 9 ELSE status_rank END, to_index = NULL, index_key_id = NULL,
-			wrapped_dek = NULL, to_sealed = NULL, body_sealed = NULL, updated_at = $2
-		WHERE to_index = ANY($1) RETURNING twilio_sid`, t.candidates, now)
+	sent, err := t.h.out.ForgetRecipient(ctx, t.tx, t.candidates)
 	if err != nil {
 		return err
 	}
@@ -443,7 +436,7 @@ func (t *turn) erase(ctx context.Context, verified bool) error {
 			return err
 		}
 	}
-	if err := enqueuePurges(ctx, t.tx, t.h.out.jobs, now.Add(purgeDelay), append(messages, sent...), nil); err != nil {
+	if err := enqueuePurges(ctx, t.tx, t.h.jobs, now.Add(purgeDelay), append(messages, sent...), nil); err != nil {
 		return err
 	}
 	t.erased = true
@@ -461,7 +454,7 @@ func (t *turn) eraseWords(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := enqueuePurges(ctx, t.tx, t.h.out.jobs, t.h.clk.Now().Add(purgeDelay), messages, nil); err != nil {
+	if err := enqueuePurges(ctx, t.tx, t.h.jobs, t.h.clk.Now().Add(purgeDelay), messages, nil); err != nil {
 		return err
 	}
 	if t.conv.danger && t.conv.caseID != nil {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/amparo/amparo/crypto"
 	"github.com/amparo/amparo/referral"
+	"github.com/amparo/amparo/roster"
+	"github.com/amparo/amparo/sms"
 	"github.com/amparo/amparo/templates"
 )
 
@@ -45,7 +47,7 @@ func (w *dangerWorker) Work(ctx context.Context, job *river.Job[DangerUnanswered
 // Config.DangerAnswerWithin, dangerUnanswered escalates it. Alerts to
 // different phones share the code, so any of them may take the case.
 func (h *Hotline) alertDanger(ctx context.Context, tx pgx.Tx, caseID uuid.UUID, ref string) error {
-	phones, err := h.onCall(ctx, tx)
+	phones, _, err := h.roster.Responders(ctx, tx, roster.AlertDangerNow)
 	if err != nil {
 		return err
 	}
@@ -71,11 +73,11 @@ func (h *Hotline) alertDanger(ctx context.Context, tx pgx.Tx, caseID uuid.UUID, 
 			VALUES ($1, $2, $3, $4, $5, $6)`, uuid.New(), caseID, to, code, now, answerBy); err != nil {
 			return fmt.Errorf("hotline: danger alert: %w", err)
 		}
-		if _, err := h.out.enqueue(ctx, tx, outbound{purpose: purposeStaff, caseID: &caseID, to: to, body: body, ttl: staffAlertTTL}); err != nil {
+		if _, err := h.out.Enqueue(ctx, tx, sms.Message{Purpose: sms.PurposeStaff, CaseID: &caseID, To: to, Body: body, TTL: sms.StaffAlertTTL}); err != nil {
 			return err
 		}
 	}
-	_, err = h.out.jobs.InsertTx(ctx, tx, DangerUnansweredArgs{CaseID: caseID},
+	_, err = h.jobs.InsertTx(ctx, tx, DangerUnansweredArgs{CaseID: caseID},
 		&river.InsertOpts{ScheduledAt: answerBy, UniqueOpts: river.UniqueOpts{ByArgs: true}})
 	return err
 }
@@ -135,11 +137,11 @@ func (h *Hotline) dangerUnanswered(ctx context.Context, tx pgx.Tx, caseID uuid.U
 		return err
 	}
 	ref := c.Reference
-	supervisors, err := h.referrals.OnCallPhones(ctx, tx, referral.RoleSupervisor)
+	supervisors, err := h.roster.OnCall(ctx, tx, roster.Supervisor)
 	if err != nil {
 		return err
 	}
-	phones := slices.Compact(slices.Sorted(slices.Values(append(supervisors, h.referrals.FallbackDuty()...))))
+	phones := slices.Compact(slices.Sorted(slices.Values(append(supervisors, h.roster.Fallback()...))))
 	if len(phones) == 0 {
 		h.log.Warn("hotline: unanswered danger alert has nobody to escalate to", "case_id", caseID)
 	}
@@ -148,7 +150,7 @@ func (h *Hotline) dangerUnanswered(ctx context.Context, tx pgx.Tx, caseID uuid.U
 		return err
 	}
 	for _, p := range phones {
-		if _, err := h.out.enqueue(ctx, tx, outbound{purpose: purposeStaff, caseID: &caseID, to: p, body: body, ttl: staffAlertTTL}); err != nil {
+		if _, err := h.out.Enqueue(ctx, tx, sms.Message{Purpose: sms.PurposeStaff, CaseID: &caseID, To: p, Body: body, TTL: sms.StaffAlertTTL}); err != nil {
 			return err
 		}
 	}

@@ -9,8 +9,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/amparo/amparo/casefile"
-	"github.com/amparo/amparo/hotline/carrier"
-	"github.com/amparo/amparo/referral"
+	"github.com/amparo/amparo/roster"
+	"github.com/amparo/amparo/sms/carrier"
 	"github.com/amparo/amparo/templates"
 )
 
@@ -132,7 +132,7 @@ func TestDangerCaseErasedMidwayOpensANewOne(t *testing.T) {
 // the alert, so that she is not left waiting on an empty rota.
 func TestDangerWithEmptyRosterAlertsFallbackDuty(t *testing.T) {
 	const duty = "+51944000001"
-	e := newEnv(t, true, func(s *envSetup) { s.referral = append(s.referral, referral.WithFallbackDuty([]string{duty})) })
+	e := newEnv(t, true, func(s *envSetup) { s.fallback = []string{duty} })
 	if _, err := e.pool.Exec(e.ctx, `DELETE FROM on_call`); err != nil {
 		t.Fatal(err)
 	}
@@ -156,16 +156,16 @@ func TestDangerAlertsAShiftAddedByAnAdministrator(t *testing.T) {
 	if _, err := e.pool.Exec(e.ctx, `DELETE FROM on_call`); err != nil {
 		t.Fatal(err)
 	}
-	old, err := referral.AddShift(e.ctx, e.pool, referral.Shift{Role: referral.RoleCounsellor, Phone: counsellor,
+	old, err := roster.AddShift(e.ctx, e.pool, roster.Shift{Role: roster.Counsellor, Phone: counsellor,
 		Starts: tuesday10.Add(-time.Hour), Ends: tuesday10.Add(time.Hour)}, "cli", tuesday10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := referral.AddShift(e.ctx, e.pool, referral.Shift{Role: referral.RoleCounsellor, Phone: added,
+	if _, err := roster.AddShift(e.ctx, e.pool, roster.Shift{Role: roster.Counsellor, Phone: added,
 		Starts: tuesday10.Add(-time.Minute), Ends: tuesday10.Add(8 * time.Hour)}, "cli", tuesday10); err != nil {
 		t.Fatal(err)
 	}
-	if err := referral.RemoveShift(e.ctx, e.pool, old, "cli", tuesday10); err != nil {
+	if err := roster.RemoveShift(e.ctx, e.pool, old, "cli", tuesday10); err != nil {
 		t.Fatal(err)
 	}
 	survivor := e.sim.Phone(survivorPhone)

@@ -8,7 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/amparo/amparo/casefile"
-	"github.com/amparo/amparo/hotline/carrier"
+	"github.com/amparo/amparo/sms/carrier"
 	"github.com/amparo/amparo/templates"
 )
 

@@ -7,9 +7,9 @@ import (
 	"strings"
 
 	"github.com/amparo/amparo/crypto"
-	"github.com/amparo/amparo/hotline/carrier"
 	"github.com/amparo/amparo/internal/web"
 	"github.com/amparo/amparo/referral"
+	"github.com/amparo/amparo/sms/carrier"
 	"github.com/amparo/amparo/templates"
 )
 

@@ -7,8 +7,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/amparo/amparo/referral"
 )
 
 // demoSend posts the simulated phone's form with the given browser headers,
@@ -63,7 +61,7 @@ func TestDemoPhoneRefusesCrossOriginPosts(t *testing.T) {
 func TestDemoPhoneNamesEachNumber(t *testing.T) {
 	t.Parallel()
 	const fallback = "+51944000009"
-	e := newEnv(t, false, func(s *envSetup) { s.referral = append(s.referral, referral.WithFallbackDuty([]string{fallback})) })
+	e := newEnv(t, false, func(s *envSetup) { s.fallback = []string{fallback} })
 	for _, from := range []string{survivorPhone, healthPhone, counsellor, fallback} {
 		e.demoSend(url.Values{"from": {from}, "body": {"Hola"}}, http.Header{"Sec-Fetch-Site": {"same-origin"}})
 	}

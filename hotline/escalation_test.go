@@ -12,6 +12,7 @@ import (
 
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/referral"
+	"github.com/amparo/amparo/roster"
 	"github.com/amparo/amparo/templates"
 )
 
@@ -122,7 +123,7 @@ func TestWhereToGoWaitsForHerHours(t *testing.T) {
 	opening := time.Date(2026, 3, 10, 18, 0, 0, 0, lima)
 	var notBefore, scheduled time.Time
 	if err := e.pool.QueryRow(e.ctx, `SELECT m.not_before, j.scheduled_at FROM outbound_message m
-		JOIN river_job j ON j.kind = 'hotline.send_sms' AND j.args->>'outbound_id' = m.id::text
+		JOIN river_job j ON j.kind = 'sms.send' AND j.args->>'outbound_id' = m.id::text
 		WHERE m.purpose = 'survivor' AND m.status = 'pending'`).Scan(&notBefore, &scheduled); err != nil {
 		t.Fatal(err)
 	}
@@ -189,9 +190,9 @@ func (e *env) healthCase() casefile.Case {
 	return c
 }
 
-func (e *env) onCall(role, phone string) {
+func (e *env) onCall(role roster.Role, phone string) {
 	e.t.Helper()
-	if err := e.refs.AddOnCall(e.ctx, e.pool, role, phone, tuesday10.Add(-time.Hour), tuesday10.Add(30*24*time.Hour)); err != nil {
+	if err := e.roster.Add(e.ctx, e.pool, role, phone, tuesday10.Add(-time.Hour), tuesday10.Add(30*24*time.Hour)); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -205,7 +206,7 @@ func TestEscalationToNextServiceIsOneTextEach(t *testing.T) {
 	if err := referral.LoadDirectory(e.ctx, e.pool, strings.NewReader(chainDirectory)); err != nil {
 		t.Fatal(err)
 	}
-	e.onCall(referral.RoleSupervisor, supervisor)
+	e.onCall(roster.Supervisor, supervisor)
 	c := e.healthCase()
 	health := e.sim.Phone(healthPhone).ExpectSMS(c.Reference)
 	hc := code(t, health.Body)
@@ -231,7 +232,7 @@ func TestEscalationToNextServiceIsOneTextEach(t *testing.T) {
 func TestEscalationWithNoServiceIsOneAlert(t *testing.T) {
 	e := newEnv(t, true)
 	const es = templates.ES
-	e.onCall(referral.RoleSupervisor, supervisor)
+	e.onCall(roster.Supervisor, supervisor)
 	c := e.healthCase()
 	health := e.sim.Phone(healthPhone).ExpectSMS(c.Reference)
 	e.sim.Settle()
@@ -250,22 +251,22 @@ func TestStaffAlertsAboutACaseAreFolded(t *testing.T) {
 	const es = templates.ES
 	c := e.survivorCase(survivorPhone, casefile.ContactPrefs{})
 	other := e.survivorCase("+51987000555", casefile.ContactPrefs{})
-	alert := func(caseID casefile.Case, kind string) {
+	alert := func(caseID casefile.Case, kind roster.AlertKind) {
 		t.Helper()
 		if err := pgx.BeginFunc(e.ctx, e.pool, func(tx pgx.Tx) error {
-			return e.h.out.AlertStaff(e.ctx, tx, referral.StaffAlert{Phone: supervisor, Kind: kind, CaseID: caseID.ID, Reference: caseID.Reference})
+			return e.out.AlertStaff(e.ctx, tx, roster.Alert{Phone: supervisor, Kind: kind, CaseID: caseID.ID, Reference: caseID.Reference})
 		}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	sup := e.sim.Phone(supervisor)
-	alert(c, referral.AlertEscalated)
+	alert(c, roster.AlertEscalated)
 	sup.Expect(text(t, es, templates.KeyStaffEscalated, "ref", c.Reference))
 	e.advance(10 * time.Second)
-	alert(c, referral.AlertServeDeadlineNear)
-	alert(c, referral.AlertNoProvider)
-	alert(c, referral.AlertNoProvider) // the same again adds nothing
-	alert(other, referral.AlertEscalated)
+	alert(c, roster.AlertServeDeadlineNear)
+	alert(c, roster.AlertNoProvider)
+	alert(c, roster.AlertNoProvider) // the same again adds nothing
+	alert(other, roster.AlertEscalated)
 	sup.Expect(text(t, es, templates.KeyStaffEscalated, "ref", other.Reference))
 	e.advance(49 * time.Second)
 	e.sim.Settle()
@@ -279,9 +280,9 @@ func TestStaffAlertsAboutACaseAreFolded(t *testing.T) {
 // A danger alert nobody answers goes, once, to the supervisor and the
 // fallback duty phones.
 func TestUnansweredDangerAlertEscalatesOnce(t *testing.T) {
-	e := newEnv(t, true, func(s *envSetup) { s.referral = append(s.referral, referral.WithFallbackDuty([]string{dutyPhone})) })
+	e := newEnv(t, true, func(s *envSetup) { s.fallback = []string{dutyPhone} })
 	const es = templates.ES
-	e.onCall(referral.RoleSupervisor, supervisor)
+	e.onCall(roster.Supervisor, supervisor)
 	survivor := e.sim.Phone(survivorPhone)
 	survivor.Send("Hola").ExpectSMS()
 	survivor.Send("1").Expect(text(t, es, templates.KeyDangerAlerted))
@@ -307,9 +308,9 @@ func TestUnansweredDangerAlertEscalatesOnce(t *testing.T) {
 // The counsellor's OK answers the alert: nothing escalates, and the same
 // code from another phone is not an answer.
 func TestAnsweredDangerAlertDoesNotEscalate(t *testing.T) {
-	e := newEnv(t, true, func(s *envSetup) { s.referral = append(s.referral, referral.WithFallbackDuty([]string{dutyPhone})) })
+	e := newEnv(t, true, func(s *envSetup) { s.fallback = []string{dutyPhone} })
 	const es = templates.ES
-	e.onCall(referral.RoleSupervisor, supervisor)
+	e.onCall(roster.Supervisor, supervisor)
 	survivor := e.sim.Phone(survivorPhone)
 	survivor.Send("Hola").ExpectSMS()
 	survivor.Send("1").ExpectSMS()

@@ -10,7 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/amparo/amparo/casefile"
-	"github.com/amparo/amparo/referral"
+	"github.com/amparo/amparo/roster"
 )
 
 // ExpireArgs is the periodic sweep for abandoned conversations.
@@ -122,32 +122,17 @@ func (h *Hotline) callBack(ctx context.Context, tx pgx.Tx, caseID uuid.UUID) err
 	if err != nil {
 		return err
 	}
-	return h.alertOnCall(ctx, tx, "callback", caseID, ref)
-}
-
-// onCall returns the counsellors on call, or the supervisors when no
-// counsellor is, or the fallback duty phones.
-func (h *Hotline) onCall(ctx context.Context, tx pgx.Tx) ([]string, error) {
-	phones, _, err := h.referrals.DutyPhones(ctx, tx, referral.RoleCounsellor, referral.RoleSupervisor)
-	return phones, err
+	return h.alertOnCall(ctx, tx, roster.AlertCallback, caseID, ref)
 }
 
 // alertOnCall sends a staff alert of kind about the case (its id and
-// reference) to whoever is on call.
-func (h *Hotline) alertOnCall(ctx context.Context, tx pgx.Tx, kind string, caseID uuid.UUID, ref string) error {
-	phones, err := h.onCall(ctx, tx)
-	if err != nil {
-		return err
-	}
-	if len(phones) == 0 {
+// reference) to whoever answers for kind now.
+func (h *Hotline) alertOnCall(ctx context.Context, tx pgx.Tx, kind roster.AlertKind, caseID uuid.UUID, ref string) error {
+	n, _, err := h.roster.Alert(ctx, tx, h.out, kind, caseID, ref)
+	if err == nil && n == 0 {
 		h.log.Warn("hotline: nobody on call to alert", "case_id", caseID, "kind", kind)
 	}
-	for _, p := range phones {
-		if err := h.out.AlertStaff(ctx, tx, referral.StaffAlert{Phone: p, Kind: kind, CaseID: caseID, Reference: ref}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return err
 }
 
 // caseGone reports an error that means the case no longer exists to act on.

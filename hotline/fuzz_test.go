@@ -10,7 +10,7 @@ import (
 
 	"github.com/twilio/twilio-go/client"
 
-	"github.com/amparo/amparo/hotline/carrier"
+	"github.com/amparo/amparo/sms/carrier"
 )
 
 // FuzzWebhookForm feeds arbitrary bodies through the gate every webhook

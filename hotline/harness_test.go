@@ -20,11 +20,13 @@ import (
 
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/crypto"
-	"github.com/amparo/amparo/hotline/carrier"
 	"github.com/amparo/amparo/internal/clock"
 	"github.com/amparo/amparo/internal/jobs"
 	"github.com/amparo/amparo/internal/pgtest"
 	"github.com/amparo/amparo/referral"
+	"github.com/amparo/amparo/roster"
+	"github.com/amparo/amparo/sms"
+	"github.com/amparo/amparo/sms/carrier"
 )
 
 // lima is the test directory's zone, where her hours are read.
@@ -82,6 +84,10 @@ type env struct {
 	rawKeyring []byte
 	cases      *casefile.Store
 	refs       *referral.Service
+	roster     *roster.Roster
+	out        *sms.Notifier
+	sender     *sms.Sender
+	smsConfig  sms.Config
 	h          *Hotline
 	sim        *carrier.Carrier
 	srv        *httptest.Server
@@ -90,10 +96,10 @@ type env struct {
 }
 
 // envSetup is what a test may change before newEnv wires the hotline: its
-// Config, and the referral service's options.
+// Config, and the roster's fallback duty phones.
 type envSetup struct {
 	Config
-	referral []referral.Option
+	fallback []string
 }
 
 type envOpt func(*envSetup)
@@ -111,14 +117,16 @@ func newEnv(t testing.TB, work bool, opts ...envOpt) *env {
 		t.Fatal(err)
 	}
 	ins := &jobs.Deferred{}
-	outbox := NewOutbox(e.kr, e.kr.BlindIndex(), ins, e.clk)
+	outbox := sms.NewOutbox(e.kr, e.kr.BlindIndex(), ins, e.clk)
 	e.cases = casefile.New(e.pool, e.kr, e.kr.BlindIndex(), e.clk, casefile.WithEraseHook(referral.EraseHook(outbox, ins)),
 		casefile.WithEraseHook(EraseHook(ins, e.clk)))
+	e.out = sms.NewNotifier(outbox, e.cases)
 	setup := envSetup{}
 	for _, o := range opts {
 		o(&setup)
 	}
-	e.refs = referral.New(e.pool, e.cases, ins, outbox, e.clk, setup.referral...)
+	e.roster = roster.New(e.clk, setup.fallback)
+	e.refs = referral.New(e.pool, e.cases, ins, e.out, e.clk, referral.WithRoster(e.roster))
 
 	// Routes are registered before the server starts: the race detector
 	// sees no ordering through the socket between the two.
@@ -134,11 +142,16 @@ func newEnv(t testing.TB, work bool, opts ...envOpt) *env {
 
 	cfg := setup.Config
 	cfg.PublicURL, cfg.AuthToken, cfg.AccountSID, cfg.FromNumber = base, testToken, testAccount, hotlineNumber
-	cfg.APIURL = api.URL
 	if cfg.Log == nil {
 		cfg.Log = bufferedLogger(t)
 	}
-	e.h, err = New(cfg, Deps{Pool: e.pool, Cases: e.cases, Referrals: e.refs, Outbox: outbox,
+	e.smsConfig = sms.Config{PublicURL: base, AuthToken: testToken, AccountSID: testAccount, FromNumber: hotlineNumber, APIURL: api.URL}
+	e.sender, err = sms.NewSender(e.smsConfig, sms.SenderDeps{Pool: e.pool, Keys: e.kr, Notifier: e.out, Referrals: e.refs,
+		Clock: e.clk, Log: cfg.Log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.h, err = New(cfg, Deps{Pool: e.pool, Cases: e.cases, Referrals: e.refs, Outbox: outbox, Sender: e.sender, Roster: e.roster, Jobs: ins,
 		Keys: e.kr, Index: e.kr.BlindIndex(), Clock: e.clk})
 	if err != nil {
 		t.Fatal(err)
@@ -149,6 +162,7 @@ func newEnv(t testing.TB, work bool, opts ...envOpt) *env {
 
 	workers := river.NewWorkers()
 	AddWorkers(workers, e.h)
+	sms.AddWorkers(workers, e.sender)
 	referral.AddWorkers(workers, e.refs)
 	rcfg := &river.Config{Workers: workers, Test: river.TestConfig{Time: riverTime{e.clk}}}
 	if work {
@@ -173,7 +187,7 @@ func newEnv(t testing.TB, work bool, opts ...envOpt) *env {
 	if err := referral.LoadDirectory(e.ctx, e.pool, strings.NewReader(testDirectory)); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.refs.AddOnCall(e.ctx, e.pool, referral.RoleCounsellor, counsellor, tuesday10.Add(-time.Hour), tuesday10.Add(30*24*time.Hour)); err != nil {
+	if err := e.roster.Add(e.ctx, e.pool, roster.Counsellor, counsellor, tuesday10.Add(-time.Hour), tuesday10.Add(30*24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	return e

@@ -1,6 +1,9 @@
 // Package hotline is the survivor's first contact: Twilio's SMS, voice and
 // status webhooks, the triage conversation around the pure state machine in
-// hotline/triage, abuse control, and outbound SMS as River jobs.
+// hotline/triage, abuse control. Texts the system starts go through package
+// sms (its Outbox queues them, its Sender hands them to Twilio and takes
+// the status callbacks this package authenticates); the hotline never calls
+// Twilio's REST API itself.
 //
 // Every webhook is authenticated (X-Twilio-Signature over AMPARO_PUBLIC_URL)
 // and size-bounded before anything else happens. An inbound SMS is handled in
@@ -28,7 +31,10 @@ import (
 	"github.com/amparo/amparo/crypto"
 	"github.com/amparo/amparo/hotline/triage"
 	"github.com/amparo/amparo/internal/clock"
+	"github.com/amparo/amparo/internal/jobs"
 	"github.com/amparo/amparo/referral"
+	"github.com/amparo/amparo/roster"
+	"github.com/amparo/amparo/sms"
 )
 
 var alphanumeric = regexp.MustCompile(`^[a-zA-Z0-9]+$`)
@@ -38,8 +44,7 @@ type Config struct {
 	PublicURL  string // AMPARO_PUBLIC_URL: what Twilio signs webhooks over
 	AuthToken  string // TWILIO_AUTH_TOKEN
 	AccountSID string // TWILIO_ACCOUNT_SID
-	FromNumber string // TWILIO_FROM_NUMBER
-	APIURL     string // TWILIO_API_URL; empty means Twilio itself
+	FromNumber string // TWILIO_FROM_NUMBER: the caller id of calls put through
 	// BodyLimit bounds a webhook body; 0 means 64 KiB (a real SMS webhook
 	// is under 4 KiB).
 	BodyLimit int64
@@ -58,14 +63,15 @@ type Config struct {
 	Log                *slog.Logger
 }
 
-// Deps are the hotline's collaborators. Outbox is built first because
-// referral.New needs it as its Notifier, and the hotline needs the referral
-// service.
+// Deps are the hotline's collaborators, each built before it.
 type Deps struct {
 	Pool      *pgxpool.Pool
 	Cases     *casefile.Store
 	Referrals *referral.Service
-	Outbox    *Outbox
+	Outbox    *sms.Outbox // the hotline's own staff alerts
+	Sender    *sms.Sender // takes the status callbacks
+	Roster    *roster.Roster
+	Jobs      jobs.Inserter
 	Keys      crypto.KeyWrapper
 	Index     *crypto.BlindIndex
 	Clock     clock.Clock
@@ -77,26 +83,28 @@ type Hotline struct {
 	pool      *pgxpool.Pool
 	cases     *casefile.Store
 	referrals *referral.Service
-	out       *Outbox
+	out       *sms.Outbox
+	sender    *sms.Sender
+	roster    *roster.Roster
+	jobs      jobs.Inserter
 	keys      crypto.KeyWrapper
 	index     *crypto.BlindIndex
 	clk       clock.Clock
 	log       *slog.Logger
 	validator client.RequestValidator
-	sms       *smsAPI
 }
 
 // New checks cfg and builds the hotline.
 func New(cfg Config, d Deps) (*Hotline, error) {
-	if cfg.PublicURL == "" || cfg.AuthToken == "" || cfg.AccountSID == "" || cfg.FromNumber == "" {
-		return nil, errors.New("hotline: AMPARO_PUBLIC_URL, TWILIO_AUTH_TOKEN, TWILIO_ACCOUNT_SID and TWILIO_FROM_NUMBER are required")
+	if cfg.PublicURL == "" || cfg.AuthToken == "" || cfg.AccountSID == "" {
+		return nil, errors.New("hotline: AMPARO_PUBLIC_URL, TWILIO_AUTH_TOKEN and TWILIO_ACCOUNT_SID are required")
 	}
 	// twilio-go refuses such credentials at every send; better to refuse
 	// to start than to fail every message.
 	if !alphanumeric.MatchString(cfg.AuthToken) || !alphanumeric.MatchString(cfg.AccountSID) {
 		return nil, errors.New("hotline: TWILIO_AUTH_TOKEN and TWILIO_ACCOUNT_SID must be letters and digits")
 	}
-	if d.Pool == nil || d.Cases == nil || d.Referrals == nil || d.Outbox == nil || d.Keys == nil || d.Index == nil || d.Clock == nil {
+	if d.Pool == nil || d.Cases == nil || d.Referrals == nil || d.Outbox == nil || d.Sender == nil || d.Roster == nil || d.Jobs == nil || d.Keys == nil || d.Index == nil || d.Clock == nil {
 		return nil, errors.New("hotline: missing dependency")
 	}
 	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
@@ -118,14 +126,9 @@ func New(cfg Config, d Deps) (*Hotline, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	d.Outbox.cases = d.Cases
-	sms, err := newSMSAPI(cfg)
-	if err != nil {
-		return nil, err
-	}
 	return &Hotline{
-		cfg: cfg, pool: d.Pool, cases: d.Cases, referrals: d.Referrals, out: d.Outbox,
+		cfg: cfg, pool: d.Pool, cases: d.Cases, referrals: d.Referrals, out: d.Outbox, sender: d.Sender, roster: d.Roster, jobs: d.Jobs,
 		keys: d.Keys, index: d.Index, clk: d.Clock, log: cfg.Log,
-		validator: client.NewRequestValidator(cfg.AuthToken), sms: sms,
+		validator: client.NewRequestValidator(cfg.AuthToken),
 	}, nil
 }

@@ -12,8 +12,9 @@ import (
 
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/crypto"
-	"github.com/amparo/amparo/hotline/carrier"
 	"github.com/amparo/amparo/referral"
+	"github.com/amparo/amparo/sms"
+	"github.com/amparo/amparo/sms/carrier"
 	"github.com/amparo/amparo/templates"
 )
 
@@ -26,11 +27,18 @@ func (e *env) restartWith(raw []byte) *crypto.Keyring {
 		e.t.Fatal(err)
 	}
 	e.kr, e.rawKeyring = kr, raw
-	e.h.out.keys, e.h.out.index = kr, kr.BlindIndex()
-	e.cases = casefile.New(e.pool, kr, kr.BlindIndex(), e.clk, casefile.WithEraseHook(referral.EraseHook(e.h.out, e.river)),
-		casefile.WithEraseHook(EraseHook(e.river, e.clk)), casefile.WithKeyHolders(NewKeyTables(kr, kr.BlindIndex())))
-	e.refs = referral.New(e.pool, e.cases, e.river, e.h.out, e.clk)
-	e.h.keys, e.h.index, e.h.cases, e.h.referrals = kr, kr.BlindIndex(), e.cases, e.refs
+	outbox := sms.NewOutbox(kr, kr.BlindIndex(), e.river, e.clk)
+	e.cases = casefile.New(e.pool, kr, kr.BlindIndex(), e.clk, casefile.WithEraseHook(referral.EraseHook(outbox, e.river)),
+		casefile.WithEraseHook(EraseHook(e.river, e.clk)),
+		casefile.WithKeyHolders(NewKeyTables(kr, kr.BlindIndex()), sms.NewKeyTables(kr, kr.BlindIndex())))
+	e.out = sms.NewNotifier(outbox, e.cases)
+	e.refs = referral.New(e.pool, e.cases, e.river, e.out, e.clk)
+	sender, err := sms.NewSender(e.smsConfig, sms.SenderDeps{Pool: e.pool, Keys: kr, Notifier: e.out, Referrals: e.refs, Clock: e.clk})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.sender = sender
+	e.h.keys, e.h.index, e.h.cases, e.h.referrals, e.h.out, e.h.sender = kr, kr.BlindIndex(), e.cases, e.refs, outbox, sender
 	return kr
 }
 
@@ -137,7 +145,7 @@ func TestKeyRotationReachesEveryKeyedRow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	queued := e.queue(outbound{purpose: purposeStaff, caseID: &c.ID, to: counsellor, body: "Amparo: prueba", ttl: staffAlertTTL})
+	queued := e.queue(sms.Message{Purpose: sms.PurposeStaff, CaseID: &c.ID, To: counsellor, Body: "Amparo: prueba", TTL: sms.StaffAlertTTL})
 	for _, col := range e.cases.KeyColumns() {
 		if e.count(col.Table, col.Column+" IS NOT NULL") == 0 {
 			t.Fatalf("no row of %s.%s: the test would not see whether the rotation reaches it", col.Table, col.Column)
@@ -193,7 +201,7 @@ func TestKeyRotationReachesEveryKeyedRow(t *testing.T) {
 	if n := e.count("conversation", "status = 'active' AND index_key_id = $1", kr.BlindIndex().CurrentKeyID()); n != 1 {
 		t.Errorf("her conversation is not under the new index key after her next message (%d)", n)
 	}
-	if err := e.h.sendOutbound(e.ctx, queued, false); err != nil {
+	if err := e.sender.Send(e.ctx, queued, false); err != nil {
 		t.Fatal(err)
 	}
 	e.sim.Phone(counsellor).Expect("Amparo: prueba")
@@ -205,7 +213,7 @@ func TestKeyRotationReachesEveryKeyedRow(t *testing.T) {
 func TestUnopenableTextFailsAndRaisesTheAlarm(t *testing.T) {
 	e := newEnv(t, false)
 	c := e.testCase("+51987000444")
-	id := e.queue(outbound{purpose: purposeStaff, caseID: &c.ID, to: counsellor, body: "Amparo: prueba", ttl: staffAlertTTL})
+	id := e.queue(sms.Message{Purpose: sms.PurposeStaff, CaseID: &c.ID, To: counsellor, Body: "Amparo: prueba", TTL: sms.StaffAlertTTL})
 
 	// Retired too early: a keyring with none of the KEKs that wrapped them.
 	other, err := crypto.GenerateKeyring(tuesday10)
@@ -216,8 +224,11 @@ func TestUnopenableTextFailsAndRaisesTheAlarm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.h.keys = lost
-	if err := e.h.sendOutbound(e.ctx, id, false); err != nil {
+	sender, err := sms.NewSender(e.smsConfig, sms.SenderDeps{Pool: e.pool, Keys: lost, Notifier: e.out, Referrals: e.refs, Clock: e.clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sender.Send(e.ctx, id, false); err != nil {
 		t.Fatalf("send of an unopenable text returned %v; want a permanent failure, not a retry", err)
 	}
 	if st, _, _ := e.status(id); st != "failed" {

@@ -8,22 +8,22 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/crypto"
-	"github.com/amparo/amparo/hotline/carrier"
 	"github.com/amparo/amparo/referral"
+	"github.com/amparo/amparo/sms"
+	"github.com/amparo/amparo/sms/carrier"
 	"github.com/amparo/amparo/templates"
 )
 
 // queue commits one outbound message and returns its id.
-func (e *env) queue(o outbound) uuid.UUID {
+func (e *env) queue(o sms.Message) uuid.UUID {
 	e.t.Helper()
 	var id uuid.UUID
 	err := pgx.BeginFunc(e.ctx, e.pool, func(tx pgx.Tx) (err error) {
-		id, err = e.h.out.enqueue(e.ctx, tx, o)
+		id, err = e.out.Enqueue(e.ctx, tx, o)
 		return err
 	})
 	if err != nil {
@@ -89,8 +89,8 @@ func (e *env) followUps(caseID uuid.UUID, kind string) int {
 
 func TestSendAndStatusCallbacksMoveForwardOnly(t *testing.T) {
 	e := newEnv(t, false)
-	id := e.queue(outbound{purpose: purposeStaff, to: counsellor, body: "Amparo: prueba", ttl: staffAlertTTL})
-	if err := e.h.sendOutbound(e.ctx, id, false); err != nil {
+	id := e.queue(sms.Message{Purpose: sms.PurposeStaff, To: counsellor, Body: "Amparo: prueba", TTL: sms.StaffAlertTTL})
+	if err := e.sender.Send(e.ctx, id, false); err != nil {
 		t.Fatal(err)
 	}
 	e.sim.Settle()
@@ -120,7 +120,7 @@ func TestSendAndStatusCallbacksMoveForwardOnly(t *testing.T) {
 	}
 	resp.Body.Close()
 	// A repeated job finds the row handed over and sends nothing again.
-	if err := e.h.sendOutbound(e.ctx, id, false); err != nil {
+	if err := e.sender.Send(e.ctx, id, false); err != nil {
 		t.Fatal(err)
 	}
 	if n := e.sim.Calls(counsellor); n != 1 {
@@ -132,18 +132,18 @@ func TestSendAndStatusCallbacksMoveForwardOnly(t *testing.T) {
 func TestTemporaryFailureIsRetried(t *testing.T) {
 	e := newEnv(t, false)
 	e.sim.Fail(counsellor, carrier.Fault{HTTPStatus: 503, Code: 20503, Times: 2})
-	id := e.queue(outbound{purpose: purposeStaff, to: counsellor, body: "x", ttl: staffAlertTTL})
+	id := e.queue(sms.Message{Purpose: sms.PurposeStaff, To: counsellor, Body: "x", TTL: sms.StaffAlertTTL})
 	for attempt := 1; attempt <= 2; attempt++ {
-		err := e.h.sendOutbound(e.ctx, id, false)
-		var se *sendError
-		if !errors.As(err, &se) || se.permanent {
+		err := e.sender.Send(e.ctx, id, false)
+		var se *sms.SendError
+		if !errors.As(err, &se) || se.Permanent {
 			t.Fatalf("attempt %d: %v, want a temporary failure", attempt, err)
 		}
 		if st, n, code := e.status(id); st != "pending" || n != attempt || code == nil || *code != 20503 {
 			t.Fatalf("after attempt %d: %s, %d attempts, code %v", attempt, st, n, code)
 		}
 	}
-	if err := e.h.sendOutbound(e.ctx, id, false); err != nil {
+	if err := e.sender.Send(e.ctx, id, false); err != nil {
 		t.Fatal(err)
 	}
 	e.sim.Settle()
@@ -152,29 +152,27 @@ func TestTemporaryFailureIsRetried(t *testing.T) {
 	}
 }
 
-// A temporary failure is retried while the message is worth sending: the
-// last try falls inside its life and one more would not.
 // A send whose answer is lost may have gone out: it waits for Twilio's
 // status callback instead of sending the text a second time.
 func TestLostAnswerWaitsForTheCallback(t *testing.T) {
 	e := newEnv(t, false)
 	e.sim.Fail(counsellor, carrier.Fault{LostAnswer: true})
-	id := e.queue(outbound{purpose: purposeStaff, to: counsellor, body: "Amparo: prueba", ttl: staffAlertTTL})
-	err := e.h.sendOutbound(e.ctx, id, false)
+	id := e.queue(sms.Message{Purpose: sms.PurposeStaff, To: counsellor, Body: "Amparo: prueba", TTL: sms.StaffAlertTTL})
+	err := e.sender.Send(e.ctx, id, false)
 	var snooze *rivertype.JobSnoozeError
-	if !errors.As(err, &snooze) || snooze.Duration != lostAnswerWait {
-		t.Fatalf("lost answer: %v; want a snooze of %v", err, lostAnswerWait)
+	if !errors.As(err, &snooze) || snooze.Duration != sms.LostAnswerWait {
+		t.Fatalf("lost answer: %v; want a snooze of %v", err, sms.LostAnswerWait)
 	}
 	// Run again at once, as River might, perhaps before the callback:
 	// nothing is sent.
-	if err := e.h.sendOutbound(e.ctx, id, false); err != nil && !errors.As(err, &snooze) {
+	if err := e.sender.Send(e.ctx, id, false); err != nil && !errors.As(err, &snooze) {
 		t.Fatal(err)
 	}
 	e.sim.Settle() // Twilio's callbacks arrive
 	if st, attempts, _ := e.status(id); st != "delivered" || attempts != 1 {
 		t.Fatalf("after the callbacks: %s after %d attempts; want delivered after 1", st, attempts)
 	}
-	if err := e.h.sendOutbound(e.ctx, id, false); err != nil { // the snoozed job wakes
+	if err := e.sender.Send(e.ctx, id, false); err != nil { // the snoozed job wakes
 		t.Fatal(err)
 	}
 	e.sim.Settle()
@@ -185,30 +183,12 @@ func TestLostAnswerWaitsForTheCallback(t *testing.T) {
 	e.sim.AssertQuiet()
 }
 
-func TestRetriesLastAsLongAsTheMessage(t *testing.T) {
-	w := &sendWorker{}
-	for _, ttl := range []time.Duration{staffAlertTTL, providerNoticeTTL, survivorTTL, withdrawalTTL} {
-		attempts := sendAttempts(ttl)
-		var last time.Duration // when the last try runs, after the first
-		for attempt := 1; attempt < attempts; attempt++ {
-			d := time.Until(w.NextRetry(&river.Job[SendSMSArgs]{JobRow: &rivertype.JobRow{Attempt: attempt}}))
-			if d <= 0 || d > 10*time.Minute+time.Second {
-				t.Fatalf("attempt %d waits %v", attempt, d)
-			}
-			last += retryDelay(attempt)
-		}
-		if last >= ttl || last+retryDelay(attempts) < ttl {
-			t.Errorf("ttl %v: %d attempts, the last at %v; want the last try inside the message's life and no room for another", ttl, attempts, last)
-		}
-	}
-}
-
 func TestPermanentFailureStopsAndRaisesTask(t *testing.T) {
 	e := newEnv(t, false)
 	c := e.testCase("+51987000111")
 	e.sim.Fail(counsellor, carrier.Fault{HTTPStatus: 400, Code: 21211})
-	id := e.queue(outbound{purpose: purposeStaff, caseID: &c.ID, to: counsellor, body: "x", ttl: staffAlertTTL})
-	if err := e.h.sendOutbound(e.ctx, id, false); err != nil {
+	id := e.queue(sms.Message{Purpose: sms.PurposeStaff, CaseID: &c.ID, To: counsellor, Body: "x", TTL: sms.StaffAlertTTL})
+	if err := e.sender.Send(e.ctx, id, false); err != nil {
 		t.Fatalf("a permanent failure must complete the job, got %v", err)
 	}
 	if st, n, code := e.status(id); st != "failed" || n != 1 || code == nil || *code != 21211 {
@@ -219,8 +199,8 @@ func TestPermanentFailureStopsAndRaisesTask(t *testing.T) {
 	}
 	// Undelivered after acceptance (carrier error 30003) also raises a task.
 	e.sim.Fail(counsellor, carrier.Fault{Undelivered: true, Code: 30003})
-	id = e.queue(outbound{purpose: purposeStaff, caseID: &c.ID, to: counsellor, body: "y", ttl: staffAlertTTL})
-	if err := e.h.sendOutbound(e.ctx, id, false); err != nil {
+	id = e.queue(sms.Message{Purpose: sms.PurposeStaff, CaseID: &c.ID, To: counsellor, Body: "y", TTL: sms.StaffAlertTTL})
+	if err := e.sender.Send(e.ctx, id, false); err != nil {
 		t.Fatal(err)
 	}
 	e.sim.Settle()
@@ -232,8 +212,8 @@ func TestPermanentFailureStopsAndRaisesTask(t *testing.T) {
 	}
 	// The last allowed attempt turns a temporary failure permanent.
 	e.sim.Fail(counsellor, carrier.Fault{HTTPStatus: 500, Code: 20500})
-	id = e.queue(outbound{purpose: purposeStaff, caseID: &c.ID, to: counsellor, body: "z", ttl: staffAlertTTL})
-	if err := e.h.sendOutbound(e.ctx, id, true); err != nil {
+	id = e.queue(sms.Message{Purpose: sms.PurposeStaff, CaseID: &c.ID, To: counsellor, Body: "z", TTL: sms.StaffAlertTTL})
+	if err := e.sender.Send(e.ctx, id, true); err != nil {
 		t.Fatal(err)
 	}
 	if st, _, _ := e.status(id); st != "failed" {
@@ -243,9 +223,9 @@ func TestPermanentFailureStopsAndRaisesTask(t *testing.T) {
 
 func TestExpiredMessageIsNeverSent(t *testing.T) {
 	e := newEnv(t, false)
-	id := e.queue(outbound{purpose: purposeStaff, to: counsellor, body: "x", ttl: staffAlertTTL})
-	e.clk.Advance(staffAlertTTL)
-	if err := e.h.sendOutbound(e.ctx, id, false); err != nil {
+	id := e.queue(sms.Message{Purpose: sms.PurposeStaff, To: counsellor, Body: "x", TTL: sms.StaffAlertTTL})
+	e.clk.Advance(sms.StaffAlertTTL)
+	if err := e.sender.Send(e.ctx, id, false); err != nil {
 		t.Fatal(err)
 	}
 	if st, _, _ := e.status(id); st != "expired" {
@@ -278,7 +258,7 @@ func (e *env) toSurvivor(caseID uuid.UUID, body string) uuid.UUID {
 	e.t.Helper()
 	var queued bool
 	err := pgx.BeginFunc(e.ctx, e.pool, func(tx pgx.Tx) (err error) {
-		_, queued, err = e.h.out.EnqueueToSurvivor(e.ctx, tx, caseID, SurvivorText{Body: body})
+		_, queued, err = e.out.EnqueueToSurvivor(e.ctx, tx, caseID, sms.SurvivorText{Body: body})
 		return err
 	})
 	if err != nil {
@@ -294,40 +274,6 @@ func (e *env) toSurvivor(caseID uuid.UUID, body string) uuid.UUID {
 	return id
 }
 
-func TestContactAtFollowsHerProfile(t *testing.T) {
-	at := func(d, h, m int) time.Time { return time.Date(2026, 3, d, h, m, 0, 0, lima) }
-	morning := ContactProfile{MayText: true, FromHour: 9, ToHour: 12, Zone: lima}
-	night := ContactProfile{MayText: true, FromHour: 20, ToHour: 8, Zone: lima}
-	for _, c := range []struct {
-		name string
-		p    ContactProfile
-		now  time.Time
-		want time.Time // zero: never
-	}{
-		{"inside her hours", morning, at(10, 10, 0), at(10, 10, 0)},
-		{"at the opening hour", morning, at(10, 9, 0), at(10, 9, 0)},
-		{"a minute before it", morning, at(10, 8, 59), at(10, 9, 0)},
-		{"at the closing hour: tomorrow", morning, at(10, 12, 0), at(11, 9, 0)},
-		{"evening: tomorrow morning", morning, at(10, 20, 30), at(11, 9, 0)},
-		{"wrapping hours, late", night, at(10, 23, 0), at(10, 23, 0)},
-		{"wrapping hours, early", night, at(10, 7, 59), at(10, 7, 59)},
-		{"wrapping hours, day", night, at(10, 8, 0), at(10, 20, 0)},
-		{"any hour", ContactProfile{MayText: true, FromHour: 0, ToHour: 24, Zone: lima}, at(10, 3, 0), at(10, 3, 0)},
-		{"equal hours are any hour", ContactProfile{MayText: true, FromHour: 7, ToHour: 7, Zone: lima}, at(10, 3, 0), at(10, 3, 0)},
-		{"until midnight", ContactProfile{MayText: true, FromHour: 18, ToHour: 24, Zone: lima}, at(10, 23, 59), at(10, 23, 59)},
-		{"calls only", ContactProfile{MayText: false, FromHour: 9, ToHour: 12, Zone: lima}, at(10, 10, 0), time.Time{}},
-		{"she said SALIR", ContactProfile{MayText: true, Stopped: true, Zone: lima}, at(10, 10, 0), time.Time{}},
-		{"erased", ContactProfile{MayText: true, Gone: true, Zone: lima}, at(10, 10, 0), time.Time{}},
-		// Her hours are read in the deployment's zone, not the server's.
-		{"another zone", ContactProfile{MayText: true, FromHour: 9, ToHour: 12, Zone: time.UTC}, at(10, 10, 0), time.Date(2026, 3, 11, 9, 0, 0, 0, time.UTC)},
-	} {
-		got, ok := ContactAt(c.p, c.now)
-		if ok != !c.want.IsZero() || (ok && !got.Equal(c.want)) {
-			t.Errorf("%s: ContactAt = %v, %v; want %v", c.name, got.In(lima), ok, c.want.In(lima))
-		}
-	}
-}
-
 func TestSurvivorMessagesWaitForHerHours(t *testing.T) {
 	e := newEnv(t, false)
 	c := e.survivorCase(survivorPhone, casefile.ContactPrefs{MayText: true, FromHour: 9, ToHour: 12})
@@ -341,14 +287,14 @@ func TestSurvivorMessagesWaitForHerHours(t *testing.T) {
 		t.Fatalf("not_before %v, want %v", notBefore.In(lima), want)
 	}
 	var job rivertype.JobRow
-	if err := e.pool.QueryRow(e.ctx, `SELECT scheduled_at FROM river_job WHERE kind = 'hotline.send_sms'`).Scan(&job.ScheduledAt); err != nil {
+	if err := e.pool.QueryRow(e.ctx, `SELECT scheduled_at FROM river_job WHERE kind = 'sms.send'`).Scan(&job.ScheduledAt); err != nil {
 		t.Fatal(err)
 	}
 	if !job.ScheduledAt.Equal(notBefore) {
 		t.Fatalf("job scheduled at %v, want %v", job.ScheduledAt, notBefore)
 	}
 	// Run early anyway (a clock jump, a manual retry): it snoozes, sends nothing.
-	err := e.h.sendOutbound(e.ctx, id, false)
+	err := e.sender.Send(e.ctx, id, false)
 	var snooze *rivertype.JobSnoozeError
 	if !errors.As(err, &snooze) || snooze.Duration != 12*time.Hour+30*time.Minute {
 		t.Fatalf("early run: %v, want a 12h30 snooze", err)
@@ -357,7 +303,7 @@ func TestSurvivorMessagesWaitForHerHours(t *testing.T) {
 		t.Fatal("sent outside her hours")
 	}
 	e.clk.Set(time.Date(2026, 3, 11, 9, 0, 0, 0, lima))
-	if err := e.h.sendOutbound(e.ctx, id, false); err != nil {
+	if err := e.sender.Send(e.ctx, id, false); err != nil {
 		t.Fatal(err)
 	}
 	e.sim.Settle()
@@ -401,12 +347,8 @@ func TestStopHoldsAcrossIndexKeyRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kr, err := crypto.ParseKeyring(rotated)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.h.index, e.h.out.index = kr.BlindIndex(), kr.BlindIndex()
-	if err := e.h.sendOutbound(e.ctx, id, false); err != nil {
+	e.restartWith(rotated) // the hotline and the sender look her up under the new key
+	if err := e.sender.Send(e.ctx, id, false); err != nil {
 		t.Fatal(err)
 	}
 	if st, _, _ := e.status(id); st != "canceled" || e.sim.Calls(survivorPhone) != 0 {
@@ -417,14 +359,14 @@ func TestStopHoldsAcrossIndexKeyRotation(t *testing.T) {
 func TestProviderNoticeIsDiscreet(t *testing.T) {
 	e := newEnv(t, false)
 	err := pgx.BeginFunc(e.ctx, e.pool, func(tx pgx.Tx) error {
-		return e.h.out.NotifyProvider(e.ctx, tx, referral.ProviderNotice{ReferralID: e.openReferral(survivorPhone).ID,
+		return e.out.NotifyProvider(e.ctx, tx, referral.ProviderNotice{ReferralID: e.openReferral(survivorPhone).ID,
 			Phone: healthPhone, Reference: "AMP-7K3Q", ReplyCode: "4821", Lang: "es"})
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var args string
-	if err := e.pool.QueryRow(e.ctx, `SELECT args::text FROM river_job WHERE kind = 'hotline.send_sms'`).Scan(&args); err != nil {
+	if err := e.pool.QueryRow(e.ctx, `SELECT args::text FROM river_job WHERE kind = 'sms.send'`).Scan(&args); err != nil {
 		t.Fatal(err)
 	}
 	var id uuid.UUID
@@ -434,7 +376,7 @@ func TestProviderNoticeIsDiscreet(t *testing.T) {
 	if args != `{"outbound_id": "`+id.String()+`"}` {
 		t.Fatalf("job args %s carry more than the id", args)
 	}
-	if err := e.h.sendOutbound(e.ctx, id, false); err != nil {
+	if err := e.sender.Send(e.ctx, id, false); err != nil {
 		t.Fatal(err)
 	}
 	m := e.sim.Phone(healthPhone).ExpectSMS("AMP-7K3Q", "OK 4821")

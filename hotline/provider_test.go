@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/amparo/amparo/referral"
+	"github.com/amparo/amparo/roster"
 	"github.com/amparo/amparo/templates"
 )
 
@@ -14,7 +14,7 @@ import (
 func TestDutyPhoneGuessingCodesIsStoppedAndSupervisorAlerted(t *testing.T) {
 	const supervisor = "+51900000801"
 	e := newEnv(t, true)
-	if err := e.refs.AddOnCall(e.ctx, e.pool, referral.RoleSupervisor, supervisor, tuesday10.Add(-time.Hour), tuesday10.Add(24*time.Hour)); err != nil {
+	if err := e.roster.Add(e.ctx, e.pool, roster.Supervisor, supervisor, tuesday10.Add(-time.Hour), tuesday10.Add(24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	duty := e.sim.Phone(healthPhone)

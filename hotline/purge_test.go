@@ -9,24 +9,25 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/amparo/amparo/hotline/carrier"
+	"github.com/amparo/amparo/sms"
+	"github.com/amparo/amparo/sms/carrier"
 	"github.com/amparo/amparo/templates"
 )
 
 // purgeAll works every queued twilio_purge job as River would: once
 // failing while Twilio is down, then again until each succeeds, then once
 // more, which must change nothing.
-func (e *env) purgeAll(jobs []PurgeTwilioArgs) {
+func (e *env) purgeAll(jobs []sms.PurgeArgs) {
 	e.t.Helper()
 	e.sim.FailPurges(1)
-	if err := e.h.purgeTwilio(jobs[0]); err == nil {
+	if err := e.sender.Purge(jobs[0]); err == nil {
 		e.t.Fatal("a purge during a Twilio outage reported success; River would not retry it")
 	} else if strings.Contains(err.Error(), survivorPhone) {
 		e.t.Fatalf("purge error quotes her number: %v", err)
 	}
 	for range 2 {
 		for _, a := range jobs {
-			if err := e.h.purgeTwilio(a); err != nil {
+			if err := e.sender.Purge(a); err != nil {
 				e.t.Fatalf("purge %+v: %v", a, err)
 			}
 		}
@@ -66,7 +67,7 @@ func TestBorrarHasTwilioForgetHerMessagesAndCalls(t *testing.T) {
 	if toHer == uuid.Nil {
 		t.Fatal("her profile allows texts now, but the text to her was not queued")
 	}
-	if err := e.h.sendOutbound(e.ctx, toHer, false); err != nil {
+	if err := e.sender.Send(e.ctx, toHer, false); err != nil {
 		t.Fatal(err)
 	}
 	survivor.Expect("Amparo: hola")
@@ -86,7 +87,7 @@ func TestBorrarHasTwilioForgetHerMessagesAndCalls(t *testing.T) {
 	if n := e.count("voice_call", "") + e.count("voice_event", ""); n != 0 {
 		t.Errorf("%d rows still tie her call to her case", n)
 	}
-	if n := e.count("river_job", "kind = $1 AND scheduled_at < $2", PurgeTwilioArgs{}.Kind(), e.clk.Now().Add(purgeDelay)); n != 0 {
+	if n := e.count("river_job", "kind = $1 AND scheduled_at < $2", sms.PurgeArgs{}.Kind(), e.clk.Now().Add(purgeDelay)); n != 0 {
 		t.Errorf("%d purge job(s) due before what is in flight at Twilio has finished", n)
 	}
 	e.assertNotStored(survivorPhone)
@@ -118,8 +119,8 @@ func TestRetentionForgetsLinksAndHasTwilioForgetThem(t *testing.T) {
 	sent := e.sim.Thread(survivorPhone)[0].SID
 	failing := "+51987000555"
 	e.sim.Fail(failing, carrier.Fault{HTTPStatus: 400, Code: 21211})
-	failed := e.queue(outbound{purpose: purposeStaff, to: failing, body: "Amparo: x", ttl: survivorTTL})
-	if err := e.h.sendOutbound(e.ctx, failed, false); err != nil {
+	failed := e.queue(sms.Message{Purpose: sms.PurposeStaff, To: failing, Body: "Amparo: x", TTL: sms.SurvivorTTL})
+	if err := e.sender.Send(e.ctx, failed, false); err != nil {
 		t.Fatal(err)
 	}
 	if st, _, _ := e.status(failed); st != "failed" {

@@ -152,7 +152,7 @@ func (h *Hotline) sweepBatch(ctx context.Context, sql string, cutoff time.Time) 
 	if err != nil {
 		return 0, err
 	}
-	if err := enqueuePurges(ctx, tx, h.out.jobs, h.clk.Now(), messages, slices.Compact(slices.Sorted(slices.Values(calls)))); err != nil {
+	if err := enqueuePurges(ctx, tx, h.jobs, h.clk.Now(), messages, slices.Compact(slices.Sorted(slices.Values(calls)))); err != nil {
 		return 0, err
 	}
 	return n, tx.Commit(ctx)

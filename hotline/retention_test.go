@@ -8,7 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/amparo/amparo/hotline/carrier"
+	"github.com/amparo/amparo/sms"
+	"github.com/amparo/amparo/sms/carrier"
 	"github.com/amparo/amparo/templates"
 )
 
@@ -17,7 +18,7 @@ import (
 // while the rows stay for the statistics and a late retry of her webhook
 // still changes nothing.
 func TestOldMessageTextsAreShredded(t *testing.T) {
-	if messageRetention <= withdrawalTTL || messageRetention <= survivorTTL {
+	if messageRetention <= sms.WithdrawalTTL || messageRetention <= sms.SurvivorTTL {
 		t.Fatalf("retention %s would shred texts still waiting to be sent", messageRetention)
 	}
 	e := newEnv(t, false)
@@ -27,8 +28,8 @@ func TestOldMessageTextsAreShredded(t *testing.T) {
 		t.Fatalf("first text: %v, %v", replies, err)
 	}
 	survivor.Expect(text(t, templates.ES, templates.KeyWelcome))
-	alert := e.queue(outbound{purpose: purposeStaff, to: counsellor, body: "Amparo: prueba", ttl: staffAlertTTL})
-	if err := e.h.sendOutbound(e.ctx, alert, false); err != nil {
+	alert := e.queue(sms.Message{Purpose: sms.PurposeStaff, To: counsellor, Body: "Amparo: prueba", TTL: sms.StaffAlertTTL})
+	if err := e.sender.Send(e.ctx, alert, false); err != nil {
 		t.Fatal(err)
 	}
 	e.sim.Phone(counsellor).Expect("Amparo: prueba")
@@ -71,9 +72,9 @@ func TestOldMessageTextsAreShredded(t *testing.T) {
 
 // assertPurgesQueued fails unless exactly the twilio_purge jobs for sids
 // are queued, each carrying its sid and nothing else.
-func (e *env) assertPurgesQueued(sids ...string) []PurgeTwilioArgs {
+func (e *env) assertPurgesQueued(sids ...string) []sms.PurgeArgs {
 	e.t.Helper()
-	rows, err := e.pool.Query(e.ctx, `SELECT args::text FROM river_job WHERE kind = $1 ORDER BY id`, PurgeTwilioArgs{}.Kind())
+	rows, err := e.pool.Query(e.ctx, `SELECT args::text FROM river_job WHERE kind = $1 ORDER BY id`, sms.PurgeArgs{}.Kind())
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -81,10 +82,10 @@ func (e *env) assertPurgesQueued(sids ...string) []PurgeTwilioArgs {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	var got []PurgeTwilioArgs
+	var got []sms.PurgeArgs
 	queued := map[string]bool{}
 	for _, r := range raw {
-		var a PurgeTwilioArgs
+		var a sms.PurgeArgs
 		dec := json.NewDecoder(strings.NewReader(r))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&a); err != nil {

@@ -8,9 +8,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 
-	"github.com/amparo/amparo/hotline/carrier"
 	"github.com/amparo/amparo/internal/jobs"
 	"github.com/amparo/amparo/internal/web"
+	"github.com/amparo/amparo/sms/carrier"
 )
 
 // Routes registers the Twilio webhooks. Each handler authenticates first,
@@ -34,11 +34,9 @@ func (h *Hotline) DemoRoutes(r chi.Router, sim *carrier.Carrier) {
 
 // AddWorkers registers the hotline's River workers.
 func AddWorkers(w *river.Workers, h *Hotline) {
-	river.AddWorker(w, &sendWorker{h: h})
 	river.AddWorker(w, &expireWorker{h: h})
 	river.AddWorker(w, &shredWorker{h: h})
 	river.AddWorker(w, &dangerWorker{h: h})
-	river.AddWorker(w, &purgeWorker{h: h})
 }
 
 // PeriodicJobs are the hotline's scheduled jobs, for river.Config.PeriodicJobs.
@@ -81,7 +79,7 @@ func (h *Hotline) handleStatus(w http.ResponseWriter, r *http.Request) {
 	if c, err := strconv.Atoi(r.PostForm.Get("ErrorCode")); err == nil && c > 0 {
 		code = &c
 	}
-	if err := h.applyStatus(r.Context(), id, sid, r.PostForm.Get("MessageStatus"), code); err != nil {
+	if err := h.sender.ApplyStatus(r.Context(), id, sid, r.PostForm.Get("MessageStatus"), code); err != nil {
 		h.log.Error("hotline: status callback failed", "outbound_id", id, "err", err)
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 		return

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/sms"
 	"github.com/amparo/amparo/templates"
 )
 
@@ -40,8 +41,8 @@ func TestSalirNeverSilencesHerOwnMessages(t *testing.T) {
 	survivor.Expect(text(t, es, templates.KeyStopped), "105", "Linea 100", "INICIO")
 	survivor.Send("hola?").Expect(text(t, es, templates.KeyStopped))
 	survivor.Send("EN").Expect(text(t, templates.EN, templates.KeyStopped))
-	id := e.queue(outbound{purpose: purposeSurvivor, to: survivorPhone, body: "x", ttl: survivorTTL})
-	if err := e.h.sendOutbound(e.ctx, id, false); err != nil {
+	id := e.queue(sms.Message{Purpose: sms.PurposeSurvivor, To: survivorPhone, Body: "x", TTL: sms.SurvivorTTL})
+	if err := e.sender.Send(e.ctx, id, false); err != nil {
 		t.Fatal(err)
 	}
 	if st, _, _ := e.status(id); st != "canceled" {

@@ -16,6 +16,7 @@ import (
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/crypto"
 	"github.com/amparo/amparo/hotline/triage"
+	"github.com/amparo/amparo/roster"
 	"github.com/amparo/amparo/templates"
 )
 
@@ -208,7 +209,7 @@ func (h *Hotline) handleVoiceDanger(w http.ResponseWriter, r *http.Request) {
 		// the call's id, so an operator can find the caller in Twilio's
 		// log. She still hears the emergency numbers.
 		h.log.Error("hotline: danger call NOT recorded, no one alerted", "call_sid", r.PostForm.Get("CallSid"), "err", err)
-		writeTwiML(w, h.dialDuty(lang, uuid.Nil, h.referrals.FallbackDuty()))
+		writeTwiML(w, h.dialDuty(lang, uuid.Nil, h.roster.Fallback()))
 		return
 	}
 	writeTwiMLBytes(w, out)
@@ -288,7 +289,7 @@ func (h *Hotline) voiceDanger(ctx context.Context, tx pgx.Tx, callSID, from, lan
 			return voiceResponse{}, err
 		}
 	}
-	phones, err := h.onCall(ctx, tx)
+	phones, _, err := h.roster.Responders(ctx, tx, roster.AlertDangerNow)
 	if err != nil {
 		return voiceResponse{}, err
 	}

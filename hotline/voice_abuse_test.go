@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/amparo/amparo/hotline/carrier"
 	"github.com/amparo/amparo/internal/pgtest"
+	"github.com/amparo/amparo/sms/carrier"
 	"github.com/amparo/amparo/templates"
 )
 

@@ -6,8 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/amparo/amparo/hotline/carrier"
-	"github.com/amparo/amparo/referral"
+	"github.com/amparo/amparo/sms/carrier"
 	"github.com/amparo/amparo/templates"
 )
 
@@ -59,7 +58,7 @@ func TestVoiceDangerDialsOnCallThenCallback(t *testing.T) {
 // phones from the configuration.
 func TestVoiceDangerFallsBackToDutyNumbers(t *testing.T) {
 	const duty = "+51944000001"
-	withFallback := func(c *envSetup) { c.referral = append(c.referral, referral.WithFallbackDuty([]string{duty})) }
+	withFallback := func(c *envSetup) { c.fallback = []string{duty} }
 	danger := func(e *env) (url.Values, string) {
 		form := url.Values{"CallSid": {carrier.NewSID("CA")}, "From": {survivorPhone}, "To": {hotlineNumber}, "AccountSid": {testAccount}}
 		return form, readAll(t, e.post("/twilio/voice/danger?l=es", withParam(form, "Digits", "1"), testToken))

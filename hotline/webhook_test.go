@@ -9,7 +9,7 @@ import (
 
 	"github.com/twilio/twilio-go/client"
 
-	"github.com/amparo/amparo/hotline/carrier"
+	"github.com/amparo/amparo/sms/carrier"
 )
 
 // Twilio's published example (DESIGN §9): our signer must agree with it and

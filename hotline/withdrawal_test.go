@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/amparo/amparo/referral"
+	"github.com/amparo/amparo/sms"
 	"github.com/amparo/amparo/templates"
 )
 
@@ -66,22 +67,22 @@ func TestWithdrawalOnlyWhenTheProviderMayHaveTheNotice(t *testing.T) {
 	}
 	notify := func(n referral.ProviderNotice) uuid.UUID {
 		t.Helper()
-		inTx(func(tx pgx.Tx) error { return e.h.out.NotifyProvider(e.ctx, tx, n) })
+		inTx(func(tx pgx.Tx) error { return e.out.NotifyProvider(e.ctx, tx, n) })
 		var id uuid.UUID
 		if err := e.pool.QueryRow(e.ctx, `SELECT id FROM outbound_message WHERE referral_id = $1 AND purpose = $2`,
-			n.ReferralID, purposeProvider).Scan(&id); err != nil {
+			n.ReferralID, sms.PurposeProvider).Scan(&id); err != nil {
 			t.Fatal(err)
 		}
 		return id
 	}
 	withdraw := func(n referral.ProviderNotice) {
 		t.Helper()
-		inTx(func(tx pgx.Tx) error { return e.h.out.NotifyWithdrawn(e.ctx, tx, n) })
+		inTx(func(tx pgx.Tx) error { return e.out.NotifyWithdrawn(e.ctx, tx, n) })
 	}
 	withdrawal := func(n referral.ProviderNotice) (id uuid.UUID, notBefore time.Time, found bool) {
 		t.Helper()
 		err := e.pool.QueryRow(e.ctx, `SELECT id, not_before FROM outbound_message WHERE referral_id = $1 AND purpose = $2`,
-			n.ReferralID, purposeWithdrawal).Scan(&id, &notBefore)
+			n.ReferralID, sms.PurposeWithdrawal).Scan(&id, &notBefore)
 		if err == pgx.ErrNoRows {
 			return uuid.Nil, time.Time{}, false
 		}
@@ -116,7 +117,7 @@ func TestWithdrawalOnlyWhenTheProviderMayHaveTheNotice(t *testing.T) {
 		if _, _, found := withdrawal(n); found {
 			t.Fatal("a withdrawal was queued for a request the provider never had")
 		}
-		if err := e.h.sendOutbound(e.ctx, id, false); err != nil {
+		if err := e.sender.Send(e.ctx, id, false); err != nil {
 			t.Fatal(err)
 		}
 		provider.ExpectNothing()
@@ -125,7 +126,7 @@ func TestWithdrawalOnlyWhenTheProviderMayHaveTheNotice(t *testing.T) {
 	t.Run("handed over: withdrawn at once", func(t *testing.T) {
 		n := notice()
 		id := notify(n)
-		if err := e.h.sendOutbound(e.ctx, id, false); err != nil {
+		if err := e.sender.Send(e.ctx, id, false); err != nil {
 			t.Fatal(err)
 		}
 		provider.ExpectSMS("AMP-7K3Q", "OK 4821")
@@ -134,7 +135,7 @@ func TestWithdrawalOnlyWhenTheProviderMayHaveTheNotice(t *testing.T) {
 		if !found || !notBefore.Equal(e.clk.Now()) {
 			t.Fatalf("withdrawal queued %v, not before %v; want now", found, notBefore)
 		}
-		if err := e.h.sendOutbound(e.ctx, wid, false); err != nil {
+		if err := e.sender.Send(e.ctx, wid, false); err != nil {
 			t.Fatal(err)
 		}
 		provider.Expect(want)
@@ -162,8 +163,8 @@ func TestWithdrawalOnlyWhenTheProviderMayHaveTheNotice(t *testing.T) {
 		defer sender.Rollback(e.ctx)
 		withdraw(n) // must not wait for the sender's lock
 		_, notBefore, found := withdrawal(n)
-		if !found || !notBefore.Equal(e.clk.Now().Add(sendTimeout)) {
-			t.Fatalf("withdrawal queued %v, not before %v; want %v", found, notBefore, e.clk.Now().Add(sendTimeout))
+		if !found || !notBefore.Equal(e.clk.Now().Add(sms.SendTimeout)) {
+			t.Fatalf("withdrawal queued %v, not before %v; want %v", found, notBefore, e.clk.Now().Add(sms.SendTimeout))
 		}
 		if err := sender.Rollback(e.ctx); err != nil {
 			t.Fatal(err)
@@ -188,7 +189,7 @@ func TestWithdrawalOnlyWhenTheProviderMayHaveTheNotice(t *testing.T) {
 		if err := sender.Rollback(e.ctx); err != nil { // the send failed for now
 			t.Fatal(err)
 		}
-		if err := e.h.sendOutbound(e.ctx, id, false); err != nil {
+		if err := e.sender.Send(e.ctx, id, false); err != nil {
 			t.Fatal(err)
 		}
 		if st, _, _ := e.status(id); st != "canceled" {

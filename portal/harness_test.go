@@ -28,6 +28,7 @@ import (
 	"github.com/amparo/amparo/internal/pgtest"
 	"github.com/amparo/amparo/internal/web"
 	"github.com/amparo/amparo/referral"
+	"github.com/amparo/amparo/roster"
 )
 
 var lima = func() *time.Location {
@@ -112,7 +113,7 @@ type notices struct{}
 func (*notices) NotifyProvider(context.Context, pgx.Tx, referral.ProviderNotice) error  { return nil }
 func (*notices) NotifyWithdrawn(context.Context, pgx.Tx, referral.ProviderNotice) error { return nil }
 func (*notices) NotifyPassedOn(context.Context, pgx.Tx, referral.ProviderNotice) error  { return nil }
-func (*notices) AlertStaff(context.Context, pgx.Tx, referral.StaffAlert) error          { return nil }
+func (*notices) AlertStaff(context.Context, pgx.Tx, roster.Alert) error                 { return nil }
 func (*notices) TellSurvivor(context.Context, pgx.Tx, referral.SurvivorNotice) error    { return nil }
 
 // messenger is the portal's Messenger in these tests: it answers as the

@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/roster"
 )
 
 // Codes come from crypto/rand: twenty referrals to one phone get twenty
@@ -68,7 +69,7 @@ func TestCodeDrawSkipsCodesInUse(t *testing.T) {
 // the right code acts on nothing; the next window reads codes again.
 func TestWrongCodesLockThePhoneAndAlertTheSupervisor(t *testing.T) {
 	h := newHarness(t, testDirectory)
-	h.onCall(RoleSupervisor, phoneSup)
+	h.onCall(roster.Supervisor, phoneSup)
 	other := New(h.pool, h.cases, h.inserter, h.rec, h.clk) // a second server copy
 	copies := []*Service{h.svc, other}
 	reply := func(i int, text string) ReplyOutcome {
@@ -107,7 +108,7 @@ func TestWrongCodesLockThePhoneAndAlertTheSupervisor(t *testing.T) {
 	}
 	reply(6, wrong)
 	_, alerts := h.rec.snapshot()
-	if want := []StaffAlert{{Phone: phoneSup, Kind: AlertCodesLocked, Reference: "A"}}; !slices.Equal(alerts, want) {
+	if want := []roster.Alert{{Phone: phoneSup, Kind: roster.AlertCodesLocked, Reference: "A"}}; !slices.Equal(alerts, want) {
 		t.Fatalf("alerts = %+v, want %+v", alerts, want)
 	}
 	h.clk.Advance(24*time.Hour + time.Minute)

@@ -4,13 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
-
-func itoa(i int64) string { return strconv.FormatInt(i, 10) }
 
 // exportJSON is the directory as `amparo directory export` prints it.
 func (h *harness) exportJSON() string {
@@ -193,66 +189,5 @@ func TestDirectoryImportKeepsDemoAndRealApart(t *testing.T) {
 	_, err := h.importDir(testDirectory, true)
 	if !errors.Is(err, ErrDemoMix) || !strings.Contains(err.Error(), "demo data") {
 		t.Fatalf("real over demo: %v", err)
-	}
-}
-
-func TestOnCallShiftsAddListRemove(t *testing.T) {
-	h := newHarness(t, testDirectory)
-	now := h.clk.Now()
-	for name, sh := range map[string]Shift{
-		"role":  {Role: "nurse", Phone: phoneCou, Starts: now, Ends: now.Add(time.Hour)},
-		"phone": {Role: RoleCounsellor, Phone: "12", Starts: now, Ends: now.Add(time.Hour)},
-		"order": {Role: RoleCounsellor, Phone: phoneCou, Starts: now, Ends: now},
-	} {
-		if _, err := AddShift(h.ctx, h.pool, sh, "cli", now); !errors.Is(err, ErrBadInput) {
-			t.Errorf("%s: %v", name, err)
-		}
-	}
-	id, err := AddShift(h.ctx, h.pool, Shift{Role: RoleCounsellor, Phone: "987 654 321", Name: "Rosa",
-		Starts: now.Add(-time.Hour), Ends: now.Add(8 * time.Hour)}, "cli", now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	later, err := AddShift(h.ctx, h.pool, Shift{Role: RoleSupervisor, Phone: phoneSup,
-		Starts: now.Add(24 * time.Hour), Ends: now.Add(32 * time.Hour)}, "cli", now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The alert path (hotline's danger and expiry alerts) reads the roster
-	// through DutyPhones: the new counsellor is who it texts now.
-	phones, rostered, err := h.svc.DutyPhones(h.ctx, h.pool, RoleCounsellor, RoleSupervisor)
-	if err != nil || !rostered || !slices.Equal(phones, []string{"+51987654321"}) {
-		t.Fatalf("duty phones: %v %v %v", phones, rostered, err)
-	}
-	shifts, err := Shifts(h.ctx, h.pool, now)
-	if err != nil || len(shifts) != 2 || shifts[0].ID != id || shifts[0].Name != "Rosa" || shifts[1].ID != later {
-		t.Fatalf("shifts: %+v %v", shifts, err)
-	}
-	if err := RemoveShift(h.ctx, h.pool, id, "cli", now); err != nil {
-		t.Fatal(err)
-	}
-	if err := RemoveShift(h.ctx, h.pool, id, "cli", now); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("removing twice: %v", err)
-	}
-	if phones, _ := h.svc.OnCallPhones(h.ctx, h.pool, RoleCounsellor); len(phones) != 0 {
-		t.Fatalf("removed shift still on call: %v", phones)
-	}
-	rows, err := h.pool.Query(h.ctx, `SELECT actor || ' ' || action || ' ' || detail FROM audit_log ORDER BY id`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var log []string
-	for rows.Next() {
-		var s string
-		rows.Scan(&s)
-		log = append(log, s)
-	}
-	want := []string{
-		"cli oncall.add shift " + itoa(id) + " counsellor *********321",
-		"cli oncall.add shift " + itoa(later) + " supervisor *********801",
-		"cli oncall.remove shift " + itoa(id) + " counsellor *********321",
-	}
-	if !slices.Equal(log, want) {
-		t.Fatalf("audit log:\n%s\nwant\n%s", strings.Join(log, "\n"), strings.Join(want, "\n"))
 	}
 }

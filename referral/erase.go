@@ -20,6 +20,12 @@ const reasonCaseErased = "case_erased"
 // referralJobKinds are the River jobs that carry a referral id.
 var referralJobKinds = []string{DispatchArgs{}.Kind(), AckDeadlineArgs{}.Kind(), ServeDeadlineArgs{}.Kind()}
 
+// Withdrawer tells a provider its request is withdrawn: the part of
+// Notifier that revoking a referral needs.
+type Withdrawer interface {
+	NotifyWithdrawn(ctx context.Context, tx pgx.Tx, n ProviderNotice) error
+}
+
 // EraseHook returns the casefile.EraseHook that erases what referral holds
 // about cases being erased, in the erasure's transaction tx: every open
 // referral of theirs is revoked (reason "case_erased", which frees its reply
@@ -32,15 +38,18 @@ var referralJobKinds = []string{DispatchArgs{}.Kind(), AckDeadlineArgs{}.Kind(),
 // cannot be deleted under River; its scheduled time is overwritten with at,
 // and it finds its referral revoked when it gets the lock.
 //
+// n is the Notifier's one call an erasure makes, so that the hook can be
+// built before the case store, which a whole Notifier may need.
+//
 // Pass it to casefile.WithEraseHook. It runs while the erasure holds the
 // cases' rows (FOR NO KEY UPDATE), and before it destroys their keys.
-func EraseHook(n Notifier, q jobs.Queue) casefile.EraseHook {
+func EraseHook(n Withdrawer, q jobs.Queue) casefile.EraseHook {
 	return func(ctx context.Context, tx pgx.Tx, cases []casefile.ErasedCase, at time.Time) error {
 		return casesErased(ctx, tx, n, q, cases, at)
 	}
 }
 
-func casesErased(ctx context.Context, tx pgx.Tx, n Notifier, q jobs.Queue, cases []casefile.ErasedCase, at time.Time) error {
+func casesErased(ctx context.Context, tx pgx.Tx, n Withdrawer, q jobs.Queue, cases []casefile.ErasedCase, at time.Time) error {
 	at = at.UTC().Truncate(time.Microsecond)
 	caseIDs := make([]uuid.UUID, len(cases))
 	references := make(map[uuid.UUID]string, len(cases))
@@ -125,7 +134,7 @@ func lockRefs(ctx context.Context, tx pgx.Tx, where string, args ...any) ([]lock
 // no. Revoking frees the reply code (after codeQuarantine) and the
 // provider's place; closed referrals in refs are left alone. references
 // maps case ids to case references.
-func revokeLocked(ctx context.Context, tx pgx.Tx, n Notifier, refs []lockedRef, references map[uuid.UUID]string, reason string, at time.Time) error {
+func revokeLocked(ctx context.Context, tx pgx.Tx, n Withdrawer, refs []lockedRef, references map[uuid.UUID]string, reason string, at time.Time) error {
 	for _, r := range refs {
 		if !r.Status.Open() {
 			continue

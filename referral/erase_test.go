@@ -14,6 +14,7 @@ import (
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/crypto"
 	"github.com/amparo/amparo/internal/pglocal"
+	"github.com/amparo/amparo/roster"
 )
 
 // dump returns the whole database as pg_dump writes it, times in UTC.
@@ -45,7 +46,7 @@ func pgTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") +
 // their reply codes.
 func TestEraseRevokesReferralsAndForgetsDeadlines(t *testing.T) {
 	h := newHarness(t, testDirectory)
-	h.onCall(RoleCounsellor, phoneCou)
+	h.onCall(roster.Counsellor, phoneCou)
 	// An incident time to the second, so its deadlines are unlike any
 	// other time in the database.
 	incident := tuesday10.Add(-10*time.Hour - 17*time.Minute - 23*time.Second)

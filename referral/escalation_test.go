@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/roster"
 )
 
 // An escalation that finds the next provider tells the supervisor once that
@@ -14,7 +15,7 @@ import (
 // taken from is told it passed on, with its own code.
 func TestEscalationToNextProviderHasOneOutcome(t *testing.T) {
 	h := newHarness(t, testDirectory)
-	h.onCall(RoleSupervisor, phoneSup)
+	h.onCall(roster.Supervisor, phoneSup)
 	c := h.openCase(casefile.CaseInput{Urgent: true, Needs: []casefile.Need{casefile.NeedHealth}})
 	r := h.create(c)[0]
 	h.dispatch(r.ID)
@@ -23,7 +24,7 @@ func TestEscalationToNextProviderHasOneOutcome(t *testing.T) {
 	h.ackDeadline(r.ID) // redelivered: nothing more
 
 	_, alerts := h.rec.snapshot()
-	if len(alerts) != 1 || alerts[0].Kind != AlertEscalated {
+	if len(alerts) != 1 || alerts[0].Kind != roster.AlertEscalated {
 		t.Fatalf("alerts = %+v; want one escalation alert", alerts)
 	}
 	passed, _ := h.rec.survivorSide()
@@ -39,7 +40,7 @@ func TestEscalationToNextProviderHasOneOutcome(t *testing.T) {
 // "no service available" alert and task, not "passed to the next service".
 func TestEscalationWithNoNextProviderAlertsOnlyNoProvider(t *testing.T) {
 	h := newHarness(t, testDirectory)
-	h.onCall(RoleSupervisor, phoneSup)
+	h.onCall(roster.Supervisor, phoneSup)
 	c := h.openCase(casefile.CaseInput{Needs: []casefile.Need{casefile.NeedHealth}})
 	r := h.create(c)[0]
 	h.dispatch(r.ID)
@@ -51,7 +52,7 @@ func TestEscalationWithNoNextProviderAlertsOnlyNoProvider(t *testing.T) {
 	h.ackDeadline(r.ID)
 
 	_, alerts := h.rec.snapshot()
-	if len(alerts) != 1 || alerts[0] != (StaffAlert{Phone: phoneSup, Kind: AlertNoProvider, CaseID: c.ID, Reference: c.Reference}) {
+	if len(alerts) != 1 || alerts[0] != (roster.Alert{Phone: phoneSup, Kind: roster.AlertNoProvider, CaseID: c.ID, Reference: c.Reference}) {
 		t.Fatalf("alerts = %+v; want exactly one no-provider alert", alerts)
 	}
 	if f := h.followUps(c.ID); len(f) != 1 || f[0].Kind != followUpNoProvider {

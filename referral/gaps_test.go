@@ -8,7 +8,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/amparo/amparo/casefile"
-	"github.com/amparo/amparo/templates"
+	"github.com/amparo/amparo/roster"
 )
 
 // C1: a late "NO 1000" meant for a referral that already escalated must not
@@ -66,12 +66,12 @@ func TestStaleReplyNeverActsOnReusedCode(t *testing.T) {
 // A missed serve-by alerts the supervisor on call, discreetly and once,
 // however often the job runs.
 func TestServeDeadlineMissedAlertsSupervisorOnce(t *testing.T) {
-	if _, ok := templates.StaffAlertKey(AlertServeDeadlineMissed); !ok {
-		t.Fatalf("no catalogue text for staff alert %q", AlertServeDeadlineMissed)
+	if _, ok := roster.AlertServeDeadlineMissed.CatalogueKey(); !ok {
+		t.Fatalf("no catalogue text for staff alert %q", roster.AlertServeDeadlineMissed)
 	}
 	h := newHarness(t, testDirectory)
-	h.onCall(RoleSupervisor, phoneSup)
-	h.onCall(RoleCounsellor, phoneCou)
+	h.onCall(roster.Supervisor, phoneSup)
+	h.onCall(roster.Counsellor, phoneCou)
 	c := h.openCase(casefile.CaseInput{Needs: []casefile.Need{casefile.NeedPolice}})
 	r := h.create(c)[0]
 	h.clk.Set(r.ServeBy.Add(time.Microsecond))
@@ -84,7 +84,7 @@ func TestServeDeadlineMissedAlertsSupervisorOnce(t *testing.T) {
 		t.Fatalf("not breached: %+v", got)
 	}
 	_, alerts := h.rec.snapshot()
-	want := StaffAlert{Phone: phoneSup, Kind: AlertServeDeadlineMissed, CaseID: c.ID, Reference: c.Reference}
+	want := roster.Alert{Phone: phoneSup, Kind: roster.AlertServeDeadlineMissed, CaseID: c.ID, Reference: c.Reference}
 	if len(alerts) != 1 || alerts[0] != want {
 		t.Fatalf("alerts = %+v; want exactly [%+v]", alerts, want)
 	}

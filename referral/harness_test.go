@@ -22,6 +22,7 @@ import (
 	"github.com/amparo/amparo/internal/clock"
 	"github.com/amparo/amparo/internal/jobs"
 	"github.com/amparo/amparo/internal/pgtest"
+	"github.com/amparo/amparo/roster"
 )
 
 // tuesday10 is a Tuesday, 10:00 in Trujillo: every weekday provider is open.
@@ -76,7 +77,7 @@ type recorder struct {
 	notices   []ProviderNotice
 	withdrawn []ProviderNotice
 	passedOn  []ProviderNotice
-	alerts    []StaffAlert
+	alerts    []roster.Alert
 	told      []SurvivorNotice
 	onSend    func(ProviderNotice)
 }
@@ -127,17 +128,17 @@ func (r *recorder) withdrawals() []ProviderNotice {
 	return append([]ProviderNotice(nil), r.withdrawn...)
 }
 
-func (r *recorder) AlertStaff(_ context.Context, _ pgx.Tx, a StaffAlert) error {
+func (r *recorder) AlertStaff(_ context.Context, _ pgx.Tx, a roster.Alert) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.alerts = append(r.alerts, a)
 	return nil
 }
 
-func (r *recorder) snapshot() ([]ProviderNotice, []StaffAlert) {
+func (r *recorder) snapshot() ([]ProviderNotice, []roster.Alert) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]ProviderNotice(nil), r.notices...), append([]StaffAlert(nil), r.alerts...)
+	return append([]ProviderNotice(nil), r.notices...), append([]roster.Alert(nil), r.alerts...)
 }
 
 // riverTime lets River's scheduler and producer follow the fake clock.
@@ -158,6 +159,7 @@ type harness struct {
 	rec      *recorder
 	svc      *Service
 	inserter *jobs.Deferred
+	roster   *roster.Roster
 	config   *river.Config
 	phones   atomic.Int64
 	// eraseGate, if set, runs once inside the next erasure, after it has
@@ -186,7 +188,8 @@ func newHarness(t testing.TB, directory string) *harness {
 			}
 			return EraseHook(h.rec, h.inserter)(ctx, tx, cases, at)
 		}))
-	h.svc = New(h.pool, h.cases, h.inserter, h.rec, h.clk)
+	h.roster = roster.New(h.clk, nil)
+	h.svc = New(h.pool, h.cases, h.inserter, h.rec, h.clk, WithRoster(h.roster))
 	// Tests name the codes they expect, so they take the first free one;
 	// TestReplyCodesAreDrawnAtRandom runs the real draw.
 	h.svc.pickCode = firstFree
@@ -285,9 +288,9 @@ func (h *harness) referrals(caseID uuid.UUID) []Referral {
 	return rs
 }
 
-func (h *harness) onCall(role, phone string) {
+func (h *harness) onCall(role roster.Role, phone string) {
 	h.t.Helper()
-	if err := h.svc.AddOnCall(h.ctx, h.pool, role, phone, tuesday10.Add(-time.Hour), tuesday10.Add(30*24*time.Hour)); err != nil {
+	if err := h.roster.Add(h.ctx, h.pool, role, phone, tuesday10.Add(-time.Hour), tuesday10.Add(30*24*time.Hour)); err != nil {
 		h.t.Fatal(err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/roster"
 )
 
 // Job args carry ids and a stage only: River keeps args as plain JSON.
@@ -179,13 +180,13 @@ func (s *Service) serveDeadline(ctx context.Context, tx pgx.Tx, id uuid.UUID, st
 		// The breach shows on the SLA board; the supervisor on call is told
 		// too (once: the event above marks it done), or, with none on call,
 		// the counsellor, or the fallback duty phones.
-		_, err := s.alert(ctx, tx, AlertServeDeadlineMissed, c.ID, c.Reference, RoleSupervisor, RoleCounsellor)
+		_, _, err := s.roster.Alert(ctx, tx, s.notifier, roster.AlertServeDeadlineMissed, c.ID, c.Reference)
 		return err
 	}
 	if err := s.followUp(ctx, tx, c.ID, followUpServeDeadline, r.Need); err != nil {
 		return err
 	}
-	_, err = s.alert(ctx, tx, AlertServeDeadlineNear, c.ID, c.Reference, RoleCounsellor, RoleSupervisor)
+	_, _, err = s.roster.Alert(ctx, tx, s.notifier, roster.AlertServeDeadlineNear, c.ID, c.Reference)
 	return err
 }
 

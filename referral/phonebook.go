@@ -5,37 +5,35 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/amparo/amparo/roster"
 )
 
 // PhoneOwner says whose a phone the system texts is, as the directory and
 // the roster have it. Exactly one of Service, Role and Fallback is set.
 type PhoneOwner struct {
 	Phone    string
-	Service  string // the directory name of the service whose duty phone it is
-	Role     string // RoleCounsellor or RoleSupervisor: on the roster now or later
-	Fallback bool   // a fallback duty phone (WithFallbackDuty)
+	Service  string      // the directory name of the service whose duty phone it is
+	Role     roster.Role // on the roster now or later
+	Fallback bool        // a fallback duty phone
 }
 
 // PhoneOwners lists the on-call phones by role, then the fallback duty
 // phones, then the duty phones of active services by name. A phone may
 // appear more than once, under each thing it is.
 func (s *Service) PhoneOwners(ctx context.Context, db DB) ([]PhoneOwner, error) {
-	rows, err := db.Query(ctx, `
-		SELECT DISTINCT role, phone FROM on_call WHERE ends_at > $1 ORDER BY role, phone`, s.now())
+	rostered, err := s.roster.Phones(ctx, db)
 	if err != nil {
 		return nil, fmt.Errorf("referral: phone owners: %w", err)
 	}
-	owners, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (PhoneOwner, error) {
-		var o PhoneOwner
-		return o, row.Scan(&o.Role, &o.Phone)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("referral: phone owners: %w", err)
+	var owners []PhoneOwner
+	for _, r := range rostered {
+		owners = append(owners, PhoneOwner{Phone: r.Phone, Role: r.Role})
 	}
-	for _, phone := range s.fallback {
+	for _, phone := range s.roster.Fallback() {
 		owners = append(owners, PhoneOwner{Phone: phone, Fallback: true})
 	}
-	rows, err = db.Query(ctx, `SELECT duty_phone, name FROM service WHERE active ORDER BY name, duty_phone`)
+	rows, err := db.Query(ctx, `SELECT duty_phone, name FROM service WHERE active ORDER BY name, duty_phone`)
 	if err != nil {
 		return nil, fmt.Errorf("referral: phone owners: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/amparo/amparo/audit"
 	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/roster"
 )
 
 const narrative = "Relato confidencial: Rosa Quispe, Jr. Los Olivos 123"
@@ -134,7 +135,7 @@ func assertNoSurvivorContent(t *testing.T, h *harness, c casefile.Case) {
 
 func TestAckDeadlineEscalatesExactlyOnce(t *testing.T) {
 	h := newHarness(t, testDirectory)
-	h.onCall(RoleSupervisor, phoneSup)
+	h.onCall(roster.Supervisor, phoneSup)
 	c := h.openCase(casefile.CaseInput{Urgent: true, Needs: []casefile.Need{casefile.NeedHealth}})
 	r := h.create(c)[0]
 	h.dispatch(r.ID)
@@ -167,7 +168,7 @@ func TestAckDeadlineEscalatesExactlyOnce(t *testing.T) {
 		t.Fatalf("want A escalated and one new referral to B, got %+v", all)
 	}
 	_, alerts := h.rec.snapshot()
-	if len(alerts) != 1 || alerts[0] != (StaffAlert{Phone: phoneSup, Kind: AlertEscalated, CaseID: c.ID, Reference: c.Reference}) {
+	if len(alerts) != 1 || alerts[0] != (roster.Alert{Phone: phoneSup, Kind: roster.AlertEscalated, CaseID: c.ID, Reference: c.Reference}) {
 		t.Fatalf("alerts = %+v", alerts)
 	}
 	ev := h.history(r.ID)
@@ -200,7 +201,7 @@ func TestRestartBetweenCreationAndDeadlineStillEscalates(t *testing.T) {
 		t.Skip("starts River clients")
 	}
 	h := newHarness(t, testDirectory)
-	h.onCall(RoleSupervisor, phoneSup)
+	h.onCall(roster.Supervisor, phoneSup)
 	h.config.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}}
 	h.config.FetchCooldown = 20 * time.Millisecond
 	h.config.FetchPollInterval = 50 * time.Millisecond
@@ -232,7 +233,7 @@ func TestRestartBetweenCreationAndDeadlineStillEscalates(t *testing.T) {
 		all := h.referrals(c.ID)
 		return len(all) == 2 && all[1].Status == Notified && all[1].CodePhone == phoneB
 	})
-	if _, alerts := h.rec.snapshot(); len(alerts) != 1 || alerts[0].Kind != AlertEscalated {
+	if _, alerts := h.rec.snapshot(); len(alerts) != 1 || alerts[0].Kind != roster.AlertEscalated {
 		t.Fatalf("alerts = %+v", alerts)
 	}
 }
@@ -289,7 +290,7 @@ func TestPEPBoundaryToTheMinute(t *testing.T) {
 
 func TestServeDeadlineNearAndMissed(t *testing.T) {
 	h := newHarness(t, testDirectory)
-	h.onCall(RoleCounsellor, phoneCou)
+	h.onCall(roster.Counsellor, phoneCou)
 	c := h.openCase(casefile.CaseInput{Needs: []casefile.Need{casefile.NeedPolice}})
 	r := h.create(c)[0]
 	if r.ServeBy == nil || !r.ServeBy.Equal(tuesday10.Add(24*time.Hour)) {
@@ -303,7 +304,7 @@ func TestServeDeadlineNearAndMissed(t *testing.T) {
 		h.serveDeadline(r.ID, stageNear)
 	}
 	_, alerts := h.rec.snapshot()
-	if len(alerts) != 1 || alerts[0] != (StaffAlert{Phone: phoneCou, Kind: AlertServeDeadlineNear, CaseID: c.ID, Reference: c.Reference}) {
+	if len(alerts) != 1 || alerts[0] != (roster.Alert{Phone: phoneCou, Kind: roster.AlertServeDeadlineNear, CaseID: c.ID, Reference: c.Reference}) {
 		t.Fatalf("alerts = %+v", alerts)
 	}
 	if f := h.followUps(c.ID); len(f) != 1 || f[0].Kind != followUpServeDeadline {
@@ -390,7 +391,7 @@ func TestRoutingSkipsClosedAndFull(t *testing.T) {
 
 func TestNoProviderBecomesTaskAndAlert(t *testing.T) {
 	h := newHarness(t, testDirectory)
-	h.onCall(RoleSupervisor, phoneSup)
+	h.onCall(roster.Supervisor, phoneSup)
 	h.clk.Set(time.Date(2026, 3, 10, 18, 0, 0, 0, lima)) // legal aid closed (Mondays only)
 	c := h.openCase(casefile.CaseInput{Urgent: true, Needs: []casefile.Need{casefile.NeedLegal, casefile.NeedShelter}})
 	if refs := h.create(c); len(refs) != 0 {
@@ -400,7 +401,7 @@ func TestNoProviderBecomesTaskAndAlert(t *testing.T) {
 	if len(f) != 2 || f[0].Kind != followUpNoProvider || !f[0].Urgent {
 		t.Fatalf("follow-ups = %+v", f)
 	}
-	if _, alerts := h.rec.snapshot(); len(alerts) != 2 || alerts[0].Kind != AlertNoProvider || alerts[0].Phone != phoneSup {
+	if _, alerts := h.rec.snapshot(); len(alerts) != 2 || alerts[0].Kind != roster.AlertNoProvider || alerts[0].Phone != phoneSup {
 		t.Fatalf("alerts = %+v", alerts)
 	}
 }
@@ -583,23 +584,24 @@ func TestLoadDirectoryRejectsBadEntries(t *testing.T) {
 func TestEmptyRosterAlertsFallbackDuty(t *testing.T) {
 	const fallback = "+51900000999"
 	h := newHarness(t, testDirectory)
-	svc := New(h.pool, h.cases, h.inserter, h.rec, h.clk, WithFallbackDuty([]string{fallback}))
-	duty := func() []string {
+	duty := roster.New(h.clk, []string{fallback})
+	svc := New(h.pool, h.cases, h.inserter, h.rec, h.clk, WithRoster(duty))
+	dutyPhones := func() []string {
 		t.Helper()
-		phones, _, err := svc.DutyPhones(h.ctx, h.pool, RoleCounsellor, RoleSupervisor)
+		phones, _, err := duty.Duty(h.ctx, h.pool, roster.Counsellor, roster.Supervisor)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return phones
 	}
-	if got := duty(); !slices.Equal(got, []string{fallback}) {
+	if got := dutyPhones(); !slices.Equal(got, []string{fallback}) {
 		t.Fatalf("empty roster: duty phones %v, want the fallback", got)
 	}
 
 	c := h.openCase(casefile.CaseInput{Needs: []casefile.Need{casefile.NeedHealth}})
 	r := h.create(c)[0]
 	h.inTx(func(tx pgx.Tx) error { return svc.NoticeFailed(h.ctx, tx, r.ID) })
-	if _, alerts := h.rec.snapshot(); len(alerts) != 1 || alerts[0] != (StaffAlert{Phone: fallback, Kind: AlertEscalated, CaseID: c.ID, Reference: c.Reference}) {
+	if _, alerts := h.rec.snapshot(); len(alerts) != 1 || alerts[0] != (roster.Alert{Phone: fallback, Kind: roster.AlertEscalated, CaseID: c.ID, Reference: c.Reference}) {
 		t.Fatalf("alerts = %+v; want the escalation at the fallback phone", alerts)
 	}
 	// No supervisor owns it: it is a caseworker task as well.
@@ -607,12 +609,12 @@ func TestEmptyRosterAlertsFallbackDuty(t *testing.T) {
 		t.Fatalf("follow-ups = %+v; want the escalation task", f)
 	}
 
-	h.onCall(RoleSupervisor, phoneSup)
-	if got := duty(); !slices.Equal(got, []string{phoneSup}) {
+	h.onCall(roster.Supervisor, phoneSup)
+	if got := dutyPhones(); !slices.Equal(got, []string{phoneSup}) {
 		t.Fatalf("supervisor on call: duty phones %v", got)
 	}
-	h.onCall(RoleCounsellor, phoneCou)
-	if got := duty(); !slices.Equal(got, []string{phoneCou}) {
+	h.onCall(roster.Counsellor, phoneCou)
+	if got := dutyPhones(); !slices.Equal(got, []string{phoneCou}) {
 		t.Fatalf("counsellor on call: duty phones %v", got)
 	}
 }

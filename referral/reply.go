@@ -10,6 +10,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/amparo/amparo/roster"
 )
 
 // ReplyOutcome says what a provider's SMS did.
@@ -274,7 +276,7 @@ func (s *Service) wrongCode(ctx context.Context, tx pgx.Tx, phone string) (strin
 		return "", fmt.Errorf("referral: locked phone's service: %w", err)
 	}
 	s.log.WarnContext(ctx, "referral: provider phone locked after wrong reply codes", "service_id", serviceID, "misses", n)
-	if _, err := s.alert(ctx, tx, AlertCodesLocked, uuid.Nil, name, RoleSupervisor, RoleCounsellor); err != nil {
+	if _, _, err := s.roster.Alert(ctx, tx, s.notifier, roster.AlertCodesLocked, uuid.Nil, name); err != nil {
 		return "", err
 	}
 	return ReplyCodesLocked, nil

@@ -16,6 +16,7 @@ import (
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/internal/clock"
 	"github.com/amparo/amparo/internal/jobs"
+	"github.com/amparo/amparo/roster"
 )
 
 // Notifier delivers what referral decides to say; the hotline implements it
@@ -30,7 +31,7 @@ type Notifier interface {
 	// NotifyPassedOn tells the provider of n that its request went to
 	// another service and needs nothing more from them.
 	NotifyPassedOn(ctx context.Context, tx pgx.Tx, n ProviderNotice) error
-	AlertStaff(ctx context.Context, tx pgx.Tx, a StaffAlert) error
+	roster.Alerter
 	// TellSurvivor tells her where to go now that a provider has taken
 	// her request, within the contact profile she gave.
 	TellSurvivor(ctx context.Context, tx pgx.Tx, n SurvivorNotice) error
@@ -44,14 +45,6 @@ type ProviderNotice struct {
 	Reference  string // the case reference, e.g. "AMP-7K3Q"
 	ReplyCode  string // four digits; "OK <code>" acknowledges, "NO <code>" declines
 	Lang       string // the provider's language
-}
-
-// StaffAlert asks an on-call staff member to look at a case.
-type StaffAlert struct {
-	Phone     string    // E.164
-	Kind      string    // one of the Alert* constants
-	CaseID    uuid.UUID // zero for an alert about no case (a locked phone)
-	Reference string    // a case reference, or what the Kind says
 }
 
 // SurvivorNotice is what she may be told once a provider has taken her
@@ -70,30 +63,11 @@ type SurvivorNotice struct {
 	Loc        *time.Location // the service's time zone, to read Until in
 }
 
-// Alert kinds referral raises ("danger_now" is the hotline's own).
-const (
-	AlertEscalated         = "escalated"
-	AlertServeDeadlineNear = "serve_deadline_near"
-	// AlertServeDeadlineMissed: serve-by passed before the referral was
-	// served; it is breached on the SLA board.
-	AlertServeDeadlineMissed = "serve_deadline_missed"
-	AlertNoProvider          = "no_provider"
-	// AlertCodesLocked: a provider phone sent too many wrong reply codes;
-	// its Reference is the service's name.
-	AlertCodesLocked = "codes_locked"
-)
-
 // Follow-up kinds referral files with casefile for a caseworker.
 const (
 	followUpNoProvider    = "no_provider"
 	followUpEscalated     = "escalated"
 	followUpServeDeadline = "serve_deadline_near"
-)
-
-// Roles on the on-call roster.
-const (
-	RoleCounsellor = "counsellor"
-	RoleSupervisor = "supervisor"
 )
 
 // Actor names the system in referral_event and audit rows.
@@ -154,7 +128,7 @@ type Service struct {
 	replyWindow time.Duration
 	missLimit   int
 	missWindow  time.Duration
-	fallback    []string
+	roster      *roster.Roster
 	pickCode    codePicker
 }
 
@@ -164,11 +138,11 @@ type Option func(*Service)
 // WithLogger sets the logger (default: discard). Service logs ids only.
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 
-// WithFallbackDuty sets the phones (E.164) that staff alerts go to when
-// nobody is on the on-call roster, and that a caller in danger is put
-// through to when the roster cannot be read.
-func WithFallbackDuty(phones []string) Option {
-	return func(s *Service) { s.fallback = slices.Clone(phones) }
+// WithRoster sets the on-call roster whose staff, or fallback duty phones,
+// referral's staff alerts go to; without it they go to whoever is on call
+// and there are no fallback phones.
+func WithRoster(r *roster.Roster) Option {
+	return func(s *Service) { s.roster = r }
 }
 
 // WithServeWithin sets how long a provider has to serve a need that has no
@@ -200,7 +174,7 @@ func WithWrongCodeLimit(n int, window time.Duration) Option {
 }
 
 // New returns a Service. jobs is usually a *jobs.Deferred bound to the River
-// client; notifier is the hotline.
+// client; notifier is the sms Notifier.
 func New(pool *pgxpool.Pool, cases *casefile.Store, jobs jobs.Queue, notifier Notifier, clk clock.Clock, opts ...Option) *Service {
 	s := &Service{
 		pool: pool, cases: cases, jobs: jobs, notifier: notifier, clk: clk,
@@ -217,6 +191,9 @@ func New(pool *pgxpool.Pool, cases *casefile.Store, jobs jobs.Queue, notifier No
 	}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.roster == nil {
+		s.roster = roster.New(clk, nil)
 	}
 	return s
 }
@@ -420,40 +397,6 @@ func (s *Service) Overdue(ctx context.Context, db DB) ([]Referral, error) {
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Referral, error) { return scanReferral(row) })
 }
 
-// OnCallPhones returns the phones of staff on call now in role.
-func (s *Service) OnCallPhones(ctx context.Context, db DB, role string) ([]string, error) {
-	rows, err := db.Query(ctx, `
-		SELECT DISTINCT phone FROM on_call WHERE role = $1 AND starts_at <= $2 AND ends_at > $2 ORDER BY phone`,
-		role, s.now())
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
-}
-
-// DutyPhones returns the phones of staff on call now in the first of roles
-// that has anyone on call (rostered), or the fallback duty phones when none
-// has: an alert about her must reach a person, not wait for an empty roster.
-func (s *Service) DutyPhones(ctx context.Context, db DB, roles ...string) (phones []string, rostered bool, err error) {
-	for _, role := range roles {
-		phones, err := s.OnCallPhones(ctx, db, role)
-		if err != nil || len(phones) > 0 {
-			return phones, err == nil, err
-		}
-	}
-	return s.FallbackDuty(), false, nil
-}
-
-// FallbackDuty returns the fallback duty phones (WithFallbackDuty), for a
-// caller that cannot read the roster.
-func (s *Service) FallbackDuty() []string { return slices.Clone(s.fallback) }
-
-// AddOnCall puts a phone on the roster for role between starts and ends.
-func (s *Service) AddOnCall(ctx context.Context, db DB, role, phone string, starts, ends time.Time) error {
-	_, _, err := insertShift(ctx, db, Shift{Role: role, Phone: phone, Starts: starts, Ends: ends})
-	return err
-}
-
 // lock reads a referral and holds it until tx ends, so that workers, replies
 // and the portal acting at once see each other's result instead of racing.
 func (s *Service) lock(ctx context.Context, tx pgx.Tx, id uuid.UUID) (Referral, error) {
@@ -570,7 +513,7 @@ func (s *Service) escalate(ctx context.Context, tx pgx.Tx, r *Referral, actor, r
 	if _, routed, err := s.successor(ctx, tx, c, r); err != nil || !routed {
 		return err
 	}
-	rostered, err := s.alert(ctx, tx, AlertEscalated, c.ID, c.Reference, RoleSupervisor)
+	_, rostered, err := s.roster.Alert(ctx, tx, s.notifier, roster.AlertEscalated, c.ID, c.Reference)
 	if err != nil || rostered {
 		return err
 	}
@@ -662,7 +605,7 @@ func (s *Service) noProvider(ctx context.Context, tx pgx.Tx, c casefile.Facts, n
 	if err := s.followUp(ctx, tx, c.ID, followUpNoProvider, need); err != nil {
 		return err
 	}
-	_, err := s.alert(ctx, tx, AlertNoProvider, c.ID, c.Reference, RoleSupervisor)
+	_, _, err := s.roster.Alert(ctx, tx, s.notifier, roster.AlertNoProvider, c.ID, c.Reference)
 	return err
 }
 
@@ -674,21 +617,6 @@ func (s *Service) followUp(ctx context.Context, tx pgx.Tx, caseID uuid.UUID, kin
 		return fmt.Errorf("referral: follow-up for case %s: %w", caseID, err)
 	}
 	return nil
-}
-
-// alert sends kind about the case caseID (zero for none) to the DutyPhones
-// of roles and says whether someone on the roster got it.
-func (s *Service) alert(ctx context.Context, tx pgx.Tx, kind string, caseID uuid.UUID, reference string, roles ...string) (rostered bool, err error) {
-	phones, rostered, err := s.DutyPhones(ctx, tx, roles...)
-	if err != nil {
-		return false, err
-	}
-	for _, p := range phones {
-		if err := s.notifier.AlertStaff(ctx, tx, StaffAlert{Phone: p, Kind: kind, CaseID: caseID, Reference: reference}); err != nil {
-			return false, fmt.Errorf("referral: alert %s: %w", kind, err)
-		}
-	}
-	return rostered, nil
 }
 
 // stallGrace is how long past its acknowledge-by time a referral may wait

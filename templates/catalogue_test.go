@@ -255,26 +255,6 @@ func TestSystemStartedTextsAreDiscreet(t *testing.T) {
 	}
 }
 
-func TestStaffAlertKey(t *testing.T) {
-	for _, kind := range []string{"danger_now", "escalated", "serve_deadline_near", "serve_deadline_missed", "no_provider", "delivery_failed", "callback", "codes_locked"} {
-		key, ok := StaffAlertKey(kind)
-		if !ok {
-			t.Errorf("no text for staff alert %q", kind)
-			continue
-		}
-		args := map[string]string{"ref": "AMP-1"}
-		if kind == "danger_now" {
-			args["code"] = "1000"
-		}
-		if _, err := Render(ES, key, args); err != nil {
-			t.Error(err)
-		}
-	}
-	if _, ok := StaffAlertKey("nope"); ok {
-		t.Error("unknown kind accepted")
-	}
-}
-
 func TestBaseLayoutParses(t *testing.T) {
 	tpl, err := template.ParseFS(FS, "html/base.html")
 	if err != nil {

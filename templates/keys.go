@@ -76,8 +76,8 @@ const (
 	KeyProviderBadFormat    = "sms.provider.bad_format"
 	KeyProviderCodesLocked  = "sms.provider.codes_locked"
 
-	// Staff alerts are keyed "sms.staff." + the alert kind, each with {ref};
-	// see StaffAlertKey.
+	// Staff alerts, each with {ref}; roster.AlertKind.CatalogueKey maps
+	// each kind to its key.
 	KeyStaffDangerNow           = "sms.staff.danger_now"
 	KeyStaffEscalated           = "sms.staff.escalated"
 	KeyStaffServeDeadlineNear   = "sms.staff.serve_deadline_near"
@@ -140,12 +140,3 @@ const (
 
 // SurvivorPortalKeys are the texts the portal offers, in the order shown.
 var SurvivorPortalKeys = []string{KeySurvivorPortalHello, KeySurvivorPortalCallback, KeySurvivorPortalCheckIn}
-
-// StaffAlertKey returns the key for a staff alert of the given kind
-// ("danger_now", "escalated", "serve_deadline_near", "serve_deadline_missed",
-// "no_provider", "delivery_failed", "callback"), and false for a kind with no text.
-func StaffAlertKey(kind string) (string, bool) {
-	key := "sms.staff." + kind
-	_, ok := catalogues[ES][key]
-	return key, ok
-}

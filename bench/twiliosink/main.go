@@ -17,7 +17,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/amparo/amparo/hotline/carrier"
+	"github.com/amparo/amparo/sms/carrier"
 )
 
 func main() {

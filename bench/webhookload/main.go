@@ -34,7 +34,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/amparo/amparo/hotline/carrier"
+	"github.com/amparo/amparo/sms/carrier"
 )
 
 type options struct {

@@ -21,13 +21,15 @@ import (
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/crypto"
 	"github.com/amparo/amparo/hotline"
-	"github.com/amparo/amparo/hotline/carrier"
 	"github.com/amparo/amparo/internal/clock"
 	"github.com/amparo/amparo/internal/jobs"
 	"github.com/amparo/amparo/internal/web"
 	"github.com/amparo/amparo/migrations"
 	"github.com/amparo/amparo/portal"
 	"github.com/amparo/amparo/referral"
+	"github.com/amparo/amparo/roster"
+	"github.com/amparo/amparo/sms"
+	"github.com/amparo/amparo/sms/carrier"
 )
 
 // appDeps is what buildApp needs from the subcommand that runs it.
@@ -72,6 +74,7 @@ type app struct {
 	log       *slog.Logger
 	cases     *casefile.Store
 	referrals *referral.Service
+	roster    *roster.Roster
 
 	// metrics is served on its own listener at metricsAddr when that is
 	// set, to keep it off the public one; otherwise router serves it.
@@ -93,26 +96,38 @@ func buildApp(ctx context.Context, d appDeps) (*app, error) {
 	}
 	index := keyring.BlindIndex()
 	inserter := &jobs.Deferred{}
-	// The outbox comes first: it is the Notifier of the referral service
-	// and of the erase hook, which tells providers their requests are
-	// withdrawn; the hotline needs all three.
-	outbox := hotline.NewOutbox(keyring, index, inserter, d.clock)
+	// Each part is built once, after what it needs. The outbox only queues,
+	// so the erase hooks can hold it before the case store exists; texts to
+	// a survivor need the case store; the sender raises the alarm through
+	// referral; the hotline needs them all.
+	outbox := sms.NewOutbox(keyring, index, inserter, d.clock)
 	cases := casefile.New(d.pool, keyring, index, d.clock, casefile.WithLogger(d.log), casefile.WithEraseHook(referral.EraseHook(outbox, inserter)),
 		casefile.WithEraseHook(hotline.EraseHook(inserter, d.clock)), keyHolders(keyring))
+	notifier := sms.NewNotifier(outbox, cases)
 	if len(d.cfg.FallbackDuty) == 0 {
 		d.log.Warn("AMPARO_FALLBACK_DUTY_NUMBERS is not set: with nobody on the on-call roster, or the database down, a caller in danger reaches no person")
 	}
-	referrals := referral.New(d.pool, cases, inserter, outbox, d.clock, referral.WithLogger(d.log),
-		referral.WithFallbackDuty(d.cfg.FallbackDuty))
-	line, err := hotline.New(hotline.Config{
+	duty := roster.New(d.clock, d.cfg.FallbackDuty)
+	referrals := referral.New(d.pool, cases, inserter, notifier, d.clock, referral.WithLogger(d.log),
+		referral.WithRoster(duty))
+	sender, err := sms.NewSender(sms.Config{
 		PublicURL:  d.cfg.PublicURL,
 		AuthToken:  d.cfg.TwilioAuthToken,
 		AccountSID: d.cfg.TwilioAccountSID,
 		FromNumber: d.cfg.TwilioFromNumber,
 		APIURL:     d.cfg.TwilioAPIURL,
+	}, sms.SenderDeps{Pool: d.pool, Keys: keyring, Notifier: notifier, Referrals: referrals, Clock: d.clock, Log: d.log})
+	if err != nil {
+		return nil, err
+	}
+	line, err := hotline.New(hotline.Config{
+		PublicURL:  d.cfg.PublicURL,
+		AuthToken:  d.cfg.TwilioAuthToken,
+		AccountSID: d.cfg.TwilioAccountSID,
+		FromNumber: d.cfg.TwilioFromNumber,
 		Log:        d.log,
 	}, hotline.Deps{
-		Pool: d.pool, Cases: cases, Referrals: referrals, Outbox: outbox,
+		Pool: d.pool, Cases: cases, Referrals: referrals, Outbox: outbox, Sender: sender, Roster: duty, Jobs: inserter,
 		Keys: keyring, Index: index, Clock: d.clock,
 	})
 	if err != nil {
@@ -123,6 +138,7 @@ func buildApp(ctx context.Context, d appDeps) (*app, error) {
 	casefile.AddWorkers(workers, cases)
 	referral.AddWorkers(workers, referrals)
 	hotline.AddWorkers(workers, line)
+	sms.AddWorkers(workers, sender)
 	audit.AddWorkers(workers, d.pool, d.log)
 	driver := riverpgxv5.New(d.pool)
 	rcfg := &river.Config{
@@ -160,7 +176,7 @@ func buildApp(ctx context.Context, d appDeps) (*app, error) {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		&statsCollector{pool: d.pool, cases: cases, referrals: referrals, line: line, clock: d.clock, log: d.log})
+		&statsCollector{pool: d.pool, cases: cases, referrals: referrals, sender: sender, clock: d.clock, log: d.log})
 	r := web.NewRouter(d.log, readiness(d.pool), reg)
 	metrics := web.Metrics(reg)
 	if d.cfg.MetricsAddr == "" {
@@ -170,7 +186,7 @@ func buildApp(ctx context.Context, d appDeps) (*app, error) {
 	// The demo serves plain HTTP on localhost, so only it drops Secure cookies.
 	staff, err := portal.New(ctx, portal.Config{InsecureCookies: d.sim != nil, Demo: d.sim != nil, Log: d.log},
 		portal.Deps{Pool: d.pool, Keys: keyring, Cases: cases, Referrals: referrals, Clock: d.clock,
-			Messenger: survivorMessenger{outbox}})
+			Messenger: survivorMessenger{notifier}})
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +196,7 @@ func buildApp(ctx context.Context, d appDeps) (*app, error) {
 		// The carrier serves Twilio's paths (/2010-04-01/...) under /carrier.
 		r.Mount("/carrier", http.StripPrefix("/carrier", d.sim))
 	}
-	return &app{router: r, metrics: metrics, metricsAddr: d.cfg.MetricsAddr, river: client, driver: driver, log: d.log, cases: cases, referrals: referrals}, nil
+	return &app{router: r, metrics: metrics, metricsAddr: d.cfg.MetricsAddr, river: client, driver: driver, log: d.log, cases: cases, referrals: referrals, roster: duty}, nil
 }
 
 // riverReindexes keeps River's nightly REINDEX of its job indexes where this

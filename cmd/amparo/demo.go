@@ -15,11 +15,12 @@ import (
 	"time"
 
 	"github.com/amparo/amparo/crypto"
-	"github.com/amparo/amparo/hotline/carrier"
 	"github.com/amparo/amparo/internal/clock"
 	"github.com/amparo/amparo/internal/pglocal"
 	"github.com/amparo/amparo/migrations"
 	"github.com/amparo/amparo/referral"
+	"github.com/amparo/amparo/roster"
+	"github.com/amparo/amparo/sms/carrier"
 )
 
 // The demo's account and its fictional hotline number. Who answers the
@@ -69,7 +70,7 @@ func demo(ctx context.Context, env Env, addr, dir string) error {
 	if !alphanumeric.MatchString(token) {
 		token = randomToken()
 	}
-	roster, err := referral.LoadDemoRoster()
+	demoRoster, err := referral.LoadDemoRoster()
 	if err != nil {
 		return err
 	}
@@ -83,7 +84,7 @@ func demo(ctx context.Context, env Env, addr, dir string) error {
 		"TWILIO_FROM_NUMBER": demoHotline,
 		"TWILIO_API_URL":     public + "/carrier",
 
-		"AMPARO_FALLBACK_DUTY_NUMBERS": strings.Join(roster.FallbackDuty, ","),
+		"AMPARO_FALLBACK_DUTY_NUMBERS": strings.Join(demoRoster.FallbackDuty, ","),
 	}
 	for k, v := range keyringEnv {
 		vars[k] = v
@@ -135,12 +136,12 @@ func demo(ctx context.Context, env Env, addr, dir string) error {
 		return err
 	}
 	now := clk.Now()
-	for _, duty := range roster.OnCall {
+	for _, duty := range demoRoster.OnCall {
 		// A restart finds them still on call: adding them again would grow
 		// the roster by a row per run.
-		phones, err := a.referrals.OnCallPhones(ctx, pool, duty.Role)
+		phones, err := a.roster.OnCall(ctx, pool, roster.Role(duty.Role))
 		if err == nil && !slices.Contains(phones, duty.Phone) {
-			err = a.referrals.AddOnCall(ctx, pool, duty.Role, duty.Phone, now, now.AddDate(1, 0, 0))
+			err = a.roster.Add(ctx, pool, roster.Role(duty.Role), duty.Phone, now, now.AddDate(1, 0, 0))
 		}
 		if err != nil {
 			return fmt.Errorf("demo on-call roster: %w", err)

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/amparo/amparo/referral"
+	"github.com/amparo/amparo/roster"
 )
 
 // cliActor is who the audit log says acted when an administrator ran a
@@ -137,7 +138,7 @@ func parseShiftTime(s string, loc *time.Location) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("%w: %q is not a time like \"2026-12-01 08:00\"", referral.ErrBadInput, s)
+	return time.Time{}, fmt.Errorf("%w: %q is not a time like \"2026-12-01 08:00\"", roster.ErrBadInput, s)
 }
 
 func runOncallAdd(ctx context.Context, args []string, env Env) int {
@@ -162,10 +163,10 @@ func runOncallAdd(ctx context.Context, args []string, env Env) int {
 		return exitFail
 	}
 	defer pool.Close()
-	id, err := addShift(ctx, pool, referral.Shift{Role: *role, Phone: *phone, Name: *name}, *from, *to)
+	id, err := addShift(ctx, pool, roster.Shift{Role: roster.Role(*role), Phone: *phone, Name: *name}, *from, *to)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "amparo oncall add:", err)
-		if errors.Is(err, referral.ErrBadInput) {
+		if errors.Is(err, roster.ErrBadInput) {
 			return exitUsage
 		}
 		return exitFail
@@ -174,7 +175,7 @@ func runOncallAdd(ctx context.Context, args []string, env Env) int {
 	return exitOK
 }
 
-func addShift(ctx context.Context, pool *pgxpool.Pool, sh referral.Shift, from, to string) (int64, error) {
+func addShift(ctx context.Context, pool *pgxpool.Pool, sh roster.Shift, from, to string) (int64, error) {
 	loc, err := referral.DirectoryZone(ctx, pool)
 	if err != nil {
 		return 0, err
@@ -185,7 +186,7 @@ func addShift(ctx context.Context, pool *pgxpool.Pool, sh referral.Shift, from, 
 	if sh.Ends, err = parseShiftTime(to, loc); err != nil {
 		return 0, err
 	}
-	return referral.AddShift(ctx, pool, sh, cliActor, time.Now())
+	return roster.AddShift(ctx, pool, sh, cliActor, time.Now())
 }
 
 func runOncallList(ctx context.Context, args []string, env Env) int {
@@ -205,7 +206,7 @@ func runOncallList(ctx context.Context, args []string, env Env) int {
 		return exitFail
 	}
 	now := time.Now()
-	shifts, err := referral.Shifts(ctx, pool, now)
+	shifts, err := roster.Shifts(ctx, pool, now)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "amparo oncall list:", err)
 		return exitFail
@@ -217,7 +218,7 @@ func runOncallList(ctx context.Context, args []string, env Env) int {
 		if !s.Starts.After(now) {
 			current = "on call"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Role, orDash(s.Name), referral.MaskPhone(s.Phone),
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Role, orDash(s.Name), roster.MaskPhone(s.Phone),
 			s.Starts.In(loc).Format("2006-01-02 15:04"), s.Ends.In(loc).Format("2006-01-02 15:04"), current)
 	}
 	tw.Flush()
@@ -241,7 +242,7 @@ func runOncallRemove(ctx context.Context, args []string, env Env) int {
 		return exitFail
 	}
 	defer pool.Close()
-	if err := referral.RemoveShift(ctx, pool, id, cliActor, time.Now()); err != nil {
+	if err := roster.RemoveShift(ctx, pool, id, cliActor, time.Now()); err != nil {
 		fmt.Fprintln(env.Stderr, "amparo oncall remove:", err)
 		return exitFail
 	}

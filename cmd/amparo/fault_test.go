@@ -22,14 +22,14 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/amparo/amparo/crypto"
-	"github.com/amparo/amparo/hotline/carrier"
 	"github.com/amparo/amparo/internal/pglocal"
 	"github.com/amparo/amparo/internal/pgtest"
 	"github.com/amparo/amparo/referral"
+	"github.com/amparo/amparo/sms/carrier"
 )
 
 // The fault tests run the real binary, as an operator would, against a
-// private PostgreSQL and a fake Twilio (hotline/carrier), and break things
+// private PostgreSQL and a fake Twilio (sms/carrier), and break things
 // under it: SIGKILL mid-load, the database going away mid-load, a crash
 // between a referral's notice and its acknowledge-by deadline. What they
 // hold the system to is DESIGN §8: zero lost or duplicated messages.

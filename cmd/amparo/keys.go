@@ -20,6 +20,7 @@ import (
 	"github.com/amparo/amparo/hotline"
 	"github.com/amparo/amparo/internal/clock"
 	"github.com/amparo/amparo/portal"
+	"github.com/amparo/amparo/sms"
 )
 
 var keysCommands = map[string]command{
@@ -183,7 +184,7 @@ func keyStore(ctx context.Context, env Env) (*casefile.Store, *pgxpool.Pool, err
 // phone indexes: the re-wrap job moves them and `keys status` counts them,
 // in the server and in the CLI alike.
 func keyHolders(ring *crypto.Keyring) casefile.Option {
-	return casefile.WithKeyHolders(hotline.NewKeyTables(ring, ring.BlindIndex()), portal.NewKeyTables(ring))
+	return casefile.WithKeyHolders(hotline.NewKeyTables(ring, ring.BlindIndex()), sms.NewKeyTables(ring, ring.BlindIndex()), portal.NewKeyTables(ring))
 }
 
 func runKeysStatus(ctx context.Context, args []string, env Env) int {

@@ -9,10 +9,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/amparo/amparo/casefile"
-	"github.com/amparo/amparo/hotline"
 	"github.com/amparo/amparo/internal/clock"
 	"github.com/amparo/amparo/internal/jobs"
 	"github.com/amparo/amparo/referral"
+	"github.com/amparo/amparo/sms"
 )
 
 // statsCollector reports, at each scrape, the work the service owes people:
@@ -25,7 +25,7 @@ type statsCollector struct {
 	pool      *pgxpool.Pool
 	cases     *casefile.Store
 	referrals *referral.Service
-	line      *hotline.Hotline
+	sender    *sms.Sender
 	clock     clock.Clock
 	log       *slog.Logger
 }
@@ -78,7 +78,7 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descFollowUpsOpen, float64(urgent), "urgent")
 		gauge(descFollowUpsOpen, float64(routine), "routine")
 	}
-	if st, err := c.line.OutboxStats(ctx); !failed("outbox", err) {
+	if st, err := c.sender.OutboxStats(ctx); !failed("outbox", err) {
 		gauge(descOutboxPending, float64(st.Pending))
 		gauge(descOutboxOldest, st.OldestDue.Seconds())
 	}

@@ -110,7 +110,7 @@ func TestKEKRotationProcedure(t *testing.T) {
 	// Twilio is back, and the notice's wait for a callback is over.
 	r.twilioDown.Store(false)
 	if _, err := pool.Exec(ctx, `WITH o AS (UPDATE outbound_message SET not_before = now() WHERE id = $1::uuid RETURNING id)
-		UPDATE river_job SET scheduled_at = now() WHERE kind = 'hotline.send_sms' AND args->>'outbound_id' = $2
+		UPDATE river_job SET scheduled_at = now() WHERE kind = 'sms.send' AND args->>'outbound_id' = $2
 			AND state IN ('scheduled', 'retryable')`, notice, notice); err != nil {
 		t.Fatal(err)
 	}

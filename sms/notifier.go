@@ -1,4 +1,4 @@
-package hotline
+package sms
 
 import (
 	"context"
@@ -13,34 +13,32 @@ import (
 	"github.com/amparo/amparo/templates"
 )
 
-var _ referral.Notifier = (*Outbox)(nil)
-
 // errUnknownAlert is a wiring mistake: an alert kind with no catalogue text.
-var errUnknownAlert = errors.New("hotline: staff alert kind has no text")
+var errUnknownAlert = errors.New("sms: staff alert kind has no text")
 
 // NotifyProvider queues the discreet notice (reference and reply code only)
 // to a provider's duty phone, in the caller's transaction.
 func (o *Outbox) NotifyProvider(ctx context.Context, tx pgx.Tx, n referral.ProviderNotice) error {
-	out, err := providerText(n, purposeProvider, templates.KeyProviderNotice, providerNoticeTTL)
+	out, err := providerText(n, PurposeProvider, templates.KeyProviderNotice, ProviderNoticeTTL)
 	if err != nil {
 		return err
 	}
-	_, err = o.enqueue(ctx, tx, out)
+	_, err = o.Enqueue(ctx, tx, out)
 	return err
 }
 
 // providerText is the message of catalogue key about n to its provider's
 // duty phone: the reference and the reply code, nothing else.
-func providerText(n referral.ProviderNotice, purpose, key string, ttl time.Duration) (outbound, error) {
+func providerText(n referral.ProviderNotice, purpose Purpose, key string, ttl time.Duration) (Message, error) {
 	to, err := crypto.NormalizePhone(n.Phone, "")
 	if err != nil {
-		return outbound{}, err
+		return Message{}, err
 	}
 	body, err := templates.Render(n.Lang, key, map[string]string{"ref": n.Reference, "code": n.ReplyCode})
 	if err != nil {
-		return outbound{}, err
+		return Message{}, err
 	}
-	return outbound{purpose: purpose, referralID: &n.ReferralID, to: to, body: body, ttl: ttl}, nil
+	return Message{Purpose: purpose, ReferralID: &n.ReferralID, To: to, Body: body, TTL: ttl}, nil
 }
 
 // NotifyWithdrawn queues, in the caller's transaction, the text that tells
@@ -70,7 +68,7 @@ func (o *Outbox) callOff(ctx context.Context, tx pgx.Tx, n referral.ProviderNoti
 		SET status = 'canceled', status_rank = $3, wrapped_dek = NULL, to_sealed = NULL, body_sealed = NULL, updated_at = $4
 		WHERE id IN (SELECT id FROM outbound_message WHERE referral_id = $1 AND purpose = $2 AND status = 'pending'
 			FOR UPDATE SKIP LOCKED)
-		RETURNING attempts`, n.ReferralID, purposeProvider, statusRank["canceled"], now)
+		RETURNING attempts`, n.ReferralID, PurposeProvider, statusRank["canceled"], now)
 	if err != nil {
 		return err
 	}
@@ -86,22 +84,22 @@ func (o *Outbox) callOff(ctx context.Context, tx pgx.Tx, n referral.ProviderNoti
 	if err := tx.QueryRow(ctx, `
 		SELECT count(*) FILTER (WHERE status = 'pending'),
 		       count(*) FILTER (WHERE status NOT IN ('pending', 'canceled', 'expired', 'failed', 'undelivered'))
-		FROM outbound_message WHERE referral_id = $1 AND purpose = $2`, n.ReferralID, purposeProvider).
+		FROM outbound_message WHERE referral_id = $1 AND purpose = $2`, n.ReferralID, PurposeProvider).
 		Scan(&inFlight, &handedOver); err != nil {
 		return err
 	}
 	if !tried && inFlight == 0 && handedOver == 0 {
 		return nil
 	}
-	out, err := providerText(n, purposeWithdrawal, key, withdrawalTTL)
+	out, err := providerText(n, PurposeWithdrawal, key, WithdrawalTTL)
 	if err != nil {
 		return err
 	}
 	if inFlight > 0 {
 		// A notice being handed over right now: the withdrawal must not
 		// overtake it.
-		out.delay = sendTimeout
+		out.Delay = SendTimeout
 	}
-	_, err = o.enqueue(ctx, tx, out)
+	_, err = o.Enqueue(ctx, tx, out)
 	return err
 }

@@ -1,7 +1,7 @@
 // Package carrier is a simulated phone network with a Twilio-compatible REST
-// API, used by `amparo demo` and by the hotline's end-to-end tests. It
-// implements the REST calls the hotline makes (create a message; redact or
-// delete a message; delete a call), records every message per phone number
+// API, used by `amparo demo` and by the hotline's and sms's end-to-end tests.
+// It implements the REST calls package sms makes (create a message; redact
+// or delete a message; delete a call), records every message per phone number
 // and every redaction and deletion, reports delivery through status callbacks
 // signed exactly as Twilio signs them, and lets simulated phones text the
 // hotline through its real, signed webhook. Faults can be injected per number

@@ -1,4 +1,4 @@
-package hotline
+package sms
 
 import (
 	"context"
@@ -55,11 +55,30 @@ func ContactAt(p ContactProfile, now time.Time) (at time.Time, ok bool) {
 	return open, true
 }
 
+// Notifier is the Outbox with the case store that texts to a survivor need:
+// her number and what she allowed. It implements referral.Notifier.
+type Notifier struct {
+	*Outbox
+	cases *casefile.Store
+}
+
+var _ referral.Notifier = (*Notifier)(nil)
+
+// NewNotifier returns the Notifier that queues through out and reads cases.
+func NewNotifier(out *Outbox, cases *casefile.Store) *Notifier {
+	return &Notifier{Outbox: out, cases: cases}
+}
+
+// caseGone reports an error that means the case no longer exists to act on.
+func caseGone(err error) bool {
+	return errors.Is(err, casefile.ErrErased) || errors.Is(err, casefile.ErrNotFound)
+}
+
 // SurvivorText is a text the system starts to her.
 type SurvivorText struct {
 	Body string
 	// UsefulUntil, if set, is when the text stops being worth sending
-	// (a clinical window closing); otherwise survivorTTL after its
+	// (a clinical window closing); otherwise SurvivorTTL after its
 	// allowed time.
 	UsefulUntil time.Time
 }
@@ -70,10 +89,7 @@ type SurvivorText struct {
 // when it will go. The sender applies the rule again when the text is
 // due, so a SALIR, an erasure or a change of her hours in between holds.
 // Bodies must be discreet: whoever holds her phone may read them.
-func (o *Outbox) EnqueueToSurvivor(ctx context.Context, tx pgx.Tx, caseID uuid.UUID, msg SurvivorText) (at time.Time, queued bool, err error) {
-	if o.cases == nil {
-		return time.Time{}, false, errors.New("hotline: outbox has no case store (built outside hotline.New)")
-	}
+func (o *Notifier) EnqueueToSurvivor(ctx context.Context, tx pgx.Tx, caseID uuid.UUID, msg SurvivorText) (at time.Time, queued bool, err error) {
 	facts, err := o.cases.CaseFacts(ctx, tx, caseID)
 	if caseGone(err) {
 		return time.Time{}, false, nil
@@ -97,15 +113,15 @@ func (o *Outbox) EnqueueToSurvivor(ctx context.Context, tx pgx.Tx, caseID uuid.U
 	if !ok {
 		return time.Time{}, false, nil
 	}
-	expires := at.Add(survivorTTL)
+	expires := at.Add(SurvivorTTL)
 	if !msg.UsefulUntil.IsZero() && msg.UsefulUntil.Before(expires) {
 		expires = msg.UsefulUntil
 	}
 	if !at.Before(expires) {
 		return time.Time{}, false, nil // her hours open only after it has lost its use
 	}
-	_, err = o.enqueue(ctx, tx, outbound{purpose: purposeSurvivor, caseID: &caseID, to: to, body: msg.Body,
-		ttl: expires.Sub(now), delay: at.Sub(now)})
+	_, err = o.Enqueue(ctx, tx, Message{Purpose: PurposeSurvivor, CaseID: &caseID, To: to, Body: msg.Body,
+		TTL: expires.Sub(now), Delay: at.Sub(now)})
 	if err != nil {
 		return time.Time{}, false, err
 	}
@@ -115,7 +131,7 @@ func (o *Outbox) EnqueueToSurvivor(ctx context.Context, tx pgx.Tx, caseID uuid.U
 // profile reads what she allowed for the case of facts, and whether the
 // number to has said stop (under every accepted index key: a rotation may
 // have replaced the key her SALIR was recorded under).
-func (o *Outbox) profile(ctx context.Context, db casefile.DB, facts casefile.Facts, to string) (ContactProfile, error) {
+func (o *Notifier) profile(ctx context.Context, db casefile.DB, facts casefile.Facts, to string) (ContactProfile, error) {
 	zone, err := referral.DirectoryZone(ctx, db)
 	if err != nil {
 		return ContactProfile{}, err
@@ -123,25 +139,25 @@ func (o *Outbox) profile(ctx context.Context, db casefile.DB, facts casefile.Fac
 	p := ContactProfile{MayText: facts.Contact.MayText, FromHour: facts.Contact.FromHour, ToHour: facts.Contact.ToHour, Zone: zone}
 	if err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sms_opt_out WHERE phone_index = ANY($1))`,
 		o.index.Candidates(to)).Scan(&p.Stopped); err != nil {
-		return ContactProfile{}, fmt.Errorf("hotline: opt-out: %w", err)
+		return ContactProfile{}, fmt.Errorf("sms: opt-out: %w", err)
 	}
 	return p, nil
 }
 
 // survivorDue applies ContactAt when a text to her is due, with what she
 // allows now. A text with no case has no profile to allow it.
-func (h *Hotline) survivorDue(ctx context.Context, tx pgx.Tx, caseID *uuid.UUID, to string, now time.Time) (time.Time, bool, error) {
+func (s *Sender) survivorDue(ctx context.Context, tx pgx.Tx, caseID *uuid.UUID, to string, now time.Time) (time.Time, bool, error) {
 	if caseID == nil {
 		return time.Time{}, false, nil
 	}
-	facts, err := h.cases.CaseFacts(ctx, tx, *caseID)
+	facts, err := s.cases.CaseFacts(ctx, tx, *caseID)
 	if caseGone(err) {
 		return time.Time{}, false, nil
 	}
 	if err != nil {
 		return time.Time{}, false, err
 	}
-	p, err := h.out.profile(ctx, tx, facts, to)
+	p, err := s.texts.profile(ctx, tx, facts, to)
 	if err != nil {
 		return time.Time{}, false, err
 	}
@@ -154,7 +170,7 @@ func (h *Hotline) survivorDue(ctx context.Context, tx pgx.Tx, caseID *uuid.UUID,
 // may name), in her language, under her contact profile. Values from the
 // directory are folded to GSM-7 so that a name's accent does not halve the
 // text's room.
-func (o *Outbox) TellSurvivor(ctx context.Context, tx pgx.Tx, n referral.SurvivorNotice) error {
+func (o *Notifier) TellSurvivor(ctx context.Context, tx pgx.Tx, n referral.SurvivorNotice) error {
 	var (
 		key  string
 		args map[string]string

@@ -1,4 +1,4 @@
-package hotline
+package sms
 
 import (
 	"errors"
@@ -13,8 +13,8 @@ import (
 	api "github.com/twilio/twilio-go/rest/api/v2010"
 )
 
-// smsAPI is the one Twilio REST call the hotline makes.
-type smsAPI struct {
+// twilioAPI is Amparo's one client of Twilio's REST API.
+type twilioAPI struct {
 	rest *twilio.RestClient
 	from string
 }
@@ -24,7 +24,7 @@ type smsAPI struct {
 // (TWILIO_EDGE/TWILIO_REGION) rename Twilio hosts; so a non-empty apiURL is
 // honoured by a BaseClient that rebases each request after twilio-go has
 // built its URL.
-func newSMSAPI(cfg Config) (*smsAPI, error) {
+func newTwilioAPI(cfg Config) (*twilioAPI, error) {
 	c := &client.Client{
 		Credentials: client.NewCredentials(cfg.AccountSID, cfg.AuthToken),
 		HTTPClient: &http.Client{
@@ -39,11 +39,11 @@ func newSMSAPI(cfg Config) (*smsAPI, error) {
 	if cfg.APIURL != "" {
 		u, err := url.Parse(cfg.APIURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, errors.New("hotline: TWILIO_API_URL must be an absolute http(s) URL")
+			return nil, errors.New("sms: TWILIO_API_URL must be an absolute http(s) URL")
 		}
 		base = rebased{Client: c, base: u}
 	}
-	return &smsAPI{rest: twilio.NewRestClientWithParams(twilio.ClientParams{Client: base}), from: cfg.FromNumber}, nil
+	return &twilioAPI{rest: twilio.NewRestClientWithParams(twilio.ClientParams{Client: base}), from: cfg.FromNumber}, nil
 }
 
 type rebased struct {
@@ -61,9 +61,9 @@ func (r rebased) SendRequest(method, rawURL string, data url.Values, headers map
 	return r.Client.SendRequest(method, u.String(), data, headers, body...)
 }
 
-// send hands one message to Twilio. Errors are *sendError: Twilio's own
+// send hands one message to Twilio. Errors are *SendError: Twilio's own
 // error text can quote the recipient's number, so only its code survives.
-func (a *smsAPI) send(to, body, statusCallback string) (sid, status string, err error) {
+func (a *twilioAPI) send(to, body, statusCallback string) (sid, status string, err error) {
 	p := &api.CreateMessageParams{}
 	p.SetTo(to)
 	p.SetFrom(a.from)
@@ -74,7 +74,7 @@ func (a *smsAPI) send(to, body, statusCallback string) (sid, status string, err 
 		return "", "", classify(err)
 	}
 	if m.Sid == nil {
-		return "", "", &sendError{}
+		return "", "", &SendError{}
 	}
 	status = "queued"
 	if m.Status != nil {
@@ -83,21 +83,21 @@ func (a *smsAPI) send(to, body, statusCallback string) (sid, status string, err 
 	return *m.Sid, status, nil
 }
 
-// sendError is a failed create call: a Twilio error code (0 when the request
-// never got an answer) and whether trying again could help. lost is a call
-// that got no answer at all: Twilio may have taken the message.
-type sendError struct {
-	code      int
-	permanent bool
-	lost      bool
+// SendError is a failed create call: a Twilio error code (0 when the
+// request never got an answer) and whether trying again could help. Lost is
+// a call that got no answer at all: Twilio may have taken the message.
+type SendError struct {
+	Code      int
+	Permanent bool
+	Lost      bool
 }
 
-func (e *sendError) Error() string {
+func (e *SendError) Error() string {
 	kind := "temporary"
-	if e.permanent {
+	if e.Permanent {
 		kind = "permanent"
 	}
-	return fmt.Sprintf("hotline: twilio %s failure, code %d", kind, e.code)
+	return fmt.Sprintf("sms: twilio %s failure, code %d", kind, e.Code)
 }
 
 // temporaryCodes are Twilio errors that say "not now" rather than "never":
@@ -107,7 +107,7 @@ func (e *sendError) Error() string {
 // that may take.
 var temporaryCodes = map[int]bool{20003: true, 20429: true, 20500: true, 20503: true, 30001: true}
 
-// classify maps a twilio-go error to a sendError. Everything else a 4xx
+// classify maps a twilio-go error to a SendError. Everything else a 4xx
 // answer carries is permanent for this message: 21211 (invalid To), 21214
 // and 21612 (To not reachable by SMS), 21217 and 21614 (not a valid mobile),
 // 21408 (region not enabled), 21610 (recipient sent STOP), 21606 (our From
@@ -118,7 +118,7 @@ func classify(err error) error {
 	var te *client.TwilioRestError
 	if errors.As(err, &te) {
 		perm := te.Status < 500 && te.Status != http.StatusTooManyRequests && !temporaryCodes[te.Code]
-		return &sendError{code: te.Code, permanent: perm}
+		return &SendError{Code: te.Code, Permanent: perm}
 	}
-	return &sendError{lost: true}
+	return &SendError{Lost: true}
 }

@@ -1,4 +1,4 @@
-package hotline
+package sms
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/amparo/amparo/crypto"
-	"github.com/amparo/amparo/referral"
+	"github.com/amparo/amparo/roster"
 	"github.com/amparo/amparo/templates"
 )
 
@@ -25,9 +25,9 @@ const staffFold = time.Minute
 // foldOrder ranks the alert kinds that may be folded, most pressing first:
 // a folded text leads with the first of its kinds. Danger alerts are not
 // here: they go at once, alone, with their reply code (danger.go).
-var foldOrder = []string{
-	referral.AlertNoProvider, referral.AlertServeDeadlineMissed, referral.AlertEscalated,
-	"callback", referral.AlertServeDeadlineNear,
+var foldOrder = []roster.AlertKind{
+	roster.AlertNoProvider, roster.AlertServeDeadlineMissed, roster.AlertEscalated,
+	roster.AlertCallback, roster.AlertServeDeadlineNear,
 }
 
 // AlertStaff queues a staff alert in the caller's transaction, folded with
@@ -36,8 +36,8 @@ var foldOrder = []string{
 // text not yet handed to Twilio takes the new kind in, and a new text waits
 // until staffFold after the last one went. A kind already in the waiting
 // text adds nothing.
-func (o *Outbox) AlertStaff(ctx context.Context, tx pgx.Tx, a referral.StaffAlert) error {
-	if _, ok := templates.StaffAlertKey(a.Kind); !ok {
+func (o *Outbox) AlertStaff(ctx context.Context, tx pgx.Tx, a roster.Alert) error {
+	if _, ok := a.Kind.CatalogueKey(); !ok {
 		return fmt.Errorf("%w: %s", errUnknownAlert, a.Kind)
 	}
 	to, err := crypto.NormalizePhone(a.Phone, "")
@@ -46,11 +46,11 @@ func (o *Outbox) AlertStaff(ctx context.Context, tx pgx.Tx, a referral.StaffAler
 	}
 	if a.CaseID == uuid.Nil || !slices.Contains(foldOrder, a.Kind) {
 		// About no case (a locked duty phone): nothing to fold it with.
-		body, err := staffBody([]string{a.Kind}, a.Reference)
+		body, err := staffBody([]roster.AlertKind{a.Kind}, a.Reference)
 		if err != nil {
 			return err
 		}
-		_, err = o.enqueue(ctx, tx, outbound{purpose: purposeStaff, to: to, body: body, ttl: staffAlertTTL})
+		_, err = o.Enqueue(ctx, tx, Message{Purpose: PurposeStaff, To: to, Body: body, TTL: StaffAlertTTL})
 		return err
 	}
 	// Two transactions alerting about one case to one phone take turns,
@@ -64,53 +64,57 @@ func (o *Outbox) AlertStaff(ctx context.Context, tx pgx.Tx, a referral.StaffAler
 		id      uuid.UUID
 		kekID   string
 		wrapped []byte
-		kinds   []string
+		stored  []string
 	)
 	// SKIP LOCKED: a text the sender holds is being handed over now; the
 	// alert then waits for the next text instead.
 	err = tx.QueryRow(ctx, `SELECT id, kek_id, wrapped_dek, alert_kinds FROM outbound_message
 		WHERE case_id = $1 AND to_index = $2 AND alert_kinds IS NOT NULL AND status = 'pending' AND wrapped_dek IS NOT NULL
-		ORDER BY created_at DESC LIMIT 1 FOR UPDATE SKIP LOCKED`, a.CaseID, idx).Scan(&id, &kekID, &wrapped, &kinds)
+		ORDER BY created_at DESC LIMIT 1 FOR UPDATE SKIP LOCKED`, a.CaseID, idx).Scan(&id, &kekID, &wrapped, &stored)
 	switch {
 	case err == nil:
+		kinds := make([]roster.AlertKind, len(stored))
+		for i, k := range stored {
+			kinds[i] = roster.AlertKind(k)
+		}
 		if slices.Contains(kinds, a.Kind) {
 			return nil
 		}
 		return o.fold(ctx, tx, id, kekID, wrapped, append(kinds, a.Kind), a.Reference)
 	case !errors.Is(err, pgx.ErrNoRows):
-		return fmt.Errorf("hotline: staff alert: %w", err)
+		return fmt.Errorf("sms: staff alert: %w", err)
 	}
 	now := o.clk.Now()
 	var last *time.Time
 	if err := tx.QueryRow(ctx, `SELECT max(not_before) FROM outbound_message
 		WHERE case_id = $1 AND to_index = $2 AND alert_kinds IS NOT NULL AND not_before <= $3`,
 		a.CaseID, idx, now).Scan(&last); err != nil {
-		return fmt.Errorf("hotline: staff alert: %w", err)
+		return fmt.Errorf("sms: staff alert: %w", err)
 	}
 	var delay time.Duration
 	if last != nil {
 		delay = max(last.Add(staffFold).Sub(now), 0)
 	}
-	body, err := staffBody([]string{a.Kind}, a.Reference)
+	body, err := staffBody([]roster.AlertKind{a.Kind}, a.Reference)
 	if err != nil {
 		return err
 	}
-	id, err = o.enqueue(ctx, tx, outbound{purpose: purposeStaff, caseID: &a.CaseID, to: to, body: body,
-		ttl: delay + staffAlertTTL, delay: delay})
+	id, err = o.Enqueue(ctx, tx, Message{Purpose: PurposeStaff, CaseID: &a.CaseID, To: to, Body: body,
+		TTL: delay + StaffAlertTTL, Delay: delay})
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `UPDATE outbound_message SET alert_kinds = $2 WHERE id = $1`, id, []string{a.Kind})
+	_, err = tx.Exec(ctx, `UPDATE outbound_message SET alert_kinds = $2 WHERE id = $1`, id, []string{string(a.Kind)})
 	return err
 }
 
 // fold rewrites the waiting text id to carry kinds.
-func (o *Outbox) fold(ctx context.Context, tx pgx.Tx, id uuid.UUID, kekID string, wrapped []byte, kinds []string, ref string) error {
+func (o *Outbox) fold(ctx context.Context, tx pgx.Tx, id uuid.UUID, kekID string, wrapped []byte, kinds []roster.AlertKind, ref string) error {
 	body, err := staffBody(kinds, ref)
 	if err != nil {
 		return err
 	}
-	dek, err := crypto.UnwrapDataKey(o.keys, kekID, wrapped, "outbound_message|"+id.String())
+	dek, err := crypto.UnwrapDataKey(o.keys, kekID, wrapped, outboundOwner(id))
 	if err != nil {
 		return err
 	}
@@ -118,19 +122,23 @@ func (o *Outbox) fold(ctx context.Context, tx pgx.Tx, id uuid.UUID, kekID string
 	if err != nil {
 		return err
 	}
+	stored := make([]string, len(kinds))
+	for i, k := range kinds {
+		stored[i] = string(k)
+	}
 	_, err = tx.Exec(ctx, `UPDATE outbound_message SET body_sealed = $2, alert_kinds = $3, updated_at = $4 WHERE id = $1`,
-		id, sealed, kinds, o.clk.Now())
+		id, sealed, stored, o.clk.Now())
 	return err
 }
 
 // staffBody is the text of an alert carrying kinds about case ref: the
 // most pressing kind's text, and how many more there are. Staff read
 // Spanish; the texts name a reference and nothing else.
-func staffBody(kinds []string, ref string) (string, error) {
-	lead := slices.MinFunc(kinds, func(a, b string) int {
+func staffBody(kinds []roster.AlertKind, ref string) (string, error) {
+	lead := slices.MinFunc(kinds, func(a, b roster.AlertKind) int {
 		return slices.Index(foldOrder, a) - slices.Index(foldOrder, b)
 	})
-	key, _ := templates.StaffAlertKey(lead)
+	key, _ := lead.CatalogueKey()
 	body, err := templates.Render(templates.ES, key, map[string]string{"ref": ref})
 	if err != nil || len(kinds) == 1 {
 		return body, err

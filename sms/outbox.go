@@ -1,0 +1,168 @@
+package sms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/amparo/amparo/crypto"
+	"github.com/amparo/amparo/internal/clock"
+	"github.com/amparo/amparo/internal/jobs"
+)
+
+// SendArgs is the sms.send job: the row id only, since River keeps args in
+// plain JSON.
+type SendArgs struct {
+	OutboundID uuid.UUID `json:"outbound_id"`
+}
+
+// Kind implements river.JobArgs.
+func (SendArgs) Kind() string { return "sms.send" }
+
+func outboundBinding(id uuid.UUID, column string) crypto.Binding {
+	return crypto.Binding{Table: "outbound_message", Column: column, RowID: id.String()}
+}
+
+func outboundOwner(id uuid.UUID) string { return "outbound_message|" + id.String() }
+
+// Outbox queues outbound SMS: provider notices and withdrawals and staff
+// alerts; Notifier adds texts to a survivor. It needs no case store, so
+// casefile's erase hooks may hold it (see the package comment).
+type Outbox struct {
+	keys  crypto.KeyWrapper
+	index *crypto.BlindIndex
+	jobs  jobs.Inserter
+	clk   clock.Clock
+}
+
+// NewOutbox returns an Outbox that inserts sms.send jobs with jobs.
+func NewOutbox(keys crypto.KeyWrapper, index *crypto.BlindIndex, jobs jobs.Inserter, clk clock.Clock) *Outbox {
+	return &Outbox{keys: keys, index: index, jobs: jobs, clk: clk}
+}
+
+// Enqueue writes the sealed row and its send job in the caller's
+// transaction: the message exists if and only if the act that caused it
+// commits. Texts to a survivor go through Notifier.EnqueueToSurvivor
+// instead, which applies what she allowed.
+func (h *Outbox) Enqueue(ctx context.Context, tx pgx.Tx, o Message) (uuid.UUID, error) {
+	id := uuid.New()
+	dek, err := crypto.NewDataKey()
+	if err != nil {
+		return uuid.Nil, err
+	}
+	kekID, wrapped, err := crypto.WrapDataKey(h.keys, dek, outboundOwner(id))
+	if err != nil {
+		return uuid.Nil, err
+	}
+	toSealed, err := dek.Seal([]byte(o.To), outboundBinding(id, "to"))
+	if err != nil {
+		return uuid.Nil, err
+	}
+	bodySealed, err := dek.Seal([]byte(o.Body), outboundBinding(id, "body"))
+	if err != nil {
+		return uuid.Nil, err
+	}
+	now := h.clk.Now()
+	notBefore := now.Add(o.Delay)
+	_, err = tx.Exec(ctx, `INSERT INTO outbound_message
+		(id, purpose, referral_id, case_id, to_index, index_key_id, kek_id, wrapped_dek, to_sealed, body_sealed,
+		 not_before, expires_at, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
+		id, o.Purpose, o.ReferralID, o.CaseID, h.index.Current(o.To), h.index.CurrentKeyID(), kekID, wrapped, toSealed, bodySealed,
+		notBefore, now.Add(o.TTL), now)
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("sms: insert outbound: %w", err)
+	}
+	opts := &river.InsertOpts{MaxAttempts: sendAttempts(o.TTL)}
+	if notBefore.After(now) {
+		opts.ScheduledAt = notBefore
+	}
+	if _, err := h.jobs.InsertTx(ctx, tx, SendArgs{OutboundID: id}, opts); err != nil {
+		return uuid.Nil, fmt.Errorf("sms: insert send job: %w", err)
+	}
+	return id, nil
+}
+
+// statusRank orders delivery states so a row only moves forward. Terminal
+// states share the top rank: none replaces another.
+var statusRank = map[string]int{
+	"pending": 0, "accepted": 1, "scheduled": 1, "queued": 2, "sending": 3, "sent": 4,
+	"delivered": 9, "undelivered": 9, "failed": 9, "canceled": 9, "expired": 9,
+}
+
+func isFailure(status string) bool { return status == "undelivered" || status == "failed" }
+
+// outboundRow is what the sender and the status callback need of a row.
+type outboundRow struct {
+	id                   uuid.UUID
+	purpose              Purpose
+	referralID, caseID   *uuid.UUID
+	toIndex              []byte
+	kekID                string
+	wrapped, toS, bodyS  []byte
+	status               string
+	notBefore, expiresAt time.Time
+}
+
+var errGone = errors.New("sms: outbound message erased")
+
+// openOutbound returns the recipient and body of a row.
+func openOutbound(keys crypto.KeyWrapper, r outboundRow) (to, body string, err error) {
+	if r.wrapped == nil {
+		return "", "", errGone
+	}
+	dek, err := crypto.UnwrapDataKey(keys, r.kekID, r.wrapped, outboundOwner(r.id))
+	if err != nil {
+		return "", "", err
+	}
+	t, err := dek.Open(r.toS, outboundBinding(r.id, "to"))
+	if err != nil {
+		return "", "", err
+	}
+	b, err := dek.Open(r.bodyS, outboundBinding(r.id, "body"))
+	if err != nil {
+		return "", "", err
+	}
+	return string(t), string(b), nil
+}
+
+// CancelToSurvivor drops, in tx, every text to her (any of her phone index
+// candidates) not yet handed to Twilio, and shreds it: she said SALIR.
+func (h *Outbox) CancelToSurvivor(ctx context.Context, tx pgx.Tx, candidates [][]byte) error {
+	_, err := tx.Exec(ctx, `UPDATE outbound_message
+		SET status = 'canceled', status_rank = $2, wrapped_dek = NULL, to_sealed = NULL, body_sealed = NULL, updated_at = $3
+		WHERE to_index = ANY($1) AND purpose = $4 AND status = 'pending'`,
+		candidates, statusRank["canceled"], h.clk.Now(), PurposeSurvivor)
+	return err
+}
+
+// ForgetRecipient shreds, in tx, every text to her number (any of her phone
+// index candidates), whatever its purpose: pending ones are canceled, and
+// every row loses its key, content and her phone index. It returns the
+// Twilio sids of those that went out, for the caller to have Twilio forget
+// them too.
+func (h *Outbox) ForgetRecipient(ctx context.Context, tx pgx.Tx, candidates [][]byte) ([]string, error) {
+	rows, err := tx.Query(ctx, `UPDATE outbound_message SET status = CASE WHEN status = 'pending' THEN 'canceled' ELSE status END,
+			status_rank = CASE WHEN status = 'pending' THEN $3 ELSE status_rank END, to_index = NULL, index_key_id = NULL,
+			wrapped_dek = NULL, to_sealed = NULL, body_sealed = NULL, updated_at = $2
+		WHERE to_index = ANY($1) RETURNING twilio_sid`, candidates, h.clk.Now(), statusRank["canceled"])
+	if err != nil {
+		return nil, err
+	}
+	sids, err := pgx.CollectRows(rows, pgx.RowTo[*string])
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, s := range sids {
+		if s != nil {
+			out = append(out, *s)
+		}
+	}
+	return out, nil
+}
