@@ -1,6 +1,7 @@
 package hotline
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -31,9 +32,12 @@ type turn struct {
 // converse steps her conversation with body, runs the effects and returns
 // the rendered replies. The caller's transaction holds her rate-limit row,
 // so no other message of hers is being stepped at the same time.
-func (h *Hotline) converse(ctx context.Context, tx pgx.Tx, e164 string, candidates [][]byte, body string) ([]string, error) {
+func (h *Hotline) converse(ctx context.Context, w *webhookTx, e164 string, candidates [][]byte, body string) ([]string, error) {
 	now := h.clk.Now()
-	conv, found, err := h.activeConversation(ctx, tx, candidates)
+	if w.conv == nil || !slices.EqualFunc(w.conv.candidates, candidates, bytes.Equal) {
+		return nil, errors.New("hotline: conversation not loaded for this caller")
+	}
+	conv, found, err := h.openConversation(w.conv)
 	if err != nil {
 		return nil, err
 	}
@@ -43,6 +47,10 @@ func (h *Hotline) converse(ctx context.Context, tx pgx.Tx, e164 string, candidat
 		if err != nil || now.Sub(conv.lastActivity) >= h.cfg.IdleAfter {
 			// Abandoned, or written by a release that no longer reads it:
 			// close it (a danger flag still earns its callback) and begin anew.
+			tx, err := w.Tx(ctx)
+			if err != nil {
+				return nil, err
+			}
 			if err := h.abandon(ctx, tx, conv.id, conv.caseID, conv.danger); err != nil {
 				return nil, err
 			}
@@ -50,15 +58,26 @@ func (h *Hotline) converse(ctx context.Context, tx pgx.Tx, e164 string, candidat
 		}
 	}
 	if !found {
+		tx, err := w.Tx(ctx)
+		if err != nil {
+			return nil, err
+		}
 		if conv, st, err = h.begin(ctx, tx, e164); err != nil {
 			return nil, err
 		}
 	}
 
-	t := &turn{h: h, tx: tx, conv: conv, e164: e164, candidates: candidates}
 	st, out := triage.Step(st, body, now)
-	if st, out, err = t.run(ctx, st, out); err != nil {
-		return nil, err
+	t := &turn{h: h, conv: conv, e164: e164, candidates: candidates}
+	if len(out.Effects) > 0 {
+		// Effects run statements now; a step without any (most of a
+		// conversation) keeps to the webhook's two round trips.
+		if t.tx, err = w.Tx(ctx); err != nil {
+			return nil, err
+		}
+		if st, out, err = t.run(ctx, st, out); err != nil {
+			return nil, err
+		}
 	}
 	if t.erased {
 		return h.render(out), nil
@@ -67,7 +86,7 @@ func (h *Hotline) converse(ctx context.Context, tx pgx.Tx, e164 string, candidat
 	if conv.state, err = json.Marshal(st); err != nil {
 		return nil, err
 	}
-	if err := h.saveConversation(ctx, tx, conv, candidates[0], !found); err != nil {
+	if err := h.saveConversation(w, conv, candidates[0], !found); err != nil {
 		return nil, err
 	}
 	return h.render(out), nil

@@ -1,11 +1,9 @@
 package hotline
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -60,19 +58,9 @@ func scanConversationRow(row pgx.Row, candidates [][]byte) (*convRow, error) {
 	return r, nil
 }
 
-// activeConversation returns her live conversation, locked, if she has one.
-// The webhook's transaction has already loaded it in its first pipeline;
-// that copy is used once, and only for the same caller.
-func (h *Hotline) activeConversation(ctx context.Context, tx pgx.Tx, candidates [][]byte) (*conversation, bool, error) {
-	var r *convRow
-	if it, ok := tx.(*inboundTx); ok && it.conv != nil && slices.EqualFunc(it.conv.candidates, candidates, bytes.Equal) {
-		r, it.conv = it.conv, nil
-	} else {
-		var err error
-		if r, err = scanConversationRow(tx.QueryRow(ctx, activeConversationSQL, candidates), candidates); err != nil {
-			return nil, false, err
-		}
-	}
+// openConversation opens her live conversation as the webhook's opening
+// pipeline read it (locked), if she has one.
+func (h *Hotline) openConversation(r *convRow) (*conversation, bool, error) {
 	if !r.found {
 		return nil, false, nil
 	}
@@ -96,10 +84,10 @@ func newConversation() (*conversation, error) {
 	return &conversation{id: uuid.New(), dek: dek}, nil
 }
 
-// saveConversation writes c's state back, sealed, inserting it if new. In
-// the webhook's transaction the write is held back and sent with the
-// message's own final write (see inboundTx).
-func (h *Hotline) saveConversation(ctx context.Context, tx pgx.Tx, c *conversation, phoneIndex []byte, isNew bool) error {
+// saveConversation writes c's state back, sealed, inserting it if new. The
+// write is held back and sent with the message's own final write and the
+// COMMIT (see webhookTx).
+func (h *Hotline) saveConversation(w *webhookTx, c *conversation, phoneIndex []byte, isNew bool) error {
 	sealed, err := c.dek.Seal(c.state, stateBinding(c.id))
 	if err != nil {
 		return err
@@ -127,12 +115,8 @@ func (h *Hotline) saveConversation(ctx context.Context, tx pgx.Tx, c *conversati
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`
 		args = []any{c.id, phoneIndex, h.index.CurrentKeyID(), c.contactID, c.caseID, kekID, wrapped, sealed, c.danger, now}
 	}
-	if it, ok := tx.(*inboundTx); ok {
-		it.queue(sql, args...)
-		return nil
-	}
-	_, err = tx.Exec(ctx, sql, args...)
-	return err
+	w.queue(sql, args...)
+	return nil
 }
 
 // closeConversation ends a conversation and shreds its state: what she

@@ -195,8 +195,7 @@ func (h *Hotline) dangerReply(ctx context.Context, tx pgx.Tx, e164, body string)
 	return []string{text}, true, nil
 }
 
-// replierSQL asks whether $1 may be answering a coded text: a provider's
-// phone (referral.ProviderPhoneSQL) or a phone a danger alert went to
-// since $2.
-const replierSQL = `SELECT (` + referral.ProviderPhoneSQL + `)
-	OR EXISTS (SELECT 1 FROM danger_alert WHERE phone = $1 AND created_at > $2)`
+// alertedSQL asks whether a danger alert went to phone $1 since $2: its
+// sender may be answering it with a code. referral asks the same of
+// provider phones (referral.QueueProviderCheck).
+const alertedSQL = `SELECT EXISTS (SELECT 1 FROM danger_alert WHERE phone = $1 AND created_at > $2)`

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/amparo/amparo/crypto"
+	"github.com/amparo/amparo/referral"
 	"github.com/amparo/amparo/templates"
 )
 
@@ -65,39 +66,25 @@ func (h *Hotline) receiveSMS(ctx context.Context, in InboundSMS) ([]string, erro
 		return nil, err
 	}
 
-	conn, err := h.pool.Acquire(ctx)
-	if err != nil {
-		return nil, err
-	}
-	tx := &inboundTx{conn: conn}
-	defer tx.release(ctx)
-
 	// A concurrent copy of this MessageSid waits on the unique index until
 	// the first commits, then inserts nothing; whatever else the pipeline
 	// did for it is rolled back, since a duplicate never commits.
 	b := &pgx.Batch{}
-	b.Queue(`BEGIN`)
 	b.Queue(`INSERT INTO inbound_message (id, message_sid, phone_index, index_key_id, kek_id, wrapped_dek, body_sealed, received_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (message_sid) DO NOTHING`,
 		id, in.MessageSID, candidates[0], h.index.CurrentKeyID(), kekID, wrapped, body, h.clk.Now())
 	b.Queue(admitSQL, h.admitArgs(candidates[0], candidates)...)
-	b.Queue(replierSQL, e164, h.clk.Now().Add(-dangerCodeLife))
+	b.Queue(alertedSQL, e164, h.clk.Now().Add(-dangerCodeLife))
 	b.Queue(activeConversationSQL, candidates)
-	tx.open = true
 	var (
-		op       opening
-		inserted bool
+		op                opening
+		inserted, alerted bool
+		conv              *convRow
+		provider          bool
 	)
-	err = func() (err error) {
-		br := conn.SendBatch(ctx, b)
-		defer func() {
-			if cerr := br.Close(); err == nil {
-				err = cerr
-			}
-		}()
-		if _, err := br.Exec(); err != nil {
-			return err
-		}
+	// Last: referral reads its own answer when the pipeline is closed.
+	referral.QueueProviderCheck(b, e164, &provider)
+	w, err := beginWebhookTx(ctx, h.pool, b, func(br pgx.BatchResults) error {
 		tag, err := br.Exec()
 		if err != nil {
 			return fmt.Errorf("hotline: record inbound: %w", err)
@@ -111,20 +98,23 @@ func (h *Hotline) receiveSMS(ctx context.Context, in InboundSMS) ([]string, erro
 			return fmt.Errorf("hotline: rate limit: %w", err)
 		}
 		op.refused = h.admitVerdict(hits, blocked)
-		if err := br.QueryRow().Scan(&op.provider); err != nil {
-			return fmt.Errorf("hotline: provider check: %w", err)
+		if err := br.QueryRow().Scan(&alerted); err != nil {
+			return fmt.Errorf("hotline: danger alert check: %w", err)
 		}
-		tx.conv, err = scanConversationRow(br.QueryRow(), candidates)
+		conv, err = scanConversationRow(br.QueryRow(), candidates)
 		return err
-	}()
+	})
 	if err != nil {
 		return nil, err
 	}
+	op.provider = provider || alerted
+	defer w.release(ctx)
+	w.conv = conv
 	if !inserted {
-		return h.replay(ctx, tx, in.MessageSID)
+		return h.replay(ctx, w, in.MessageSID)
 	}
 
-	outcome, replies, err := h.route(ctx, tx, e164, candidates, op, in.Body)
+	outcome, replies, err := h.route(ctx, w, e164, candidates, op, in.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -140,9 +130,9 @@ func (h *Hotline) receiveSMS(ctx context.Context, in InboundSMS) ([]string, erro
 	}
 	// An erasure in this very step has already shredded the row; its reply
 	// is then sent once and not kept.
-	tx.queue(`UPDATE inbound_message SET outcome = $2, reply_sealed = $3
+	w.queue(`UPDATE inbound_message SET outcome = $2, reply_sealed = $3
 		WHERE id = $1 AND wrapped_dek IS NOT NULL`, id, outcome, sealedReplies)
-	if err := tx.Commit(ctx); err != nil {
+	if err := w.commit(ctx); err != nil {
 		return nil, err
 	}
 	h.log.Info("hotline: sms received", "inbound_id", id, "outcome", outcome, "replies", len(replies))
@@ -156,11 +146,15 @@ type opening struct {
 }
 
 // route decides who the sender is and what to do with her message.
-func (h *Hotline) route(ctx context.Context, tx pgx.Tx, e164 string, candidates [][]byte, op opening, body string) (outcome string, replies []string, err error) {
+func (h *Hotline) route(ctx context.Context, w *webhookTx, e164 string, candidates [][]byte, op opening, body string) (outcome string, replies []string, err error) {
 	if op.refused != "" {
 		return op.refused, nil, nil
 	}
 	if op.provider {
+		tx, err := w.Tx(ctx)
+		if err != nil {
+			return "", nil, err
+		}
 		reply, handled, err := h.dangerReply(ctx, tx, e164, body)
 		if err != nil || handled {
 			return "provider", reply, err
@@ -170,18 +164,22 @@ func (h *Hotline) route(ctx context.Context, tx pgx.Tx, e164 string, candidates 
 			return "provider", reply, err
 		}
 	}
-	replies, err = h.converse(ctx, tx, e164, candidates, body)
+	replies, err = h.converse(ctx, w, e164, candidates, body)
 	return "survivor", replies, err
 }
 
 // replay returns the replies stored with an already handled MessageSid.
-func (h *Hotline) replay(ctx context.Context, tx pgx.Tx, sid string) ([]string, error) {
+func (h *Hotline) replay(ctx context.Context, w *webhookTx, sid string) ([]string, error) {
+	tx, err := w.Tx(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var (
 		id               uuid.UUID
 		kekID            *string
 		wrapped, replies []byte
 	)
-	err := tx.QueryRow(ctx, `SELECT id, kek_id, wrapped_dek, reply_sealed FROM inbound_message WHERE message_sid = $1`, sid).
+	err = tx.QueryRow(ctx, `SELECT id, kek_id, wrapped_dek, reply_sealed FROM inbound_message WHERE message_sid = $1`, sid).
 		Scan(&id, &kekID, &wrapped, &replies)
 	if err != nil {
 		return nil, fmt.Errorf("hotline: replay: %w", err)
@@ -205,183 +203,136 @@ func (h *Hotline) replay(ctx context.Context, tx pgx.Tx, sid string) ([]string, 
 	return out, nil
 }
 
-// inboundTx is the SMS webhook's transaction: a pgx.Tx on a pool connection
-// whose BEGIN went out in receiveSMS's first pipeline (pgx's own Tx would
-// cost a round trip for it). It carries her conversation as that pipeline
-// read it, and holds back writes queued with queue, to send them with the
-// message's final write and the COMMIT in one pipeline. Held-back writes are
-// sent before any other statement goes through it, so the server sees
-// statements in the order the code issued them; their errors surface at that
-// point. Statements sent on Conn() directly bypass it and must not be used.
-type inboundTx struct {
+// webhookTx is the SMS webhook's transaction, with an explicit API for the
+// two round trips a live conversation step costs: open sends BEGIN with the
+// opening statements in one pipeline (pgx's own Begin would cost a round
+// trip of its own), queue holds writes back, and commit sends them with the
+// COMMIT in one pipeline. It is not a pgx.Tx: code that must run statements
+// in between (casefile, referral, River, and the hotline's own effects)
+// asks Tx for pgx's own Tx on the same transaction, which costs one round
+// trip the first time and which a step that only reads and writes her
+// conversation never asks for.
+type webhookTx struct {
 	conn    *pgxpool.Conn
-	open    bool // BEGIN sent; neither COMMIT nor ROLLBACK yet
-	conv    *convRow
-	pending pgx.Batch
-	err     error // a failed flush; every later statement fails with it
-	nested  int   // savepoints taken, for their names
+	open    bool      // BEGIN sent; neither COMMIT nor ROLLBACK yet
+	conv    *convRow  // her conversation as the opening pipeline read it
+	pending pgx.Batch // writes held back for commit's pipeline
+	tx      pgx.Tx    // pgx's Tx on this transaction, once Tx was asked
 }
 
-var _ pgx.Tx = (*inboundTx)(nil)
-
-func (t *inboundTx) queue(sql string, args ...any) { t.pending.Queue(sql, args...) }
-
-// flush sends the held-back writes, in order, in one round trip, and
-// returns the command tag of the last.
-func (t *inboundTx) flush(ctx context.Context) (pgconn.CommandTag, error) {
-	if t.err != nil || t.pending.Len() == 0 {
-		return pgconn.CommandTag{}, t.err
+// begin acquires a connection and sends BEGIN followed by the statements
+// of b in one pipeline; results reads theirs, in order. A statement that
+// fails makes the server skip the rest of the pipeline.
+func beginWebhookTx(ctx context.Context, pool *pgxpool.Pool, b *pgx.Batch, results func(pgx.BatchResults) error) (*webhookTx, error) {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
 	}
-	if !t.open {
-		return pgconn.CommandTag{}, pgx.ErrTxClosed
+	w := &webhookTx{conn: conn, open: true}
+	opening := &pgx.Batch{QueuedQueries: append([]*pgx.QueuedQuery{{SQL: `BEGIN`}}, b.QueuedQueries...)}
+	err = func() (err error) {
+		br := conn.SendBatch(ctx, opening)
+		defer func() {
+			if cerr := br.Close(); err == nil {
+				err = cerr
+			}
+		}()
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
+		return results(br)
+	}()
+	if err != nil {
+		w.release(ctx)
+		return nil, err
 	}
-	b := t.pending
-	t.pending = pgx.Batch{}
-	br := t.conn.SendBatch(ctx, &b)
-	var tag pgconn.CommandTag
+	return w, nil
+}
+
+// queue holds a write back until commit.
+func (w *webhookTx) queue(sql string, args ...any) { w.pending.Queue(sql, args...) }
+
+// flush sends the held-back writes, in order, in one round trip.
+func (w *webhookTx) flush(ctx context.Context) error {
+	if w.pending.Len() == 0 {
+		return nil
+	}
+	b := w.pending
+	w.pending = pgx.Batch{}
+	if err := w.conn.SendBatch(ctx, &b).Close(); err != nil {
+		return fmt.Errorf("hotline: write: %w", err)
+	}
+	return nil
+}
+
+// Tx returns pgx's own Tx on this transaction, for code that runs
+// statements before the end of the step. What is held back is sent first,
+// so the server sees statements in the order the code issued them. The
+// hotline ends the transaction itself (commit): nothing may call the Tx's
+// Commit or Rollback.
+func (w *webhookTx) Tx(ctx context.Context) (pgx.Tx, error) {
+	if !w.open {
+		return nil, pgx.ErrTxClosed
+	}
+	if w.tx != nil {
+		return w.tx, w.flush(ctx)
+	}
+	if err := w.flush(ctx); err != nil {
+		return nil, err
+	}
+	// BEGIN went out in the opening pipeline. pgx creates its Tx only by
+	// executing a begin statement; a second BEGIN would draw a warning, so
+	// the statement is one that does nothing. Its round trip is the price
+	// of a step that does more than carry on the conversation.
+	tx, err := w.conn.Conn().BeginTx(ctx, pgx.TxOptions{BeginQuery: `SELECT 1`})
+	if err != nil {
+		return nil, err
+	}
+	w.tx = tx
+	return tx, nil
+}
+
+// commit sends what is held back and the COMMIT in one pipeline. A COMMIT
+// queued behind a failed write never runs, and one the server answers with
+// ROLLBACK (an earlier statement failed, even one whose error was ignored)
+// is pgx.ErrTxCommitRollback.
+func (w *webhookTx) commit(ctx context.Context) error {
+	if !w.open {
+		return pgx.ErrTxClosed
+	}
+	w.queue(`COMMIT`)
+	b := w.pending
+	w.pending = pgx.Batch{}
+	br := w.conn.SendBatch(ctx, &b)
+	var (
+		tag pgconn.CommandTag
+		err error
+	)
 	for range b.Len() {
-		if tag, t.err = br.Exec(); t.err != nil {
+		if tag, err = br.Exec(); err != nil {
 			break
 		}
 	}
-	if err := br.Close(); t.err == nil {
-		t.err = err
+	if cerr := br.Close(); err == nil {
+		err = cerr
 	}
-	if t.err != nil {
-		t.err = fmt.Errorf("hotline: write: %w", t.err)
-	}
-	return tag, t.err
-}
-
-// Commit sends what is held back and the COMMIT in one pipeline.
-func (t *inboundTx) Commit(ctx context.Context) error {
-	if !t.open {
-		return pgx.ErrTxClosed
-	}
-	t.queue(`COMMIT`)
-	tag, err := t.flush(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("hotline: write: %w", err)
 	}
-	t.open = false
+	w.open = false
 	if tag.String() != "COMMIT" {
-		// The server rolled back a transaction an earlier error had failed.
 		return pgx.ErrTxCommitRollback
 	}
 	return nil
 }
 
-// Rollback ends the transaction unless it has ended; it is safe to call
-// more than once, and after Commit.
-func (t *inboundTx) Rollback(ctx context.Context) error {
-	if !t.open {
-		return pgx.ErrTxClosed
+// release rolls back unless the transaction has ended, and hands the
+// connection back; the pool closes one that is still inside a transaction
+// or broken.
+func (w *webhookTx) release(ctx context.Context) {
+	if w.open && w.conn.Conn().PgConn().TxStatus() != 'I' {
+		_, _ = w.conn.Exec(ctx, `ROLLBACK`)
 	}
-	t.open = false
-	t.pending = pgx.Batch{}
-	if t.conn.Conn().PgConn().TxStatus() == 'I' {
-		return nil // a failed COMMIT has already ended it
-	}
-	_, err := t.conn.Exec(ctx, `ROLLBACK`)
-	return err
-}
-
-// release rolls back if needed and hands the connection back; the pool
-// closes one that is still inside a transaction or broken.
-func (t *inboundTx) release(ctx context.Context) {
-	_ = t.Rollback(ctx)
-	t.conn.Release()
-}
-
-// Begin starts a savepoint, as pgx's own Tx does.
-func (t *inboundTx) Begin(ctx context.Context) (pgx.Tx, error) {
-	t.nested++
-	sp := &savepoint{inboundTx: t, name: fmt.Sprintf("sp_%d", t.nested)}
-	if _, err := t.Exec(ctx, "SAVEPOINT "+sp.name); err != nil {
-		return nil, err
-	}
-	return sp, nil
-}
-
-func (t *inboundTx) CopyFrom(ctx context.Context, table pgx.Identifier, cols []string, src pgx.CopyFromSource) (int64, error) {
-	if _, err := t.flush(ctx); err != nil {
-		return 0, err
-	}
-	return t.conn.CopyFrom(ctx, table, cols, src)
-}
-
-func (t *inboundTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
-	// After a failed flush the transaction is aborted, and the batch fails
-	// with the server's "current transaction is aborted".
-	_, _ = t.flush(ctx)
-	return t.conn.SendBatch(ctx, b)
-}
-
-// LargeObjects is not supported: the zero value fails on use. Nothing in
-// the webhook's path uses large objects.
-func (t *inboundTx) LargeObjects() pgx.LargeObjects { return pgx.LargeObjects{} }
-
-func (t *inboundTx) Prepare(ctx context.Context, name, sql string) (*pgconn.StatementDescription, error) {
-	if _, err := t.flush(ctx); err != nil {
-		return nil, err
-	}
-	return t.conn.Conn().Prepare(ctx, name, sql)
-}
-
-func (t *inboundTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	if _, err := t.flush(ctx); err != nil {
-		return pgconn.CommandTag{}, err
-	}
-	return t.conn.Exec(ctx, sql, args...)
-}
-
-func (t *inboundTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	if _, err := t.flush(ctx); err != nil {
-		return nil, err
-	}
-	return t.conn.Query(ctx, sql, args...)
-}
-
-func (t *inboundTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	if _, err := t.flush(ctx); err != nil {
-		return errRow{err}
-	}
-	return t.conn.QueryRow(ctx, sql, args...)
-}
-
-func (t *inboundTx) Conn() *pgx.Conn { return t.conn.Conn() }
-
-type errRow struct{ err error }
-
-func (r errRow) Scan(...any) error { return r.err }
-
-// savepoint is a nested transaction inside an inboundTx.
-type savepoint struct {
-	*inboundTx
-	name   string
-	closed bool
-}
-
-func (s *savepoint) Commit(ctx context.Context) error {
-	if s.closed {
-		return pgx.ErrTxClosed
-	}
-	s.closed = true
-	_, err := s.Exec(ctx, "RELEASE SAVEPOINT "+s.name)
-	return err
-}
-
-func (s *savepoint) Rollback(ctx context.Context) error {
-	if s.closed {
-		return pgx.ErrTxClosed
-	}
-	s.closed = true
-	// Whatever was held back, or failed, since the savepoint is undone
-	// with it (the SAVEPOINT statement itself sent what came before).
-	s.pending = pgx.Batch{}
-	if _, err := s.conn.Exec(ctx, "ROLLBACK TO SAVEPOINT "+s.name); err != nil {
-		return err
-	}
-	s.err = nil
-	return nil
+	w.open = false
+	w.conn.Release()
 }

@@ -111,15 +111,30 @@ func ParseReply(text string) (accept bool, code string, ok bool) {
 	return false, "", false
 }
 
-// ProviderPhoneSQL asks whether $1 (E.164) may be a provider's phone: a
-// service's duty phone, or the phone a live referral's code went to. Every
-// survivor message passes it first, so the hotline may send it ahead in its
-// own pipeline and skip HandleProviderReply when it answers false. The
+// providerPhoneSQL asks whether $1 (E.164) may be a provider's phone: a
+// service's duty phone, or the phone a live referral's code went to. The
 // literal status list lets the planner use the partial index instead of
 // scanning referrals.
-const ProviderPhoneSQL = `SELECT EXISTS (SELECT 1 FROM service WHERE duty_phone = $1)
+const providerPhoneSQL = `SELECT EXISTS (SELECT 1 FROM service WHERE duty_phone = $1)
 	OR EXISTS (SELECT 1 FROM referral WHERE code_phone = $1
 	           AND status IN ('pending', 'notified', 'acknowledged', 'accepted'))`
+
+// QueueProviderCheck queues in b referral's question whether phone (E.164)
+// may be a provider's (a service's duty phone, or the phone a live
+// referral's code went to); provider holds the answer once b's results are
+// closed. Every survivor message passes this check first, so the hotline
+// sends it in its own opening pipeline, where it costs no round trip, and
+// skips HandleProviderReply when it answers false. Queue it after every
+// statement whose results the caller reads itself: pgx runs the callback
+// when the batch is closed.
+func QueueProviderCheck(b *pgx.Batch, phone string, provider *bool) {
+	b.Queue(providerPhoneSQL, phone).QueryRow(func(row pgx.Row) error {
+		if err := row.Scan(provider); err != nil {
+			return fmt.Errorf("referral: provider check: %w", err)
+		}
+		return nil
+	})
+}
 
 // HandleProviderReply acts on an SMS from fromE164. A code means something
 // only together with the phone it was sent to, so a right code from another
@@ -129,7 +144,7 @@ const ProviderPhoneSQL = `SELECT EXISTS (SELECT 1 FROM service WHERE duty_phone 
 // the need on to the next provider.
 func (s *Service) HandleProviderReply(ctx context.Context, tx pgx.Tx, fromE164, text string) (ReplyOutcome, error) {
 	var provider bool
-	err := tx.QueryRow(ctx, ProviderPhoneSQL, fromE164).Scan(&provider)
+	err := tx.QueryRow(ctx, providerPhoneSQL, fromE164).Scan(&provider)
 	if err != nil || !provider {
 		return ReplyOutcome{}, err
 	}
