@@ -353,12 +353,7 @@ func (t *turn) completeCase(ctx context.Context, in casefile.CaseInput) (c casef
 // and what is already queued for her is dropped. Replies to her own
 // messages are not affected: they answer her, in the webhook's response.
 func (t *turn) stop(ctx context.Context) error {
-	now := t.h.clk.Now()
-	if _, err := t.tx.Exec(ctx, `INSERT INTO sms_opt_out (phone_index, index_key_id, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-		t.candidates[0], t.h.index.CurrentKeyID(), now); err != nil {
-		return err
-	}
-	return t.h.out.CancelToSurvivor(ctx, t.tx, t.candidates)
+	return t.h.out.Stop(ctx, t.tx, t.candidates)
 }
 
 // resume carries out triage.Resume and returns the reply that leads, if
@@ -373,11 +368,10 @@ func (t *turn) resume(ctx context.Context, verified bool) (lead string, err erro
 			return templates.KeyRestartStopped, err
 		}
 	}
-	tag, err := t.tx.Exec(ctx, `DELETE FROM sms_opt_out WHERE phone_index = ANY($1)`, t.candidates)
+	lifted, err := t.h.out.Resume(ctx, t.tx, t.candidates)
 	if err != nil {
 		return "", err
 	}
-	lifted := tag.RowsAffected() > 0
 	if lifted {
 		t.h.log.Info("hotline: survivor lifted her opt-out", "conversation_id", t.conv.id)
 	}
@@ -427,16 +421,13 @@ func (t *turn) erase(ctx context.Context, verified bool) error {
 	if err != nil {
 		return err
 	}
-	stmts := []string{
-		`UPDATE conversation SET status = 'erased', contact_id = NULL, case_id = NULL, kek_id = NULL,
+	if _, err := t.tx.Exec(ctx, `UPDATE conversation SET status = 'erased', contact_id = NULL, case_id = NULL, kek_id = NULL,
 			wrapped_dek = NULL, state_sealed = NULL, phone_index = NULL, index_key_id = NULL
-			WHERE phone_index = ANY($1) AND status = 'active'`,
+		WHERE phone_index = ANY($1) AND status = 'active'`, t.candidates); err != nil {
+		return err
 	}
 	if verified {
-		stmts = append(stmts, `DELETE FROM sms_opt_out WHERE phone_index = ANY($1)`)
-	}
-	for _, q := range stmts {
-		if _, err := t.tx.Exec(ctx, q, t.candidates); err != nil {
+		if _, err := t.h.out.Resume(ctx, t.tx, t.candidates); err != nil {
 			return err
 		}
 	}

@@ -41,7 +41,7 @@ func (*KeyTables) KeyColumns() []casefile.KeyColumn {
 	}
 	for _, c := range [][2]string{
 		{"conversation", "phone_index"}, {"inbound_message", "phone_index"},
-		{"sms_opt_out", "phone_index"}, {"caller_rate", "phone_index"}, {"caller_block", "phone_index"},
+		{"caller_rate", "phone_index"}, {"caller_block", "phone_index"},
 	} {
 		out = append(out, casefile.KeyColumn{Table: c[0], Column: c[1], KeyIDColumn: "index_key_id", Index: true})
 	}
@@ -53,7 +53,7 @@ func (*KeyTables) KeyColumns() []casefile.KeyColumn {
 // next message and loses its index when it ends, message rows lose theirs
 // to the retention sweep, and rate counters under an old key are dropped
 // (no lookup reads them again; her next message starts a new window).
-// Opt-outs and blocks stay, for `amparo keys status` to report.
+// Blocks stay, for `amparo keys status` to report.
 func (k *KeyTables) Rewrap(ctx context.Context, tx pgx.Tx, limit int) (int, error) {
 	idx := k.index.CurrentKeyID()
 	total := 0

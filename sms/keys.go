@@ -13,7 +13,7 @@ import (
 
 // KeyTables is the outbox's share of what depends on the keyring: each
 // outbound_message row has its own data key, and its recipient is found by
-// phone index. It is a casefile.KeyHolder, so that `amparo keys rewrap`
+// phone index, as is a number's SALIR (sms_opt_out). It is a casefile.KeyHolder, so that `amparo keys rewrap`
 // moves these rows too and `amparo keys status` never calls a key retirable
 // while one of them still needs it. The keys subcommands build it from the
 // keyring alone.
@@ -34,13 +34,16 @@ func (*KeyTables) KeyColumns() []casefile.KeyColumn {
 	return []casefile.KeyColumn{
 		{Table: "outbound_message", Column: "wrapped_dek", KeyIDColumn: "kek_id"},
 		{Table: "outbound_message", Column: "to_index", KeyIDColumn: "index_key_id", Index: true},
+		{Table: "sms_opt_out", Column: "phone_index", KeyIDColumn: "index_key_id", Index: true},
 	}
 }
 
 // Rewrap implements casefile.KeyHolder: up to limit rows get their data
 // key re-wrapped under the current KEK and their recipient re-indexed
 // under the current index key, from the sealed number only the row's own
-// key can open.
+// key can open. Opt-outs have no number beside them to re-index from: they
+// stay, for `amparo keys status` to report, and are found under every
+// accepted key.
 func (k *KeyTables) Rewrap(ctx context.Context, tx pgx.Tx, limit int) (int, error) {
 	kek, idx := k.keys.CurrentKEKID(), k.index.CurrentKeyID()
 	rows, err := tx.Query(ctx, `SELECT id, kek_id, wrapped_dek, to_sealed FROM outbound_message

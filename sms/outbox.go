@@ -131,14 +131,31 @@ func openOutbound(keys crypto.KeyWrapper, r outboundRow) (to, body string, err e
 	return string(t), string(b), nil
 }
 
-// CancelToSurvivor drops, in tx, every text to her (any of her phone index
-// candidates) not yet handed to Twilio, and shreds it: she said SALIR.
-func (h *Outbox) CancelToSurvivor(ctx context.Context, tx pgx.Tx, candidates [][]byte) error {
+// Stop records, in tx, that her number (candidates: its phone index under
+// every accepted index key, the current one first) said SALIR/STOP: nothing
+// the system starts goes to her any more (see Notifier.EnqueueToSurvivor),
+// and every text to her not yet handed to Twilio is dropped and shredded.
+// Replies to her own messages are not affected: they answer her in the
+// webhook's response, not through the outbox.
+func (h *Outbox) Stop(ctx context.Context, tx pgx.Tx, candidates [][]byte) error {
+	if _, err := tx.Exec(ctx, `INSERT INTO sms_opt_out (phone_index, index_key_id, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+		candidates[0], h.index.CurrentKeyID(), h.clk.Now()); err != nil {
+		return fmt.Errorf("sms: opt-out: %w", err)
+	}
 	_, err := tx.Exec(ctx, `UPDATE outbound_message
 		SET status = 'canceled', status_rank = $2, wrapped_dek = NULL, to_sealed = NULL, body_sealed = NULL, updated_at = $3
 		WHERE to_index = ANY($1) AND purpose = $4 AND status = 'pending'`,
 		candidates, statusRank["canceled"], h.clk.Now(), PurposeSurvivor)
 	return err
+}
+
+// Resume lifts her SALIR, in tx, and says whether there was one.
+func (h *Outbox) Resume(ctx context.Context, tx pgx.Tx, candidates [][]byte) (lifted bool, err error) {
+	tag, err := tx.Exec(ctx, `DELETE FROM sms_opt_out WHERE phone_index = ANY($1)`, candidates)
+	if err != nil {
+		return false, fmt.Errorf("sms: opt-out: %w", err)
+	}
+	return tag.RowsAffected() > 0, nil
 }
 
 // ForgetRecipient shreds, in tx, every text to her number (any of her phone

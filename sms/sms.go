@@ -7,8 +7,9 @@
 // and again when due. The simulated carrier (sms/carrier) implements the
 // same API for `amparo demo` and tests.
 //
-// It owns the outbound_message table: no other package reads or writes it
-// except through this API. A text exists if and only if the act that caused
+// It owns the outbound_message and sms_opt_out tables: no other package
+// reads or writes them except through this API (hotline records her
+// SALIR with Outbox.Stop, and lifts it with Outbox.Resume). A text exists if and only if the act that caused
 // it commits: every queueing call takes the caller's pgx.Tx and writes the
 // sealed row and its River job there.
 //
