@@ -1,9 +1,13 @@
 // Package hotline is the survivor's first contact: Twilio's SMS, voice and
 // status webhooks, the triage conversation around the pure state machine in
-// hotline/triage, abuse control. Texts the system starts go through package
-// sms (its Outbox queues them, its Sender hands them to Twilio and takes
-// the status callbacks this package authenticates); the hotline never calls
-// Twilio's REST API itself.
+// hotline/triage, and abuse control. Texts the system starts go through
+// package sms (its Outbox queues them, its Sender hands them to Twilio and
+// takes the status callbacks this package authenticates); the hotline never
+// calls Twilio's REST API itself. Who is on call comes from package roster.
+//
+// It owns inbound_message, conversation, voice_call, voice_event,
+// caller_rate, caller_block and danger_alert; it reaches cases, referrals,
+// texts and the roster only through casefile, referral, sms and roster.
 //
 // Every webhook is authenticated (X-Twilio-Signature over AMPARO_PUBLIC_URL)
 // and size-bounded before anything else happens. An inbound SMS is handled in
@@ -11,8 +15,10 @@
 // (cases, referrals, alerts, outbound rows and their jobs) and the reply we
 // answer with all commit together or not at all, so a duplicated webhook,
 // however many copies arrive at once, changes nothing twice and gets the
-// same answer. Message bodies and phone numbers never reach a table, a job,
-// a log line or an error in the clear: bodies and states are sealed under
+// same answer. That transaction has an explicit API (webhookTx) for its
+// first and last round trips; casefile, referral and River get pgx's own Tx
+// on it. Message bodies and phone numbers never reach a table, a job, a log
+// line or an error in the clear: bodies and states are sealed under
 // per-row or per-conversation data keys; callers are found by blind index.
 package hotline
 

@@ -19,8 +19,8 @@ import (
 	"github.com/amparo/amparo/roster"
 )
 
-// Notifier delivers what referral decides to say; the hotline implements it
-// with outbound SMS rendered from its message catalogue. Both calls run in
+// Notifier delivers what referral decides to say; package sms implements it
+// with outbound SMS rendered from the message catalogue. Every call runs in
 // the caller's transaction, so a notice exists only if the state change that
 // needs it commits.
 type Notifier interface {

@@ -1,0 +1,18 @@
+// Package referral owns the service directory and what happens to a need
+// once she consents: routing to a provider, the referral state machine, its
+// SLA timers and escalation as River jobs (referral.dispatch,
+// referral.ack_deadline, referral.serve_deadline), provider replies by SMS
+// code, and the provider packet.
+//
+// It owns the organization, service, referral, referral_event,
+// provider_reply_limit and provider_code_miss tables; other packages ask
+// through its API (the hotline queues QueueProviderCheck in its own
+// pipeline rather than running referral's SQL). Its jobs in River's table
+// are removed with River's JobDeleteManyTx.
+//
+// It depends inward only: casefile for the case facts it routes on, roster
+// for who on call is alerted, and internal/jobs for River. What it wants
+// said, to providers, staff or her, goes through the Notifier it defines
+// and package sms implements, so referral never imports sms, hotline or
+// net/http, and every notice commits with the state change that needs it.
+package referral
