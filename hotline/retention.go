@@ -58,6 +58,8 @@ type sweep struct {
 	sql string
 	// before is how long a row is kept: it is swept once older.
 	before func(h *Hotline) time.Duration
+	// outbox, instead of sql, sweeps sms's outbound texts through sms.
+	outbox bool
 }
 
 func keptForRetention(*Hotline) time.Duration { return messageRetention }
@@ -71,28 +73,23 @@ var sweeps = []sweep{
 			ORDER BY received_at LIMIT $2 FOR UPDATE SKIP LOCKED),
 		done AS (UPDATE inbound_message i SET phone_index = NULL, index_key_id = NULL, kek_id = NULL, wrapped_dek = NULL,
 			body_sealed = NULL, reply_sealed = NULL, message_sid = NULL FROM old WHERE i.id = old.id)
-		SELECT 'message', message_sid FROM old`, keptForRetention},
-	// Ours: body, recipient and its index, key, and the sid. A row finished
-	// early (sent, failed, canceled) shed its key then, but kept the rest.
-	{`WITH old AS (SELECT id, twilio_sid FROM outbound_message WHERE (to_index IS NOT NULL OR twilio_sid IS NOT NULL)
-			AND created_at < $1 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED),
-		done AS (UPDATE outbound_message o SET to_index = NULL, index_key_id = NULL, kek_id = NULL, wrapped_dek = NULL,
-			to_sealed = NULL, body_sealed = NULL, twilio_sid = NULL FROM old WHERE o.id = old.id)
-		SELECT 'message', twilio_sid FROM old`, keptForRetention},
+		SELECT 'message', message_sid FROM old`, keptForRetention, false},
+	// Ours (sms.Outbox.Shred).
+	{outbox: true, before: keptForRetention},
 	// A call's steps, and the link between the call and her case.
 	{`DELETE FROM voice_event WHERE id IN (SELECT id FROM voice_event WHERE at < $1 ORDER BY at LIMIT $2 FOR UPDATE SKIP LOCKED)
-		RETURNING 'call', call_sid`, keptForRetention},
+		RETURNING 'call', call_sid`, keptForRetention, false},
 	{`DELETE FROM voice_call WHERE call_sid IN (SELECT call_sid FROM voice_call WHERE at < $1 ORDER BY at LIMIT $2 FOR UPDATE SKIP LOCKED)
-		RETURNING 'call', call_sid`, keptForRetention},
+		RETURNING 'call', call_sid`, keptForRetention, false},
 	// A rate counter whose window has passed counts nothing any more, but
 	// still says when her number last wrote.
 	{`DELETE FROM caller_rate WHERE phone_index IN (SELECT phone_index FROM caller_rate WHERE window_start < $1
-		LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING '', NULL::text`, func(h *Hotline) time.Duration { return h.cfg.RateWindow }},
+		LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING '', NULL::text`, func(h *Hotline) time.Duration { return h.cfg.RateWindow }, false},
 	// A block that is over blocks nothing: its reason and times stay, for
 	// the record, but not whom it was about.
 	{`UPDATE caller_block SET phone_index = NULL, index_key_id = NULL WHERE id IN (SELECT id FROM caller_block
 		WHERE phone_index IS NOT NULL AND (lifted_at IS NOT NULL OR until < $1) LIMIT $2 FOR UPDATE SKIP LOCKED)
-		RETURNING '', NULL::text`, func(*Hotline) time.Duration { return 0 }},
+		RETURNING '', NULL::text`, func(*Hotline) time.Duration { return 0 }, false},
 }
 
 // ShredOldMessages runs every sweep until it finds nothing more, asks
@@ -102,7 +99,7 @@ func (h *Hotline) ShredOldMessages(ctx context.Context) (int, error) {
 	for _, sw := range sweeps {
 		cutoff := h.clk.Now().Add(-sw.before(h))
 		for {
-			n, err := h.sweepBatch(ctx, sw.sql, cutoff)
+			n, err := h.sweepBatch(ctx, sw, cutoff)
 			total += n
 			if err != nil {
 				return total, fmt.Errorf("hotline: retention sweep: %w", err)
@@ -121,13 +118,23 @@ func (h *Hotline) ShredOldMessages(ctx context.Context) (int, error) {
 // sweepBatch runs one batch of a sweep and queues the Twilio purges of what
 // it swept, in one transaction: a sid is dropped here only together with
 // the job that has Twilio drop it.
-func (h *Hotline) sweepBatch(ctx context.Context, sql string, cutoff time.Time) (int, error) {
+func (h *Hotline) sweepBatch(ctx context.Context, sw sweep, cutoff time.Time) (int, error) {
 	tx, err := h.pool.Begin(ctx)
 	if err != nil {
 		return 0, err
 	}
 	defer tx.Rollback(ctx)
-	rows, err := tx.Query(ctx, sql, cutoff, shredBatch)
+	if sw.outbox {
+		sids, n, err := h.out.Shred(ctx, tx, cutoff, shredBatch)
+		if err != nil {
+			return 0, err
+		}
+		if err := enqueuePurges(ctx, tx, h.jobs, h.clk.Now(), sids, nil); err != nil {
+			return 0, err
+		}
+		return n, tx.Commit(ctx)
+	}
+	rows, err := tx.Query(ctx, sw.sql, cutoff, shredBatch)
 	if err != nil {
 		return 0, err
 	}

@@ -52,6 +52,17 @@ var demoDirectory []byte
 // Florencia de Mora that `amparo demo` loads. Every entry is marked demo.
 func DemoDirectory() io.Reader { return strings.NewReader(string(demoDirectory)) }
 
+// HasRealProviders reports whether the directory holds an organisation not
+// marked demo: `amparo demo` refuses such a database, since its fictional
+// duty phones must never receive a real survivor's referral.
+func HasRealProviders(ctx context.Context, db DB) (bool, error) {
+	var real bool
+	if err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM organization WHERE NOT demo)`).Scan(&real); err != nil {
+		return false, fmt.Errorf("referral: directory: %w", err)
+	}
+	return real, nil
+}
+
 //go:embed demo/roster.json
 var demoRoster []byte
 

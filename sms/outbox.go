@@ -158,6 +158,34 @@ func (h *Outbox) Resume(ctx context.Context, tx pgx.Tx, candidates [][]byte) (li
 	return tag.RowsAffected() > 0, nil
 }
 
+// Shred shreds, in tx, up to limit texts created before cutoff that still
+// hold a recipient index or a Twilio sid: body, recipient and its index,
+// key, and the sid go; the row keeps its id, status and times for the
+// statistics. A row finished early (sent, failed, canceled) shed its key
+// then, but kept the rest. SKIP LOCKED leaves a text the sender holds to
+// the next sweep. It returns the sids Twilio's log keeps, for the caller
+// to have Twilio forget, and how many rows it changed.
+func (h *Outbox) Shred(ctx context.Context, tx pgx.Tx, cutoff time.Time, limit int) (sids []string, n int, err error) {
+	rows, err := tx.Query(ctx, `WITH old AS (SELECT id, twilio_sid FROM outbound_message WHERE (to_index IS NOT NULL OR twilio_sid IS NOT NULL)
+			AND created_at < $1 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED),
+		done AS (UPDATE outbound_message o SET to_index = NULL, index_key_id = NULL, kek_id = NULL, wrapped_dek = NULL,
+			to_sealed = NULL, body_sealed = NULL, twilio_sid = NULL FROM old WHERE o.id = old.id)
+		SELECT twilio_sid FROM old`, cutoff, limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("sms: shred: %w", err)
+	}
+	all, err := pgx.CollectRows(rows, pgx.RowTo[*string])
+	if err != nil {
+		return nil, 0, fmt.Errorf("sms: shred: %w", err)
+	}
+	for _, s := range all {
+		if s != nil {
+			sids = append(sids, *s)
+		}
+	}
+	return sids, len(all), nil
+}
+
 // ForgetRecipient shreds, in tx, every text to her number (any of her phone
 // index candidates), whatever its purpose: pending ones are canceled, and
 // every row loses its key, content and her phone index. It returns the

@@ -111,8 +111,8 @@ func demo(ctx context.Context, env Env, addr, dir string) error {
 	}
 	// Demo providers have fictional duty phones: loading them where real
 	// providers exist would route real survivors to numbers nobody answers.
-	var real bool
-	if err := pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM organization WHERE NOT demo)").Scan(&real); err != nil {
+	real, err := referral.HasRealProviders(ctx, pool)
+	if err != nil {
 		return err
 	}
 	if real {
