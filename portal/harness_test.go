@@ -117,7 +117,7 @@ func (*notices) AlertStaff(context.Context, pgx.Tx, roster.Alert) error         
 func (*notices) TellSurvivor(context.Context, pgx.Tx, referral.SurvivorNotice) error    { return nil }
 
 // messenger is the portal's Messenger in these tests: it answers as the
-// hotline's outbox would for a profile the test sets (cmd/amparo's browser
+// sms Notifier would for a profile the test sets (cmd/amparo's browser
 // test drives the real one), and keeps what it was given.
 type messenger struct {
 	mu     sync.Mutex

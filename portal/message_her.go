@@ -18,8 +18,8 @@ import (
 // Messenger queues a text to the survivor of a case under her safe-contact
 // profile, in tx. sendAt is when it will go (now, or the opening of her
 // next allowed hours); queued false means it never will (she allowed no
-// texts, said SALIR, or is erased). cmd/amparo wires the hotline's outbox,
-// which applies the profile again when the text is due.
+// texts, said SALIR, or is erased). cmd/amparo wires package sms's
+// Notifier, which applies the profile again when the text is due.
 type Messenger interface {
 	MessageSurvivor(ctx context.Context, tx pgx.Tx, caseID uuid.UUID, body string) (sendAt time.Time, queued bool, err error)
 }
