@@ -3,10 +3,12 @@ package hotline
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/amparo/amparo/internal/pgtest"
 )
@@ -138,5 +140,60 @@ func TestWebhookTxKeepsTransactionSemantics(t *testing.T) {
 	}
 	if s := pool.Stat(); s.AcquiredConns() != 0 {
 		t.Fatalf("%d connections not released", s.AcquiredConns())
+	}
+}
+
+// roundTrips counts what a connection sends the server and waits for: a
+// statement on its own, or a pipeline of them.
+type roundTrips struct{ n atomic.Int64 }
+
+func (r *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	r.n.Add(1)
+	return ctx
+}
+func (*roundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (r *roundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	r.n.Add(1)
+	return ctx
+}
+func (*roundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+func (*roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
+
+// A step of a live conversation that only moves her through triage costs
+// the webhook two round trips: the opening pipeline (BEGIN, MessageSid,
+// rate limit, danger-alert and provider checks, her conversation) and the
+// closing one (her conversation, the message's outcome, COMMIT).
+func TestLiveConversationStepTakesTwoRoundTrips(t *testing.T) {
+	e := newEnv(t, false)
+	cfg := e.pool.Config().Copy()
+	// One connection: its statements are prepared once, by the first
+	// caller, as on a warm server.
+	cfg.MaxConns = 1
+	rt := &roundTrips{}
+	cfg.ConnConfig.Tracer = rt
+	traced, err := pgxpool.NewWithConfig(e.ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer traced.Close()
+	e.h.pool = traced
+
+	script := []string{"Hola", "2", "1", "3"}
+	for _, body := range script {
+		if _, err := e.sim.Phone("+51987000001").Text(body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	her := e.sim.Phone("+51987000002")
+	for i, body := range script {
+		before := rt.n.Load()
+		if _, err := her.Text(body); err != nil {
+			t.Fatal(err)
+		}
+		if n := rt.n.Load() - before; i > 0 && n != 2 {
+			t.Errorf("message %d (%q) took %d round trips, want 2", i+1, body, n)
+		} else {
+			t.Logf("message %d (%q): %d round trips", i+1, body, n)
+		}
 	}
 }
