@@ -49,40 +49,40 @@ func NewOutbox(keys crypto.KeyWrapper, index *crypto.BlindIndex, jobs jobs.Inser
 // transaction: the message exists if and only if the act that caused it
 // commits. Texts to a survivor go through Notifier.EnqueueToSurvivor
 // instead, which applies what she allowed.
-func (h *Outbox) Enqueue(ctx context.Context, tx pgx.Tx, o Message) (uuid.UUID, error) {
+func (o *Outbox) Enqueue(ctx context.Context, tx pgx.Tx, m Message) (uuid.UUID, error) {
 	id := uuid.New()
 	dek, err := crypto.NewDataKey()
 	if err != nil {
 		return uuid.Nil, err
 	}
-	kekID, wrapped, err := crypto.WrapDataKey(h.keys, dek, outboundOwner(id))
+	kekID, wrapped, err := crypto.WrapDataKey(o.keys, dek, outboundOwner(id))
 	if err != nil {
 		return uuid.Nil, err
 	}
-	toSealed, err := dek.Seal([]byte(o.To), outboundBinding(id, "to"))
+	toSealed, err := dek.Seal([]byte(m.To), outboundBinding(id, "to"))
 	if err != nil {
 		return uuid.Nil, err
 	}
-	bodySealed, err := dek.Seal([]byte(o.Body), outboundBinding(id, "body"))
+	bodySealed, err := dek.Seal([]byte(m.Body), outboundBinding(id, "body"))
 	if err != nil {
 		return uuid.Nil, err
 	}
-	now := h.clk.Now()
-	notBefore := now.Add(o.Delay)
+	now := o.clk.Now()
+	notBefore := now.Add(m.Delay)
 	_, err = tx.Exec(ctx, `INSERT INTO outbound_message
 		(id, purpose, referral_id, case_id, to_index, index_key_id, kek_id, wrapped_dek, to_sealed, body_sealed,
 		 not_before, expires_at, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
-		id, o.Purpose, o.ReferralID, o.CaseID, h.index.Current(o.To), h.index.CurrentKeyID(), kekID, wrapped, toSealed, bodySealed,
-		notBefore, now.Add(o.TTL), now)
+		id, m.Purpose, m.ReferralID, m.CaseID, o.index.Current(m.To), o.index.CurrentKeyID(), kekID, wrapped, toSealed, bodySealed,
+		notBefore, now.Add(m.TTL), now)
 	if err != nil {
 		return uuid.Nil, fmt.Errorf("sms: insert outbound: %w", err)
 	}
-	opts := &river.InsertOpts{MaxAttempts: sendAttempts(o.TTL)}
+	opts := &river.InsertOpts{MaxAttempts: sendAttempts(m.TTL)}
 	if notBefore.After(now) {
 		opts.ScheduledAt = notBefore
 	}
-	if _, err := h.jobs.InsertTx(ctx, tx, SendArgs{OutboundID: id}, opts); err != nil {
+	if _, err := o.jobs.InsertTx(ctx, tx, SendArgs{OutboundID: id}, opts); err != nil {
 		return uuid.Nil, fmt.Errorf("sms: insert send job: %w", err)
 	}
 	return id, nil
@@ -137,20 +137,20 @@ func openOutbound(keys crypto.KeyWrapper, r outboundRow) (to, body string, err e
 // and every text to her not yet handed to Twilio is dropped and shredded.
 // Replies to her own messages are not affected: they answer her in the
 // webhook's response, not through the outbox.
-func (h *Outbox) Stop(ctx context.Context, tx pgx.Tx, candidates [][]byte) error {
+func (o *Outbox) Stop(ctx context.Context, tx pgx.Tx, candidates [][]byte) error {
 	if _, err := tx.Exec(ctx, `INSERT INTO sms_opt_out (phone_index, index_key_id, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-		candidates[0], h.index.CurrentKeyID(), h.clk.Now()); err != nil {
+		candidates[0], o.index.CurrentKeyID(), o.clk.Now()); err != nil {
 		return fmt.Errorf("sms: opt-out: %w", err)
 	}
 	_, err := tx.Exec(ctx, `UPDATE outbound_message
 		SET status = 'canceled', status_rank = $2, wrapped_dek = NULL, to_sealed = NULL, body_sealed = NULL, updated_at = $3
 		WHERE to_index = ANY($1) AND purpose = $4 AND status = 'pending'`,
-		candidates, statusRank["canceled"], h.clk.Now(), PurposeSurvivor)
+		candidates, statusRank["canceled"], o.clk.Now(), PurposeSurvivor)
 	return err
 }
 
 // Resume lifts her SALIR, in tx, and says whether there was one.
-func (h *Outbox) Resume(ctx context.Context, tx pgx.Tx, candidates [][]byte) (lifted bool, err error) {
+func (o *Outbox) Resume(ctx context.Context, tx pgx.Tx, candidates [][]byte) (lifted bool, err error) {
 	tag, err := tx.Exec(ctx, `DELETE FROM sms_opt_out WHERE phone_index = ANY($1)`, candidates)
 	if err != nil {
 		return false, fmt.Errorf("sms: opt-out: %w", err)
@@ -165,7 +165,7 @@ func (h *Outbox) Resume(ctx context.Context, tx pgx.Tx, candidates [][]byte) (li
 // then, but kept the rest. SKIP LOCKED leaves a text the sender holds to
 // the next sweep. It returns the sids Twilio's log keeps, for the caller
 // to have Twilio forget, and how many rows it changed.
-func (h *Outbox) Shred(ctx context.Context, tx pgx.Tx, cutoff time.Time, limit int) (sids []string, n int, err error) {
+func (o *Outbox) Shred(ctx context.Context, tx pgx.Tx, cutoff time.Time, limit int) (sids []string, n int, err error) {
 	rows, err := tx.Query(ctx, `WITH old AS (SELECT id, twilio_sid FROM outbound_message WHERE (to_index IS NOT NULL OR twilio_sid IS NOT NULL)
 			AND created_at < $1 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED),
 		done AS (UPDATE outbound_message o SET to_index = NULL, index_key_id = NULL, kek_id = NULL, wrapped_dek = NULL,
@@ -191,11 +191,11 @@ func (h *Outbox) Shred(ctx context.Context, tx pgx.Tx, cutoff time.Time, limit i
 // every row loses its key, content and her phone index. It returns the
 // Twilio sids of those that went out, for the caller to have Twilio forget
 // them too.
-func (h *Outbox) ForgetRecipient(ctx context.Context, tx pgx.Tx, candidates [][]byte) ([]string, error) {
+func (o *Outbox) ForgetRecipient(ctx context.Context, tx pgx.Tx, candidates [][]byte) ([]string, error) {
 	rows, err := tx.Query(ctx, `UPDATE outbound_message SET status = CASE WHEN status = 'pending' THEN 'canceled' ELSE status END,
 			status_rank = CASE WHEN status = 'pending' THEN $3 ELSE status_rank END, to_index = NULL, index_key_id = NULL,
 			wrapped_dek = NULL, to_sealed = NULL, body_sealed = NULL, updated_at = $2
-		WHERE to_index = ANY($1) RETURNING twilio_sid`, candidates, h.clk.Now(), statusRank["canceled"])
+		WHERE to_index = ANY($1) RETURNING twilio_sid`, candidates, o.clk.Now(), statusRank["canceled"])
 	if err != nil {
 		return nil, err
 	}
