@@ -31,7 +31,7 @@ func TestSignInNeedsPasswordAndCodeAndShowsQROnFirstSignIn(t *testing.T) {
 		t.Fatalf("QR: %d %q", qr.status, qr.header.Get("Content-Type"))
 	}
 	p = b.post("/sign-in/code", url.Values{"code": {e.code("ana")}})
-	if p.location != "/desk" {
+	if p.location != "/" {
 		t.Fatalf("code step: %d %q", p.status, p.location)
 	}
 	mustContain(t, b.get("/desk"), "Bandeja de casos", "Sesión de ana (consejera)")
@@ -53,7 +53,7 @@ func TestSignInRenewsTheSessionToken(t *testing.T) {
 	b := e.browser()
 	b.post("/sign-in", url.Values{"username": {"ana"}, "password": {testPassword}})
 	pending := sessionCookie(b, e)
-	if p := b.post("/sign-in/code", url.Values{"code": {e.code("ana")}}); p.location != "/desk" {
+	if p := b.post("/sign-in/code", url.Values{"code": {e.code("ana")}}); p.location != "/" {
 		t.Fatalf("code step: %d", p.status)
 	}
 	after := sessionCookie(b, e)
@@ -100,7 +100,7 @@ func TestTOTPCodeAcceptedOnceOnly(t *testing.T) {
 	code := e.code("ana")
 	b := e.browser()
 	b.post("/sign-in", url.Values{"username": {"ana"}, "password": {testPassword}})
-	if p := b.post("/sign-in/code", url.Values{"code": {code}}); p.location != "/desk" {
+	if p := b.post("/sign-in/code", url.Values{"code": {code}}); p.location != "/" {
 		t.Fatalf("first use: %d", p.status)
 	}
 	// Same code, same 30 s window, from another browser with the password.

@@ -184,8 +184,15 @@ func (e *env) caseIn(community string, urgent bool) casefile.Case {
 	return e.caseWith(community, urgent, &incident)
 }
 
-// caseWith opens a case; incident nil means no clinical deadlines.
+// caseWith opens a case she may be texted and called about from 09:00 to
+// 18:00; incident nil means no clinical deadlines.
 func (e *env) caseWith(community string, urgent bool, incident *time.Time) casefile.Case {
+	e.t.Helper()
+	return e.caseContact(community, urgent, incident, casefile.ContactPrefs{MayText: true, FromHour: 9, ToHour: 18})
+}
+
+// caseContact is caseWith with the contact profile she gave.
+func (e *env) caseContact(community string, urgent bool, incident *time.Time, prefs casefile.ContactPrefs) casefile.Case {
 	e.t.Helper()
 	c, err := e.cases.CreateContact(e.ctx, e.p.pool, fmt.Sprintf("+519%08d", uuid.New().ID()%100000000))
 	if err != nil {
@@ -194,7 +201,7 @@ func (e *env) caseWith(community string, urgent bool, incident *time.Time) casef
 	kase, err := e.cases.OpenCase(e.ctx, e.p.pool, c.ID, casefile.CaseInput{
 		Urgent: urgent, Needs: []casefile.Need{casefile.NeedHealth, casefile.NeedPolice}, Community: community,
 		IncidentAt: incident, Consent: map[casefile.Need]bool{casefile.NeedHealth: true},
-		Contact: casefile.ContactPrefs{MayText: true, FromHour: 9, ToHour: 18}, Lang: "es",
+		Contact: prefs, Lang: "es",
 		Narrative: "Relato sellado de prueba " + uuid.NewString(),
 	})
 	if err != nil {
@@ -274,7 +281,7 @@ func (b *browser) signIn(name string) {
 	}
 	b.e.clk.Advance(30 * time.Second)
 	p = b.post("/sign-in/code", url.Values{"code": {b.e.code(name)}})
-	if p.status != http.StatusSeeOther || p.location != "/desk" {
+	if p.status != http.StatusSeeOther || p.location != "/" {
 		b.e.t.Fatalf("code step: %d %q %s", p.status, p.location, p.body)
 	}
 }

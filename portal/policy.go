@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/referral"
 )
 
 // Action is something a user asks to do; Decide rules on it.
@@ -25,6 +26,15 @@ const (
 	ActMessageHer Action = "case.message"
 )
 
+// Provider actions. Those that name a referral are decided by
+// DecideReferral together with its referral.Scope.
+const (
+	ActViewInbox   Action = "inbox.view"
+	ActViewPacket  Action = "referral.packet"
+	ActRevealPhone Action = "referral.reveal_phone"
+	ActAnswer      Action = "referral.answer" // acknowledge, accept, decline, mark served
+)
+
 // caseActions need a case's Scope.
 var caseActions = []Action{ActOpenCase, ActAddNote, ActClaim, ActAssign, ActFollowUp, ActClassify, ActRefer, ActMessageHer}
 
@@ -37,7 +47,7 @@ var caseActions = []Action{ActOpenCase, ActAddNote, ActClaim, ActAssign, ActFoll
 // Scope: caseworkers and supervisors work the cases of their communities
 // (every community when they have none) and any case assigned to them.
 // Supervisors alone assign a case to someone else. Providers and admins see
-// no case in this part of the portal. casefile.Desk applies the same scope
+// no case; a provider's referrals are decided by DecideReferral. casefile.Desk applies the same scope
 // in SQL; TestDeskShowsExactlyWhatPolicyAllows holds the two together.
 func Decide(u User, a Action, sc *casefile.Scope) error {
 	if u.Disabled || u.ID == uuid.Nil {
@@ -71,3 +81,33 @@ func needsReason(u User, sc casefile.Scope) bool { return sc.AssignedTo != u.ID 
 // Reasons a user may give for opening a case that is not assigned to her.
 // Codes, not free text: the audit log is read by more people than the case.
 var openReasons = []string{"unassigned_triage", "covering_colleague", "supervision", "urgent_callback"}
+
+// DecideReferral is Decide for what a provider does: her inbox (rs nil) and
+// the referrals sent to her organisation's services. A referral of another
+// organisation, and every referral for a role other than provider, answers
+// errNotFound (staff work referrals from the case page, under Decide); the
+// inbox is errForbidden to other roles, as the desk is to providers. Her
+// number is revealed only while the referral is open: a provider whose
+// request was declined, passed on or closed has no reason to reach her.
+func DecideReferral(u User, a Action, rs *referral.Scope) error {
+	if u.Disabled || u.ID == uuid.Nil {
+		return errNotFound
+	}
+	provider := u.Role == RoleProvider && u.OrgKey != ""
+	if a == ActViewInbox {
+		if provider {
+			return nil
+		}
+		return errForbidden
+	}
+	if !slices.Contains([]Action{ActViewPacket, ActRevealPhone, ActAnswer}, a) {
+		return errForbidden
+	}
+	if rs == nil || !provider || rs.OrgKey != u.OrgKey {
+		return errNotFound
+	}
+	if a == ActRevealPhone && !rs.Status.Open() {
+		return errForbidden
+	}
+	return nil
+}

@@ -13,7 +13,7 @@ import (
 )
 
 // pageNames are the templates under templates/html/portal besides the layout.
-var pageNames = []string{"sign_in", "sign_in_code", "error", "desk", "case_reason", "case", "demo_codes", "message_her"}
+var pageNames = []string{"sign_in", "sign_in_code", "error", "desk", "case_reason", "case", "demo_codes", "message_her", "inbox", "packet"}
 
 func parsePages() (map[string]*template.Template, error) {
 	out := map[string]*template.Template{}
@@ -143,7 +143,7 @@ func (p *Portal) render(w http.ResponseWriter, r *http.Request, name string, dat
 func (p *Portal) renderStatus(w http.ResponseWriter, r *http.Request, status int, name string, data any) error {
 	v := view{Lang: p.lang(r), User: userFrom(r.Context()), Path: r.URL.Path, Data: data, loc: p.cfg.TimeZone, now: p.clk.Now()}
 	if r.Method != http.MethodGet || !strings.HasPrefix(v.Path, "/") {
-		v.Path = "/desk"
+		v.Path = "/"
 	}
 	var buf bytes.Buffer
 	if err := p.pages[name].ExecuteTemplate(&buf, "layout", v); err != nil {

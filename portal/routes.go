@@ -26,7 +26,7 @@ func (p *Portal) Routes(r chi.Router) {
 		r.Group(func(r chi.Router) {
 			r.Use(p.requireUser)
 			r.Post("/sign-out", p.handle(p.signOut))
-			r.Get("/", http.RedirectHandler("/desk", http.StatusSeeOther).ServeHTTP)
+			r.Get("/", p.handle(p.home))
 			r.Get("/desk", p.handle(p.deskPage))
 			r.Get("/cases/{id}", p.handle(p.caseOpen))
 			r.Post("/cases/{id}/open", p.handle(p.caseOpenWithReason))
@@ -41,6 +41,14 @@ func (p *Portal) Routes(r chi.Router) {
 			r.Post("/referrals/{id}/chase", p.handle(p.referralChase))
 			r.Post("/follow-ups/{id}/done", p.handle(p.followUpDone))
 			r.Post("/follow-ups/{id}/reschedule", p.handle(p.followUpReschedule))
+			// Providers: their organisation's referrals (DecideReferral).
+			r.Get("/inbox", p.handle(p.inboxPage))
+			r.Get("/referrals/{id}", p.handle(p.referralPacket))
+			r.Post("/referrals/{id}/phone", p.handle(p.referralRevealPhone))
+			r.Post("/referrals/{id}/acknowledge", p.handle(p.referralAcknowledge))
+			r.Post("/referrals/{id}/accept", p.handle(p.referralAccept))
+			r.Post("/referrals/{id}/decline", p.handle(p.referralDecline))
+			r.Post("/referrals/{id}/served", p.handle(p.referralServed))
 		})
 	})
 }

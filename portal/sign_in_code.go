@@ -48,6 +48,6 @@ func (p *Portal) signInCode(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p.log.InfoContext(ctx, "portal: signed in", "user_id", id)
-	http.Redirect(w, r, "/desk", http.StatusSeeOther)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
 	return nil
 }

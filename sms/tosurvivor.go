@@ -31,28 +31,14 @@ type ContactProfile struct {
 // later at is the opening of her next allowed hours, and ok false means
 // never (she did not allow texts, she said stop, or she is erased). It is
 // the one rule for every text the system starts to her, applied when the
-// text is queued and again when it is sent.
+// text is queued and again when it is sent; her hours are casefile's
+// (ContactPrefs.NextInHours), which the portal applies to providers too.
 func ContactAt(p ContactProfile, now time.Time) (at time.Time, ok bool) {
 	if !p.MayText || p.Stopped || p.Gone {
 		return time.Time{}, false
 	}
-	if p.FromHour == p.ToHour {
-		return now, true
-	}
-	local := now.In(p.Zone)
-	h := local.Hour()
-	inside := h >= p.FromHour && h < p.ToHour
-	if p.FromHour > p.ToHour {
-		inside = h >= p.FromHour || h < p.ToHour
-	}
-	if inside {
-		return now, true
-	}
-	open := time.Date(local.Year(), local.Month(), local.Day(), p.FromHour, 0, 0, 0, p.Zone)
-	if !open.After(local) {
-		open = open.AddDate(0, 0, 1)
-	}
-	return open, true
+	hours := casefile.ContactPrefs{FromHour: p.FromHour, ToHour: p.ToHour}
+	return hours.NextInHours(now, p.Zone), true
 }
 
 // Notifier is the Outbox with the case store that texts to a survivor need:
