@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/referral"
 )
 
 // route is one case route of the portal, with what a successful request
@@ -118,6 +119,112 @@ func TestAccessMatrix(t *testing.T) {
 	}
 }
 
+// providerRoutes are the provider's routes on a referral, each with the
+// state the referral must be in for the answer to be allowed.
+var providerRoutes = []struct {
+	route
+	from referral.Status
+}{
+	{route{http.MethodGet, "/referrals/{referral}", nil, http.StatusOK, ActViewPacket}, referral.Notified},
+	{route{http.MethodPost, "/referrals/{referral}/phone", nil, http.StatusOK, ActRevealPhone}, referral.Notified},
+	{route{http.MethodPost, "/referrals/{referral}/acknowledge", nil, http.StatusSeeOther, ActAnswer}, referral.Notified},
+	{route{http.MethodPost, "/referrals/{referral}/accept", nil, http.StatusSeeOther, ActAnswer}, referral.Acknowledged},
+	{route{http.MethodPost, "/referrals/{referral}/decline", url.Values{"reason": {"no_capacity"}}, http.StatusSeeOther, ActAnswer}, referral.Notified},
+	{route{http.MethodPost, "/referrals/{referral}/served", nil, http.StatusSeeOther, ActAnswer}, referral.Accepted},
+}
+
+// TestProviderAccessMatrix drives every provider route as every role, on a
+// referral to the provider's own organisation and on one to another's:
+// only the provider of that organisation gets anywhere; everyone else finds
+// nothing there. The inbox is the provider's, as the desk is staff's.
+func TestProviderAccessMatrix(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.otherOrg()
+	users := map[Role]User{
+		RoleCaseworker: e.user("cw", RoleCaseworker),
+		RoleSupervisor: e.user("sup", RoleSupervisor),
+		RoleProvider:   e.user("prov", RoleProvider),
+		RoleAdmin:      e.user("adm", RoleAdmin),
+	}
+	browsers := map[Role]*browser{}
+	for role := range users {
+		browsers[role] = e.browser()
+		browsers[role].signIn(users[role].Username)
+	}
+	for _, role := range Roles {
+		for _, own := range []bool{true, false} {
+			for _, rt := range providerRoutes {
+				c := e.caseIn("el-porvenir", false)
+				need := casefile.NeedHealth // to "org", the provider's
+				if !own {
+					need = casefile.NeedLegal // to "other"
+				}
+				id := e.referral(c, need)
+				if _, err := e.pool.Exec(e.ctx, `UPDATE referral SET status = $2 WHERE id = $1`, id, rt.from); err != nil {
+					t.Fatal(err)
+				}
+				path := strings.ReplaceAll(rt.path, "{referral}", id.String())
+				var p page
+				if rt.method == http.MethodGet {
+					p = browsers[role].get(path)
+				} else {
+					p = browsers[role].post(path, rt.form)
+				}
+				want := http.StatusNotFound
+				if role == RoleProvider && own {
+					want = rt.ok
+				}
+				if p.status != want {
+					t.Errorf("%s/own=%v/%s %s: status %d, want %d", role, own, rt.method, rt.path, p.status, want)
+				}
+				if p.status == http.StatusNotFound {
+					mustLack(t, p, c.Reference)
+				}
+				if moved := e.status(id) != rt.from; moved != (want == http.StatusSeeOther) {
+					t.Errorf("%s/own=%v/%s %s: referral moved=%v", role, own, rt.method, rt.path, moved)
+				}
+			}
+		}
+	}
+	for role, b := range browsers {
+		w := http.StatusForbidden
+		if role == RoleProvider {
+			w = http.StatusOK
+		}
+		if p := b.get("/inbox"); p.status != w {
+			t.Errorf("%s GET /inbox: %d, want %d", role, p.status, w)
+		}
+	}
+}
+
+func TestDecideReferral(t *testing.T) {
+	t.Parallel()
+	prov := User{ID: uuid.New(), Role: RoleProvider, OrgKey: "org"}
+	own := referral.Scope{ID: uuid.New(), OrgKey: "org", Status: referral.Notified}
+	for _, c := range []struct {
+		name string
+		u    User
+		a    Action
+		rs   *referral.Scope
+		want error
+	}{
+		{"own packet", prov, ActViewPacket, &own, nil},
+		{"other organisation", prov, ActViewPacket, &referral.Scope{OrgKey: "other", Status: referral.Notified}, errNotFound},
+		{"no referral", prov, ActAnswer, nil, errNotFound},
+		{"number of a closed referral", prov, ActRevealPhone, &referral.Scope{OrgKey: "org", Status: referral.Declined}, errForbidden},
+		{"packet of a closed referral", prov, ActViewPacket, &referral.Scope{OrgKey: "org", Status: referral.Completed}, nil},
+		{"disabled provider", User{ID: prov.ID, Role: RoleProvider, OrgKey: "org", Disabled: true}, ActViewPacket, &own, errNotFound},
+		{"provider without organisation", User{ID: prov.ID, Role: RoleProvider}, ActViewInbox, nil, errForbidden},
+		{"supervisor's packet", User{ID: uuid.New(), Role: RoleSupervisor}, ActViewPacket, &own, errNotFound},
+		{"a case action is not the provider's", prov, ActOpenCase, &own, errForbidden},
+	} {
+		if got := DecideReferral(c.u, c.a, c.rs); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
 func TestDeskShowsExactlyWhatPolicyAllows(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -170,6 +277,9 @@ func TestCrossOriginUnsafeRequestsAreRefused(t *testing.T) {
 		{http.MethodPost, "/lang", url.Values{"lang": {"en"}}, 0, ""},
 		{http.MethodPost, "/sign-out", nil, 0, ""},
 	}, caseRoutes...)
+	for _, pr := range providerRoutes {
+		unsafe = append(unsafe, pr.route)
+	}
 	for _, rt := range unsafe {
 		if rt.method == http.MethodGet {
 			continue
