@@ -3,6 +3,7 @@ package hotline
 import (
 	"errors"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -379,10 +380,24 @@ func TestProviderNoticeIsDiscreet(t *testing.T) {
 	if err := e.sender.Send(e.ctx, id, false); err != nil {
 		t.Fatal(err)
 	}
-	m := e.sim.Phone(healthPhone).ExpectSMS("AMP-7K3Q", "OK 4821")
+	// It says where to look (the portal's inbox, at the public address)
+	// and nothing about her.
+	m := e.sim.Phone(healthPhone).ExpectSMS("AMP-7K3Q", "OK 4821", "Detalles: "+e.h.cfg.PublicURL+"/inbox")
 	for _, word := range []string{"violencia", "violence", "víctima", "sobreviviente", "abuso", "mujer"} {
 		if containsFold(m.Body, word) {
 			t.Errorf("provider notice names %q: %s", word, m.Body)
 		}
+	}
+}
+
+// A public address too long for the provider notice to fit two segments is
+// refused when the sender is built, not discovered in a truncated text.
+func TestPublicURLTooLongForTheProviderNoticeIsRefused(t *testing.T) {
+	e := newEnv(t, false)
+	cfg := e.smsConfig
+	cfg.PublicURL = "https://amparo.example.org/" + strings.Repeat("x", sms.MaxPublicURL)
+	_, err := sms.NewSender(cfg, sms.SenderDeps{Pool: e.pool, Keys: e.kr, Notifier: e.out, Referrals: e.refs, Clock: e.clk})
+	if err == nil || !strings.Contains(err.Error(), "AMPARO_PUBLIC_URL") {
+		t.Fatalf("NewSender with a %d-character public URL: %v", len(cfg.PublicURL), err)
 	}
 }

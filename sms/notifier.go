@@ -16,10 +16,11 @@ import (
 // errUnknownAlert is a wiring mistake: an alert kind with no catalogue text.
 var errUnknownAlert = errors.New("sms: staff alert kind has no text")
 
-// NotifyProvider queues the discreet notice (reference and reply code only)
-// to a provider's duty phone, in the caller's transaction.
-func (o *Outbox) NotifyProvider(ctx context.Context, tx pgx.Tx, n referral.ProviderNotice) error {
-	out, err := providerText(n, PurposeProvider, templates.KeyProviderNotice, ProviderNoticeTTL)
+// NotifyProvider queues the discreet notice (reference and reply code, and
+// where the provider's portal inbox is) to a provider's duty phone, in the
+// caller's transaction.
+func (o *Notifier) NotifyProvider(ctx context.Context, tx pgx.Tx, n referral.ProviderNotice) error {
+	out, err := providerText(n, PurposeProvider, templates.KeyProviderNotice, ProviderNoticeTTL, "portal", o.inbox)
 	if err != nil {
 		return err
 	}
@@ -28,13 +29,18 @@ func (o *Outbox) NotifyProvider(ctx context.Context, tx pgx.Tx, n referral.Provi
 }
 
 // providerText is the message of catalogue key about n to its provider's
-// duty phone: the reference and the reply code, nothing else.
-func providerText(n referral.ProviderNotice, purpose Purpose, key string, ttl time.Duration) (Message, error) {
+// duty phone: the reference and the reply code, and the extra name, value
+// pairs of its key; nothing about her.
+func providerText(n referral.ProviderNotice, purpose Purpose, key string, ttl time.Duration, extra ...string) (Message, error) {
 	to, err := crypto.NormalizePhone(n.Phone, "")
 	if err != nil {
 		return Message{}, err
 	}
-	body, err := templates.Render(n.Lang, key, map[string]string{"ref": n.Reference, "code": n.ReplyCode})
+	args := map[string]string{"ref": n.Reference, "code": n.ReplyCode}
+	for i := 0; i+1 < len(extra); i += 2 {
+		args[extra[i]] = extra[i+1]
+	}
+	body, err := templates.Render(n.Lang, key, args)
 	if err != nil {
 		return Message{}, err
 	}

@@ -46,7 +46,13 @@ type SenderDeps struct {
 	Log       *slog.Logger
 }
 
-// NewSender checks cfg and builds the Sender.
+// MaxPublicURL bounds AMPARO_PUBLIC_URL: the provider notice carries the
+// portal's address, and must still fit two SMS segments
+// (templates.TestSMSFitInTwoSegments measures it at this length).
+const MaxPublicURL = 100
+
+// NewSender checks cfg and builds the Sender. It also points the
+// Notifier's provider notices at the portal's inbox under cfg.PublicURL.
 func NewSender(cfg Config, d SenderDeps) (*Sender, error) {
 	if cfg.PublicURL == "" || cfg.AuthToken == "" || cfg.AccountSID == "" || cfg.FromNumber == "" {
 		return nil, errors.New("sms: AMPARO_PUBLIC_URL, TWILIO_AUTH_TOKEN, TWILIO_ACCOUNT_SID and TWILIO_FROM_NUMBER are required")
@@ -58,6 +64,10 @@ func NewSender(cfg Config, d SenderDeps) (*Sender, error) {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
 	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
+	if len(cfg.PublicURL) > MaxPublicURL {
+		return nil, fmt.Errorf("sms: AMPARO_PUBLIC_URL is longer than %d characters: the provider notice that carries it would not fit two SMS", MaxPublicURL)
+	}
+	d.Notifier.inbox = cfg.PublicURL + "/inbox"
 	a, err := newTwilioAPI(cfg)
 	if err != nil {
 		return nil, err

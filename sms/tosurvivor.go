@@ -46,6 +46,9 @@ func ContactAt(p ContactProfile, now time.Time) (at time.Time, ok bool) {
 type Notifier struct {
 	*Outbox
 	cases *casefile.Store
+	// inbox is the providers' portal inbox, which their notice points to;
+	// NewSender sets it from the public address the portal is served at.
+	inbox string
 }
 
 var _ referral.Notifier = (*Notifier)(nil)

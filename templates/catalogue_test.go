@@ -131,9 +131,9 @@ func TestRender(t *testing.T) {
 		{"EN-gb", KeyWelcome, nil, []string{"Are you in danger now?"}, ""},
 		{"qu", KeyWelcome, nil, []string{"¿Estas en peligro ahora?"}, ""},
 		{"", KeyWelcome, nil, []string{"¿Estas en peligro ahora?"}, ""},
-		{ES, KeyProviderNotice, map[string]string{"ref": "AMP-7K3Q", "code": "4821"},
-			[]string{"Amparo: nueva solicitud AMP-7K3Q. Responda OK 4821 para confirmar o NO 4821 si no puede."}, ""},
-		{ES, KeyProviderNotice, map[string]string{"ref": "AMP-7K3Q"}, nil, `needs argument "code"`},
+		{ES, KeyProviderNotice, map[string]string{"ref": "AMP-7K3Q", "code": "4821", "portal": "https://amparo.example.org/inbox"},
+			[]string{"Amparo: nueva solicitud AMP-7K3Q. Responda OK 4821 para confirmar o NO 4821 si no puede. Detalles: https://amparo.example.org/inbox"}, ""},
+		{ES, KeyProviderNotice, map[string]string{"ref": "AMP-7K3Q", "portal": "x"}, nil, `needs argument "code"`},
 		{ES, KeyWelcome, map[string]string{"ref": "x"}, nil, `does not use argument "ref"`},
 		{ES, "sms.nope", nil, nil, "unknown key"},
 		// An argument that looks like a placeholder is data, not a template.
@@ -200,6 +200,9 @@ func maximalArgs(t *testing.T, lang string) map[string]string {
 		"place": strings.Repeat("x", 140),
 		"need":  FoldGSM7(slices.MaxFunc(needs, func(a, b string) int { return len(a) - len(b) })),
 		"n":     "99",
+		// The portal's inbox at the longest public address hotline.New
+		// accepts (MaxPublicURL).
+		"portal": "https://" + strings.Repeat("x", 100-len("https://")) + "/inbox",
 	}
 }
 

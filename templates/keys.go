@@ -67,7 +67,7 @@ const (
 // Messages the system starts. They must stay discreet: no word about
 // violence, the service's purpose or the survivor.
 const (
-	KeyProviderNotice       = "sms.provider.notice"    // {ref} {code}
+	KeyProviderNotice       = "sms.provider.notice"    // {ref} {code} {portal}
 	KeyProviderWithdrawn    = "sms.provider.withdrawn" // {ref} {code}
 	KeyProviderPassedOn     = "sms.provider.passed_on" // {ref} {code}: escalated to another service
 	KeyProviderAcknowledged = "sms.provider.acknowledged"
