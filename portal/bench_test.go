@@ -143,3 +143,58 @@ func BenchmarkDeskQuery(b *testing.B) {
 	}
 	p95(b, times)
 }
+
+// BenchmarkProviderInbox: a provider's inbox among the same 100,000 cases
+// and 300,000 referrals, through HTTP. "clinic" is an organisation of
+// realistic size, holding one in twenty-five of the health referrals (about
+// 4,000, some 800 open); "org" holds all the rest, some 20,000 open, as a
+// worst case no real provider has.
+func BenchmarkProviderInbox(b *testing.B) {
+	e := newEnv(b)
+	cw := e.user("cw", RoleCaseworker)
+	e.seedScale(b, cw)
+	e.user("prov", RoleProvider)
+	_, err := e.pool.Exec(e.ctx, `
+		WITH o AS (INSERT INTO organization (key, name) VALUES ('clinic', 'Clínica') RETURNING id),
+		s AS (INSERT INTO service (key, organization_id, name, kind, needs, communities, hours, capacity, duty_phone,
+			ack_urgent_min, ack_routine_min)
+			SELECT 'clinic-hp', o.id, 'Clínica', 'health_post', '{health}', '{*}', '"always"', 5000, '+51900000908', 15, 120
+			FROM o RETURNING id)
+		UPDATE referral SET service_id = s.id FROM s WHERE referral.need = 'health' AND abs(hashtext(referral.id::text)) % 25 = 0`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := e.pool.Exec(e.ctx, `ANALYZE referral`); err != nil {
+		b.Fatal(err)
+	}
+	e.providerOf("clinician", "clinic")
+	for _, user := range []string{"clinician", "prov"} {
+		b.Run(user, func(b *testing.B) {
+			br := e.browser()
+			br.signIn(user)
+			var times []time.Duration
+			for b.Loop() {
+				start := time.Now()
+				p := br.get("/inbox")
+				times = append(times, time.Since(start))
+				if p.status != http.StatusOK || !strings.Contains(p.body, `data-status="notified"`) {
+					b.Fatalf("inbox: %d", p.status)
+				}
+			}
+			p95(b, times)
+		})
+	}
+	// The query alone (referral.Inbox), to tell it from the page's other work.
+	b.Run("clinic-query", func(b *testing.B) {
+		var times []time.Duration
+		for b.Loop() {
+			start := time.Now()
+			items, err := e.refs.Inbox(e.ctx, e.pool, "clinic")
+			times = append(times, time.Since(start))
+			if err != nil || len(items) == 0 {
+				b.Fatalf("inbox: %d items, %v", len(items), err)
+			}
+		}
+		p95(b, times)
+	})
+}

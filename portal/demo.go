@@ -15,11 +15,18 @@ const DemoPassword = "amparo-demo-2026"
 // demoPrefix marks demo accounts; only their codes are ever shown.
 const demoPrefix = "demo-"
 
-// demoStaff are the accounts `amparo demo` creates.
+// demoStaff are the accounts `amparo demo` creates. The provider belongs to
+// the demo directory's health organisation, whose posts take the demo's
+// health referrals, so its inbox fills as one texts the hotline.
 var demoStaff = []NewUser{
 	{Username: demoPrefix + "caseworker", Role: RoleCaseworker},
 	{Username: demoPrefix + "supervisor", Role: RoleSupervisor},
+	{Username: demoPrefix + "provider", Role: RoleProvider, OrgKey: DemoProviderOrg},
 }
+
+// DemoProviderOrg is the organisation of the demo's provider account (in
+// referral/demo/directory.json).
+const DemoProviderOrg = "demo-minsa-trujillo"
 
 // EnsureDemoStaff creates the demo's staff accounts that do not exist yet
 // and returns all of them.

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/amparo/amparo/crypto"
 	"github.com/amparo/amparo/internal/pgtest"
 )
@@ -43,8 +45,25 @@ func TestUsersCommand(t *testing.T) {
 	if code, _, stderr := users("a long enough password\n", "add", "-username", "bea", "-role", "provider"); code != exitFail || !strings.Contains(stderr, "-org") {
 		t.Fatalf("provider without org: %d %q", code, stderr)
 	}
+	// A provider account belongs to an organisation of the directory,
+	// whose referrals are all its portal inbox shows.
+	if code, _, stderr := users("a long enough password\n", "add", "-username", "posta", "-role", "provider", "-org", "posta-norte"); code != exitFail || !strings.Contains(stderr, "no organisation with that key") {
+		t.Fatalf("provider of an unknown organisation: %d %q", code, stderr)
+	}
+	pool, err := pgxpool.New(context.Background(), vars["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(context.Background(), `INSERT INTO organization (key, name) VALUES ('posta-norte', 'Posta Norte')`); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := users("a long enough password\n", "add", "-username", "posta", "-role", "provider", "-org", "posta-norte"); code != exitOK {
+		t.Fatalf("provider: %d %q", code, stderr)
+	}
 	code, out, _ = users("", "list")
-	if code != exitOK || !regexp.MustCompile(`ana\s+caseworker\s+-\s+el-porvenir\s+not enrolled\s+active`).MatchString(out) {
+	if code != exitOK || !regexp.MustCompile(`ana\s+caseworker\s+-\s+el-porvenir\s+not enrolled\s+active`).MatchString(out) ||
+		!regexp.MustCompile(`posta\s+provider\s+posta-norte\s`).MatchString(out) {
 		t.Fatalf("list: %d\n%s", code, out)
 	}
 	if code, out, _ := users("", "reset-totp", "-username", "ana"); code != exitOK || !strings.Contains(out, "otpauth://totp/Amparo:ana?") {
