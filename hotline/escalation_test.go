@@ -328,3 +328,30 @@ func TestAnsweredDangerAlertDoesNotEscalate(t *testing.T) {
 		t.Fatalf("%d answered, unescalated danger alerts; want 1", n)
 	}
 }
+
+// After SALIR the portal must not hand her number to a provider: SaidStop
+// says so for her case, from the same opt-out list the sender reads.
+func TestSaidStopFollowsSalir(t *testing.T) {
+	e := newEnv(t, false)
+	ref := e.triage("1", "3")
+	id := e.caseID(ref)
+	stopped := func() bool {
+		t.Helper()
+		var s bool
+		err := pgx.BeginFunc(e.ctx, e.pool, func(tx pgx.Tx) (err error) {
+			s, err = e.out.SaidStop(e.ctx, tx, id)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if stopped() {
+		t.Fatal("stopped before SALIR")
+	}
+	e.sim.Phone(survivorPhone).Send("SALIR").Expect(text(t, templates.ES, templates.KeyStop))
+	if !stopped() {
+		t.Fatal("not stopped after SALIR")
+	}
+}

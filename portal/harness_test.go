@@ -140,6 +140,12 @@ func (m *messenger) MessageSurvivor(_ context.Context, _ pgx.Tx, _ uuid.UUID, bo
 	return m.opens, true, nil
 }
 
+func (m *messenger) SaidStop(context.Context, pgx.Tx, uuid.UUID) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.refuse, nil
+}
+
 func (m *messenger) bodies() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -20,8 +20,12 @@ import (
 // next allowed hours); queued false means it never will (she allowed no
 // texts, said SALIR, or is erased). cmd/amparo wires package sms's
 // Notifier, which applies the profile again when the text is due.
+//
+// SaidStop reports whether she said SALIR (sms keeps that list): a provider
+// is then not shown her number.
 type Messenger interface {
 	MessageSurvivor(ctx context.Context, tx pgx.Tx, caseID uuid.UUID, body string) (sendAt time.Time, queued bool, err error)
+	SaidStop(ctx context.Context, tx pgx.Tx, caseID uuid.UUID) (bool, error)
 }
 
 // freeText is the form's value for a text the caseworker writes herself.

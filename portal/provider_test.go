@@ -144,6 +144,13 @@ func TestPacketShowsWhatSheNeedsAndNeverHerStory(t *testing.T) {
 	b.signIn("prov") // the session timed out meanwhile
 	p = b.get("/referrals/" + id.String())
 	mustContain(t, p, "plazo vencido")
+	// Once her case is erased there is no packet.
+	if err := e.cases.EraseCase(e.ctx, e.pool, c.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if p := b.get("/referrals/" + id.String()); p.status != http.StatusNotFound {
+		t.Errorf("packet of an erased case: %d, want 404", p.status)
+	}
 }
 
 func TestRevealingHerNumberIsExplicitAuditedAndSaysNotNowOutsideHerHours(t *testing.T) {
@@ -194,6 +201,20 @@ func TestRevealingHerNumberIsExplicitAuditedAndSaysNotNowOutsideHerHours(t *test
 	if got := audits(); len(got) != 2 || got[1] != want+" outside_hours" {
 		t.Fatalf("audit rows %q", got)
 	}
+
+	// She said SALIR since: her number is not shown, nothing is audited.
+	e.msgs.mu.Lock()
+	e.msgs.refuse = true
+	e.msgs.mu.Unlock()
+	p = b.post("/referrals/"+id.String()+"/phone", nil)
+	mustContain(t, p, "Ella pidió no recibir más mensajes (SALIR)")
+	mustLack(t, p, phone)
+	if got := audits(); len(got) != 2 {
+		t.Fatalf("a reveal after SALIR was audited: %q", got)
+	}
+	e.msgs.mu.Lock()
+	e.msgs.refuse = false
+	e.msgs.mu.Unlock()
 
 	// She allowed no contact: nothing to reveal, nothing opened or audited.
 	silent := e.caseContact("el-porvenir", false, nil, casefile.ContactPrefs{})

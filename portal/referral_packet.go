@@ -21,6 +21,7 @@ type packetData struct {
 	InHours    bool
 	HoursOpen  time.Time
 	Phone      string
+	SaidStop   bool // she said SALIR: her number is not shown
 	// The answers the state machine allows from here.
 	CanAck, CanAccept, CanDecline, CanServe bool
 	DeclineReasons                          []string

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/jackc/pgx/v5"
@@ -9,7 +10,8 @@ import (
 )
 
 // referralRevealPhone shows her number to a provider of an open referral,
-// only if she allowed texts or calls, and only on this explicit request:
+// only if she allowed texts or calls and has not said SALIR since, and only
+// on this explicit request:
 // the packet page never carries it. The number is opened and the opening
 // audited in one transaction, with whether her hours held at that moment;
 // outside them the page says "not now" and when they open. The answer, like
@@ -31,7 +33,16 @@ func (p *Portal) referralRevealPhone(w http.ResponseWriter, r *http.Request) err
 	if !d.InHours {
 		hours = "outside_hours"
 	}
+	if p.messenger == nil {
+		return errors.New("portal: no messenger wired")
+	}
 	err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		switch stopped, err := p.messenger.SaidStop(ctx, tx, rs.CaseID); {
+		case err != nil:
+			return err
+		case stopped:
+			return errSaidStop
+		}
 		facts, err := p.cases.CaseFacts(ctx, tx, rs.CaseID)
 		if err != nil {
 			return err
@@ -42,8 +53,15 @@ func (p *Portal) referralRevealPhone(w http.ResponseWriter, r *http.Request) err
 		return audit.Append(ctx, tx, p.now(), audit.Entry{Actor: u.ID.String(), Action: "referral.reveal_phone",
 			CaseID: rs.CaseID.String(), Detail: "referral:" + rs.ID.String() + " " + hours})
 	})
+	if errors.Is(err, errSaidStop) {
+		d.SaidStop = true
+		return p.render(w, r, "packet", d)
+	}
 	if err != nil {
 		return err
 	}
 	return p.render(w, r, "packet", d)
 }
+
+// errSaidStop: she said SALIR; her number is not shown and nothing is audited.
+var errSaidStop = errors.New("portal: she said stop")

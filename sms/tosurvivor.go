@@ -133,6 +133,29 @@ func (o *Notifier) profile(ctx context.Context, db casefile.DB, facts casefile.F
 	return p, nil
 }
 
+// SaidStop reports whether the number of the case's survivor said SALIR or
+// STOP and has not started over: the portal then shows her number to no
+// provider, whatever contact she allowed before. An erased case or contact
+// has no number to show, and reads as stopped.
+func (o *Notifier) SaidStop(ctx context.Context, db casefile.DB, caseID uuid.UUID) (bool, error) {
+	facts, err := o.cases.CaseFacts(ctx, db, caseID)
+	if caseGone(err) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	to, err := o.cases.ContactPhone(ctx, db, facts.ContactID)
+	if caseGone(err) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	p, err := o.profile(ctx, db, facts, to)
+	return p.Stopped, err
+}
+
 // survivorDue applies ContactAt when a text to her is due, with what she
 // allows now. A text with no case has no profile to allow it.
 func (s *Sender) survivorDue(ctx context.Context, tx pgx.Tx, caseID *uuid.UUID, to string, now time.Time) (time.Time, bool, error) {

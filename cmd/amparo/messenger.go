@@ -15,6 +15,10 @@ import (
 // when queued and again when due.
 type survivorMessenger struct{ out *sms.Notifier }
 
+func (m survivorMessenger) SaidStop(ctx context.Context, tx pgx.Tx, caseID uuid.UUID) (bool, error) {
+	return m.out.SaidStop(ctx, tx, caseID)
+}
+
 func (m survivorMessenger) MessageSurvivor(ctx context.Context, tx pgx.Tx, caseID uuid.UUID, body string) (time.Time, bool, error) {
 	return m.out.EnqueueToSurvivor(ctx, tx, caseID, sms.SurvivorText{Body: body})
 }
