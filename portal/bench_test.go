@@ -147,7 +147,7 @@ func BenchmarkDeskQuery(b *testing.B) {
 // BenchmarkProviderInbox: a provider's inbox among the same 100,000 cases
 // and 300,000 referrals, through HTTP. "clinic" is an organisation of
 // realistic size, holding one in twenty-five of the health referrals (about
-// 4,000, some 800 open); "org" holds all the rest, some 20,000 open, as a
+// 4,000, some 800 open); "org" holds all the rest, some 19,000 open, as a
 // worst case no real provider has.
 func BenchmarkProviderInbox(b *testing.B) {
 	e := newEnv(b)

@@ -1,6 +1,7 @@
 // Package portal is the staff web: sign-in (password and TOTP, both
 // mandatory), server-side sessions, cross-origin protection, the one policy
-// function that answers every access question, and the caseworker's desk.
+// function that answers every access question, the caseworker's desk, and a
+// provider's inbox of its organisation's referrals.
 //
 // Every route is in routes.go, one handler per file named after its action.
 // Handlers return an error; one adapter (errors.go) maps typed errors to a

@@ -82,8 +82,8 @@ func needsReason(u User, sc casefile.Scope) bool { return sc.AssignedTo != u.ID 
 // Codes, not free text: the audit log is read by more people than the case.
 var openReasons = []string{"unassigned_triage", "covering_colleague", "supervision", "urgent_callback"}
 
-// DecideReferral is Decide for what a provider does: her inbox (rs nil) and
-// the referrals sent to her organisation's services. A referral of another
+// DecideReferral is Decide for what a provider does: its inbox (rs nil) and
+// the referrals sent to its organisation's services. A referral of another
 // organisation, and every referral for a role other than provider, answers
 // errNotFound (staff work referrals from the case page, under Decide); the
 // inbox is errForbidden to other roles, as the desk is to providers. Her

@@ -10,9 +10,9 @@ import (
 )
 
 // answerReferral moves a referral of the provider's organisation to `to`
-// through referral.Transition, the state machine her SMS reply codes drive
-// too: an acknowledgement given here leaves her code nothing to do (a later
-// "OK <code>" is answered as the repeat it is), and one given by SMS shows
+// through referral.Transition, the state machine the provider's SMS reply
+// codes drive too: after an acknowledgement given here a later
+// "OK <code>" is answered as the repeat it is, and one given by SMS shows
 // here at once. Asking for the state the referral is already in (a second
 // click, or the SMS got there first) is no error.
 func (p *Portal) answerReferral(w http.ResponseWriter, r *http.Request, to referral.Status, reason string) error {

@@ -40,8 +40,8 @@ type packetWindow struct {
 // nothing a provider types about her should be stored in plaintext.
 var declineReasons = []string{"no_capacity", "service_not_offered", "closed_now", "no_staff_on_duty"}
 
-// referralPacket shows a provider what she needs to act on a referral of
-// her organisation: need, urgency, deadlines, her language, whether and
+// referralPacket shows a provider what it needs to act on a referral of
+// its organisation: need, urgency, deadlines, her language, whether and
 // when she may be contacted. Never the narrative, the incident time or a
 // name: referral.Packet holds none of them.
 func (p *Portal) referralPacket(w http.ResponseWriter, r *http.Request) error {
