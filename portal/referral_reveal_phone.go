@@ -11,11 +11,10 @@ import (
 
 // referralRevealPhone shows her number to a provider of an open referral,
 // only if she allowed texts or calls and has not said SALIR since, and only
-// on this explicit request:
-// the packet page never carries it. The number is opened and the opening
-// audited in one transaction, with whether her hours held at that moment;
-// outside them the page says "not now" and when they open. The answer, like
-// every portal page, is no-store.
+// on this explicit request: the packet page never carries it. The number is
+// opened and the opening audited in one transaction, with whether her hours
+// held at that moment; outside them the page says "not now" and when they
+// open. The answer, like every portal page, is no-store.
 func (p *Portal) referralRevealPhone(w http.ResponseWriter, r *http.Request) error {
 	u, rs, err := p.referralFor(r, ActRevealPhone)
 	if err != nil {
@@ -53,11 +52,8 @@ func (p *Portal) referralRevealPhone(w http.ResponseWriter, r *http.Request) err
 		return audit.Append(ctx, tx, p.now(), audit.Entry{Actor: u.ID.String(), Action: "referral.reveal_phone",
 			CaseID: rs.CaseID.String(), Detail: "referral:" + rs.ID.String() + " " + hours})
 	})
-	if errors.Is(err, errSaidStop) {
-		d.SaidStop = true
-		return p.render(w, r, "packet", d)
-	}
-	if err != nil {
+	d.SaidStop = errors.Is(err, errSaidStop)
+	if err != nil && !d.SaidStop {
 		return err
 	}
 	return p.render(w, r, "packet", d)
