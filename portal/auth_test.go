@@ -248,7 +248,7 @@ func TestDisablingAnAccountEndsItsLiveSession(t *testing.T) {
 	if p := b.get("/desk"); p.status != http.StatusOK {
 		t.Fatal(p.status)
 	}
-	if err := e.p.DisableUser(e.ctx, "ana"); err != nil {
+	if err := e.p.DisableUser(e.ctx, "ana", ""); err != nil {
 		t.Fatal(err)
 	}
 	if p := b.get("/desk"); p.location != "/sign-in" {

@@ -50,7 +50,7 @@ func TestCanaryPortalWritesNothingReadable(t *testing.T) {
 		t.Fatalf("the free text was not handed to the messenger: %q", got)
 	}
 	mustContain(t, b.get("/cases/"+c.ID.String()), tag)
-	uri, err := e.p.ResetTOTP(e.ctx, "cw")
+	uri, err := e.p.ResetTOTP(e.ctx, "cw", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/internal/web"
 	"github.com/amparo/amparo/referral"
+	"github.com/amparo/amparo/roster"
 )
 
 // Typed errors a handler returns; serveError maps them to a status.
@@ -39,7 +40,7 @@ func (p *Portal) serveError(w http.ResponseWriter, r *http.Request, err error) {
 	status, key := http.StatusInternalServerError, "error.internal"
 	switch {
 	case errors.Is(err, errNotFound), errors.Is(err, casefile.ErrNotFound), errors.Is(err, casefile.ErrErased),
-		errors.Is(err, referral.ErrNotFound), errors.Is(err, ErrUnknownUser):
+		errors.Is(err, referral.ErrNotFound), errors.Is(err, ErrUnknownUser), errors.Is(err, roster.ErrNotFound):
 		status, key = http.StatusNotFound, "error.not_found"
 	case errors.Is(err, errForbidden):
 		status, key = http.StatusForbidden, "error.forbidden"

@@ -35,6 +35,15 @@ const (
 	ActAnswer      Action = "referral.answer" // acknowledge, accept, decline, mark served
 )
 
+// Administration. They name no case, and only admins may take them.
+const (
+	ActManageUsers     Action = "admin.users"
+	ActManageDirectory Action = "admin.directory"
+	ActManageOnCall    Action = "admin.oncall"
+)
+
+var adminActions = []Action{ActManageUsers, ActManageDirectory, ActManageOnCall}
+
 // caseActions need a case's Scope.
 var caseActions = []Action{ActOpenCase, ActAddNote, ActClaim, ActAssign, ActFollowUp, ActClassify, ActRefer, ActMessageHer}
 
@@ -47,7 +56,10 @@ var caseActions = []Action{ActOpenCase, ActAddNote, ActClaim, ActAssign, ActFoll
 // Scope: caseworkers and supervisors work the cases of their communities
 // (every community when they have none) and any case assigned to them.
 // Supervisors alone assign a case to someone else. Providers and admins see
-// no case; a provider's referrals are decided by DecideReferral. casefile.Desk applies the same scope
+// no case; a provider's referrals are decided by DecideReferral. Admins
+// alone manage accounts, the service directory and the on-call roster,
+// which no other role's page links to: for them those pages are forbidden,
+// not hidden. casefile.Desk applies the same scope
 // in SQL; TestDeskShowsExactlyWhatPolicyAllows holds the two together.
 func Decide(u User, a Action, sc *casefile.Scope) error {
 	if u.Disabled || u.ID == uuid.Nil {
@@ -56,6 +68,9 @@ func Decide(u User, a Action, sc *casefile.Scope) error {
 	staff := u.Role == RoleCaseworker || u.Role == RoleSupervisor
 	if !slices.Contains(caseActions, a) {
 		if a == ActViewDesk && staff {
+			return nil
+		}
+		if slices.Contains(adminActions, a) && u.Role == RoleAdmin {
 			return nil
 		}
 		return errForbidden

@@ -12,6 +12,7 @@ import (
 
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/referral"
+	"github.com/amparo/amparo/roster"
 )
 
 // route is one case route of the portal, with what a successful request
@@ -310,5 +311,77 @@ func TestCrossOriginUnsafeRequestsAreRefused(t *testing.T) {
 	if err != nil || assigned+notes+changed+referrals != 0 || followUps != 1 {
 		t.Fatalf("cross-origin requests changed data: assigned=%d notes=%d follow-ups changed=%d filed=%d referrals=%d (%v)",
 			assigned, notes, changed, followUps-1, referrals, err)
+	}
+}
+
+// adminRoutes are the administrator's pages and forms, each with what an
+// admin's request answers. {user} is another account, {shift} a shift.
+var adminRoutes = []route{
+	{http.MethodGet, "/admin/users", nil, http.StatusOK, ActManageUsers},
+	{http.MethodPost, "/admin/users", url.Values{"username": {"{new}"}, "role": {"caseworker"}, "password": {testPassword}}, http.StatusSeeOther, ActManageUsers},
+	{http.MethodPost, "/admin/users/{user}/reset-totp", nil, http.StatusSeeOther, ActManageUsers},
+	{http.MethodPost, "/admin/users/{user}/disable", nil, http.StatusSeeOther, ActManageUsers},
+	{http.MethodGet, "/admin/directory", nil, http.StatusOK, ActManageDirectory},
+	{http.MethodGet, "/admin/directory/export", nil, http.StatusOK, ActManageDirectory},
+	{http.MethodPost, "/admin/directory", url.Values{"mode": {"apply"}, "directory": {testDirectory}}, http.StatusOK, ActManageDirectory},
+	{http.MethodGet, "/admin/oncall", nil, http.StatusOK, ActManageOnCall},
+	{http.MethodPost, "/admin/oncall", url.Values{"role": {"counsellor"}, "phone": {"+51987654321"}, "from": {"2026-03-10T08:00"}, "to": {"2026-03-10T20:00"}}, http.StatusSeeOther, ActManageOnCall},
+	{http.MethodPost, "/admin/oncall/{shift}/remove", nil, http.StatusSeeOther, ActManageOnCall},
+}
+
+// TestAdminAccessMatrix drives every administrative route as every role:
+// only admins get through, and a refused request changes nothing. The
+// same routes refuse cross-origin requests before any role is asked.
+func TestAdminAccessMatrix(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.directory()
+	browsers := map[Role]*browser{}
+	for _, role := range Roles {
+		e.user("as-"+string(role), role)
+		browsers[role] = e.browser()
+		browsers[role].signIn("as-" + string(role))
+	}
+	for i, role := range Roles {
+		for j, rt := range adminRoutes {
+			target := e.user(fmt.Sprintf("target-%d-%d", i, j), RoleCaseworker)
+			shift, err := roster.AddShift(e.ctx, e.pool, roster.Shift{Role: roster.Supervisor, Phone: "+51987000001",
+				Starts: e.clk.Now(), Ends: e.clk.Now().Add(time.Hour)}, "test", e.clk.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := strings.NewReplacer("{user}", target.Username, "{shift}", fmt.Sprint(shift)).Replace(rt.path)
+			form := url.Values{}
+			for k, v := range rt.form {
+				form[k] = []string{strings.ReplaceAll(v[0], "{new}", fmt.Sprintf("new-%d-%d", i, j))}
+			}
+			before := e.audited("staff.create", "staff.disable", "staff.reset_totp", "directory.import", "oncall.add", "oncall.remove")
+			for _, hdr := range []map[string]string{{"Sec-Fetch-Site": "cross-site"}, nil} {
+				if rt.method == http.MethodGet && hdr != nil {
+					continue
+				}
+				want := rt.ok
+				switch {
+				case hdr != nil, role != RoleAdmin:
+					want = http.StatusForbidden
+				case rt.path == "/admin/directory" && rt.method == http.MethodPost:
+					// The test directory is already loaded: applying it again changes nothing.
+					want = http.StatusOK
+				}
+				var p page
+				if rt.method == http.MethodGet {
+					p = browsers[role].get(path)
+				} else {
+					p = browsers[role].do(rt.method, path, form, hdr)
+				}
+				if p.status != want {
+					t.Errorf("%s %s %s (headers %v): %d, want %d", role, rt.method, rt.path, hdr, p.status, want)
+				}
+				after := e.audited("staff.create", "staff.disable", "staff.reset_totp", "directory.import", "oncall.add", "oncall.remove")
+				if p.status == http.StatusForbidden && len(after) != len(before) {
+					t.Errorf("%s %s %s (headers %v): refused, yet audited %v", role, rt.method, rt.path, hdr, after[len(before):])
+				}
+			}
+		}
 	}
 }

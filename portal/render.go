@@ -13,7 +13,8 @@ import (
 )
 
 // pageNames are the templates under templates/html/portal besides the layout.
-var pageNames = []string{"sign_in", "sign_in_code", "error", "desk", "case_reason", "case", "demo_codes", "message_her", "inbox", "packet"}
+var pageNames = []string{"sign_in", "sign_in_code", "error", "desk", "case_reason", "case", "demo_codes", "message_her", "inbox", "packet",
+	"admin_users", "admin_directory", "admin_oncall"}
 
 func parsePages() (map[string]*template.Template, error) {
 	out := map[string]*template.Template{}

@@ -68,6 +68,17 @@ type NewUser struct {
 	OrgKey      string
 	Communities []string
 	Password    string
+	// By is who the audit log says created the account: an administrator's
+	// id in the portal, "cli" when empty (the `users` command).
+	By string
+}
+
+// actor is who the audit log names for an account change made by by.
+func actor(by string) string {
+	if by == "" {
+		return "cli"
+	}
+	return by
 }
 
 func staffOwner(id uuid.UUID) string { return "staff_user|" + id.String() }
@@ -117,7 +128,7 @@ func (p *Accounts) CreateUser(ctx context.Context, in NewUser) (User, string, er
 		if err != nil {
 			return fmt.Errorf("portal: create user: %w", err)
 		}
-		return audit.Append(ctx, tx, u.CreatedAt, audit.Entry{Actor: "cli", Action: "staff.create", Detail: "role:" + string(u.Role)})
+		return audit.Append(ctx, tx, u.CreatedAt, audit.Entry{Actor: actor(in.By), Action: "staff.create", Detail: "role:" + string(u.Role)})
 	})
 	if err != nil {
 		return User{}, "", err
@@ -147,8 +158,8 @@ func (p *Accounts) newTOTP(u User) (key *otp.Key, sealed []byte, kekID string, w
 
 // ResetTOTP gives the account a new secret, to be enrolled again at its next
 // sign-in, and returns the new enrolment URI. The old authenticator stops
-// working at once.
-func (p *Accounts) ResetTOTP(ctx context.Context, username string) (string, error) {
+// working at once. by is who asked, as for NewUser.By.
+func (p *Accounts) ResetTOTP(ctx context.Context, username, by string) (string, error) {
 	u, err := p.userByName(ctx, p.pool, username)
 	if err != nil {
 		return "", err
@@ -163,7 +174,7 @@ func (p *Accounts) ResetTOTP(ctx context.Context, username string) (string, erro
 		if err != nil {
 			return fmt.Errorf("portal: reset totp: %w", err)
 		}
-		return audit.Append(ctx, tx, p.now(), audit.Entry{Actor: "cli", Action: "staff.reset_totp", Detail: "user:" + u.ID.String()})
+		return audit.Append(ctx, tx, p.now(), audit.Entry{Actor: actor(by), Action: "staff.reset_totp", Detail: "user:" + u.ID.String()})
 	})
 	if err != nil {
 		return "", err
@@ -172,8 +183,8 @@ func (p *Accounts) ResetTOTP(ctx context.Context, username string) (string, erro
 }
 
 // DisableUser disables an account. Its sessions end at their next request:
-// every request re-reads the account.
-func (p *Accounts) DisableUser(ctx context.Context, username string) error {
+// every request re-reads the account. by is who asked, as for NewUser.By.
+func (p *Accounts) DisableUser(ctx context.Context, username, by string) error {
 	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
 		var id uuid.UUID
 		err := tx.QueryRow(ctx, `UPDATE staff_user SET disabled_at = COALESCE(disabled_at, $2) WHERE username = $1 RETURNING id`,
@@ -184,7 +195,7 @@ func (p *Accounts) DisableUser(ctx context.Context, username string) error {
 		if err != nil {
 			return fmt.Errorf("portal: disable user: %w", err)
 		}
-		return audit.Append(ctx, tx, p.now(), audit.Entry{Actor: "cli", Action: "staff.disable", Detail: "user:" + id.String()})
+		return audit.Append(ctx, tx, p.now(), audit.Entry{Actor: actor(by), Action: "staff.disable", Detail: "user:" + id.String()})
 	})
 }
 

@@ -21,6 +21,20 @@ import (
 // nobody, and a demo run must never text a real provider.
 var ErrDemoMix = errors.New("referral: directory: real and demo providers never share a database")
 
+// InvalidDirectoryError is an import refused for what the file says (or
+// for mixing it with demo data), not for a database failure. Its message
+// names every problem, one a line, and holds nothing but the file's own
+// keys and fields, so it may be shown to whoever supplied the file.
+type InvalidDirectoryError struct{ Err error }
+
+func (e *InvalidDirectoryError) Error() string { return e.Err.Error() }
+func (e *InvalidDirectoryError) Unwrap() error { return e.Err }
+
+// Problems lists the file's problems, one each.
+func (e *InvalidDirectoryError) Problems() []string {
+	return strings.Split(e.Err.Error(), "\n")
+}
+
 // ExportDirectory returns the directory as the file that, imported,
 // changes nothing: every organisation and service, retired ones included.
 func ExportDirectory(ctx context.Context, db DB) (Directory, error) {
@@ -125,7 +139,7 @@ func (c Change) String() string {
 func ImportDirectory(ctx context.Context, db DB, r io.Reader, dryRun bool, actor string, now time.Time) ([]Change, error) {
 	d, err := parseDirectory(r)
 	if err != nil {
-		return nil, err
+		return nil, &InvalidDirectoryError{err}
 	}
 	var changes []Change
 	err = pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
@@ -140,16 +154,16 @@ func ImportDirectory(ctx context.Context, db DB, r io.Reader, dryRun bool, actor
 		}
 		if mixed {
 			if d.Demo {
-				return fmt.Errorf("%w: the file is demo data and the database holds real providers", ErrDemoMix)
+				return &InvalidDirectoryError{fmt.Errorf("%w: the file is demo data and the database holds real providers", ErrDemoMix)}
 			}
-			return fmt.Errorf("%w: the database holds demo data (amparo demo); import the real directory into a database of its own", ErrDemoMix)
+			return &InvalidDirectoryError{fmt.Errorf("%w: the database holds demo data (amparo demo); import the real directory into a database of its own", ErrDemoMix)}
 		}
 		cur, err := ExportDirectory(ctx, tx)
 		if err != nil {
 			return err
 		}
 		if err := checkChains(cur, d); err != nil {
-			return err
+			return &InvalidDirectoryError{err}
 		}
 		changes = diffDirectory(cur, d)
 		writes := slices.ContainsFunc(changes, func(c Change) bool { return c.Op != "absent" })

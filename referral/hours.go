@@ -140,3 +140,19 @@ func parseHHMM(s string) (int, error) {
 }
 
 func hhmm(min int) string { return fmt.Sprintf("%02d:%02d", min/60, min%60) }
+
+// String is the schedule as the directory file writes it, Monday first:
+// "always", or "mon 07:00-19:00, sat 07:00-13:00".
+func (h Hours) String() string {
+	if h.Always {
+		return "always"
+	}
+	var days []string
+	for i := range 7 {
+		d := (i + 1) % 7
+		for _, sp := range h.Week[d] {
+			days = append(days, dayKeys[d]+" "+hhmm(sp.Start)+"-"+hhmm(sp.End))
+		}
+	}
+	return strings.Join(days, ", ")
+}

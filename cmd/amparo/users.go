@@ -147,7 +147,7 @@ func orDash(s string) string {
 func runUsersDisable(ctx context.Context, args []string, env Env) int {
 	return usersByName(ctx, "disable", "Disable an account. Its open sessions end at their next request.", args, env,
 		func(acc *portal.Accounts, name string) (string, error) {
-			return "disabled " + name, acc.DisableUser(ctx, name)
+			return "disabled " + name, acc.DisableUser(ctx, name, cliActor)
 		})
 }
 
@@ -155,7 +155,7 @@ func runUsersResetTOTP(ctx context.Context, args []string, env Env) int {
 	return usersByName(ctx, "reset-totp", "Give an account a new TOTP secret and print its enrolment URI; the old\n"+
 		"authenticator stops working and the next sign-in shows the new QR code.", args, env,
 		func(acc *portal.Accounts, name string) (string, error) {
-			uri, err := acc.ResetTOTP(ctx, name)
+			uri, err := acc.ResetTOTP(ctx, name, cliActor)
 			return "new TOTP enrolment URI for " + name + ":\n" + uri, err
 		})
 }
