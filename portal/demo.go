@@ -22,6 +22,7 @@ var demoStaff = []NewUser{
 	{Username: demoPrefix + "caseworker", Role: RoleCaseworker},
 	{Username: demoPrefix + "supervisor", Role: RoleSupervisor},
 	{Username: demoPrefix + "provider", Role: RoleProvider, OrgKey: DemoProviderOrg},
+	{Username: demoPrefix + "admin", Role: RoleAdmin},
 }
 
 // DemoProviderOrg is the organisation of the demo's provider account (in
