@@ -27,6 +27,7 @@ type turn struct {
 	e164       string
 	candidates [][]byte
 	erased     bool
+	place      triage.Place
 }
 
 // converse steps her conversation with body, runs the effects and returns
@@ -67,8 +68,14 @@ func (h *Hotline) converse(ctx context.Context, w *webhookTx, e164 string, candi
 		}
 	}
 
-	st, out := triage.Step(st, body, now)
-	t := &turn{h: h, conv: conv, e164: e164, candidates: candidates}
+	// Cached: read in the webhook's transaction about once a minute, not
+	// per message.
+	place, err := h.places.get(ctx, func() (pgx.Tx, error) { return w.Tx(ctx) })
+	if err != nil {
+		return nil, err
+	}
+	st, out := place.Step(st, body, now)
+	t := &turn{h: h, conv: conv, e164: e164, candidates: candidates, place: place}
 	if len(out.Effects) > 0 {
 		// Effects run statements now; a step without any (most of a
 		// conversation) keeps to the webhook's two round trips.
@@ -193,7 +200,7 @@ func (t *turn) run(ctx context.Context, st triage.State, out triage.Output) (tri
 			if err != nil {
 				return st, out, err
 			}
-			st, out = triage.CodeWordResult(st, ok, now)
+			st, out = t.place.CodeWordResult(st, ok, now)
 			return t.run(ctx, st, out)
 		case triage.Callback:
 			if err := t.callback(ctx); err != nil {

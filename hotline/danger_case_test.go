@@ -36,7 +36,7 @@ func TestDangerThenTriageIsOneCase(t *testing.T) {
 	survivor.Send("sí").Expect(text(t, es, templates.KeyNeeds))
 	survivor.Send("1 2").Expect(text(t, es, templates.KeyWhen))
 	survivor.Send("1").Expect("acude a un centro de salud antes de")
-	survivor.Expect(text(t, es, templates.KeyCommunity))
+	survivor.Expect(communityQuestion(t, es, false))
 	survivor.Send("1").ExpectSMS("1 Salud", "2 Policia")
 	survivor.Send("TODOS").Expect(text(t, es, templates.KeyContact))
 	survivor.Send("1").Expect(text(t, es, templates.KeyHours))

@@ -50,9 +50,9 @@ func TestDangerInHerWordsMidIntakeAlertsOnce(t *testing.T) {
 		t.Fatalf("urgent case contact %+v, %v", f.Contact, err)
 	}
 
-	survivor.Send("2").Expect(text(t, es, templates.KeyCommunity))
+	survivor.Send("2").Expect(communityQuestion(t, es, false))
 	survivor.Send("está rompiendo la puerta").Expect(text(t, es, templates.KeyDangerHeard))
-	survivor.Expect(text(t, es, templates.KeyCommunityRetry))
+	survivor.Expect(communityQuestion(t, es, true))
 	survivor.Send("1").ExpectSMS("1 Policia")
 	survivor.Send("TODOS").Expect(text(t, es, templates.KeyContact))
 	survivor.Send("1").Expect(text(t, es, templates.KeyHours))

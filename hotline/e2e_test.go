@@ -65,7 +65,7 @@ func TestConversationInSpanishEndToEnd(t *testing.T) {
 	survivor.Send("sí").Expect(text(t, es, templates.KeyNeeds))
 	survivor.Send("1 2").Expect(text(t, es, templates.KeyWhen))
 	survivor.Send("1").Expect("acude a un centro de salud antes de")
-	survivor.Expect(text(t, es, templates.KeyCommunity))
+	survivor.Expect(communityQuestion(t, es, false))
 	referrals, _, _ := strings.Cut(text(t, es, templates.KeyReferrals, "options", "\x00"), "\x00")
 	survivor.Send("1").Expect(referrals, "1 Salud", "2 Policia")
 	survivor.Send("TODOS").Expect(text(t, es, templates.KeyContact))
@@ -112,7 +112,7 @@ func TestConversationInEnglishWithDangerEndToEnd(t *testing.T) {
 	}
 	survivor.Send("1").Expect(text(t, en, templates.KeyConsent))
 	survivor.Send("yes").Expect(text(t, en, templates.KeyNeeds))
-	survivor.Send("police").Expect(text(t, en, templates.KeyCommunity))
+	survivor.Send("police").Expect(communityQuestion(t, en, false))
 	survivor.Send("2").ExpectSMS("1 Police")
 	survivor.Send("ALL").Expect(text(t, en, templates.KeyContact))
 	survivor.Send("4").Expect(text(t, en, templates.KeyCodeWord))

@@ -27,6 +27,7 @@ import (
 	"github.com/amparo/amparo/roster"
 	"github.com/amparo/amparo/sms"
 	"github.com/amparo/amparo/sms/carrier"
+	"github.com/amparo/amparo/templates"
 )
 
 // lima is the test directory's zone, where her hours are read.
@@ -53,6 +54,8 @@ const (
 
 const testDirectory = `{
   "timezone": "America/Lima",
+  "communities": [{"key": "el-porvenir", "name": "El Porvenir"}, {"key": "la-esperanza", "name": "La Esperanza"},
+                  {"key": "florencia-de-mora", "name": "Florencia de Mora"}],
   "organizations": [{
     "key": "org", "name": "Org",
     "services": [
@@ -65,6 +68,21 @@ const testDirectory = `{
     ]
   }]
 }`
+
+// communityQuestion is the community question (retry: its re-prompt) as
+// testDirectory's communities make it.
+func communityQuestion(t testing.TB, lang string, retry bool) string {
+	t.Helper()
+	opts, err := templates.CommunityOptions(lang, []string{"El Porvenir", "La Esperanza", "Florencia de Mora"}, retry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := templates.KeyCommunity
+	if retry {
+		key = templates.KeyCommunityRetry
+	}
+	return text(t, lang, key, "options", opts)
+}
 
 type riverTime struct{ c *clock.Fake }
 

@@ -66,7 +66,10 @@ type Config struct {
 	// "OK <code>" before it goes to the supervisor and the fallback duty
 	// phones; 0 means 10 minutes.
 	DangerAnswerWithin time.Duration
-	Log                *slog.Logger
+	// Zone is where survivors are (AMPARO_TIME_ZONE): "yesterday" and the
+	// deadlines she is told are read in it. nil means DefaultZone.
+	Zone *time.Location
+	Log  *slog.Logger
 }
 
 // Deps are the hotline's collaborators, each built before it.
@@ -98,6 +101,7 @@ type Hotline struct {
 	clk       clock.Clock
 	log       *slog.Logger
 	validator client.RequestValidator
+	places    *places
 }
 
 // New checks cfg and builds the hotline.
@@ -132,9 +136,16 @@ func New(cfg Config, d Deps) (*Hotline, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Zone == nil {
+		zone, err := time.LoadLocation(DefaultZone)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Zone = zone
+	}
 	return &Hotline{
 		cfg: cfg, pool: d.Pool, cases: d.Cases, referrals: d.Referrals, out: d.Outbox, sender: d.Sender, roster: d.Roster, jobs: d.Jobs,
 		keys: d.Keys, index: d.Index, clk: d.Clock, log: cfg.Log,
-		validator: client.NewRequestValidator(cfg.AuthToken),
+		validator: client.NewRequestValidator(cfg.AuthToken), places: &places{zone: cfg.Zone},
 	}, nil
 }

@@ -91,9 +91,18 @@ func LoadDemoRoster() (DemoRoster, error) {
 // identifiers chosen by whoever maintains the file: loading again updates
 // rows in place, so referrals keep pointing at the same provider.
 type Directory struct {
-	Demo          bool           `json:"demo"`
-	Timezone      string         `json:"timezone"`
-	Organizations []Organization `json:"organizations"`
+	Demo     bool   `json:"demo"`
+	Timezone string `json:"timezone"`
+	// Communities are what a survivor picks from, in this order, before
+	// "other". A file without them leaves the database's list as it is.
+	Communities   []CommunityEntry `json:"communities,omitempty"`
+	Organizations []Organization   `json:"organizations"`
+}
+
+// CommunityEntry is one community offered to survivors.
+type CommunityEntry struct {
+	Key  string `json:"key"`  // as cases store it, e.g. "el-porvenir"; services' communities match it
+	Name string `json:"name"` // as she reads it in the question, e.g. "El Porvenir"
 }
 
 // Organization groups the services of one institution.
@@ -159,6 +168,18 @@ func parseDirectory(r io.Reader) (Directory, error) {
 }
 
 func (d *Directory) apply(ctx context.Context, tx pgx.Tx) error {
+	if len(d.Communities) > 0 {
+		// The list is replaced whole: its order is part of what it says.
+		if _, err := tx.Exec(ctx, `DELETE FROM community`); err != nil {
+			return fmt.Errorf("referral: directory: communities: %w", err)
+		}
+		for i, c := range d.Communities {
+			if _, err := tx.Exec(ctx, `INSERT INTO community (key, name, position, demo) VALUES ($1, $2, $3, $4)`,
+				c.Key, c.Name, i+1, d.Demo); err != nil {
+				return fmt.Errorf("referral: directory: community %s: %w", c.Key, err)
+			}
+		}
+	}
 	for _, o := range d.Organizations {
 		var orgID uuid.UUID
 		err := tx.QueryRow(ctx, `
@@ -243,6 +264,7 @@ func (d *Directory) validate() error {
 	if _, err := time.LoadLocation(d.Timezone); err != nil {
 		errs = append(errs, fmt.Errorf("referral: directory: timezone: %w", err))
 	}
+	errs = append(errs, d.validateCommunities()...)
 	seen, seenOrg := map[string]bool{}, map[string]bool{}
 	for oi := range d.Organizations {
 		o := &d.Organizations[oi]

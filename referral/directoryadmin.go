@@ -59,6 +59,9 @@ func ExportDirectory(ctx context.Context, db DB) (Directory, error) {
 		return d, ErrDemoMix
 	}
 	d.Demo = demos[true]
+	if d.Communities, err = exportCommunities(ctx, db); err != nil {
+		return d, err
+	}
 	rows, err = db.Query(ctx, `
 		SELECT s.key, o.key, s.name, s.address, s.kind, s.needs, s.communities, s.hours, s.timezone, s.capacity,
 		       s.duty_phone, s.lang, s.ack_urgent_min, s.ack_routine_min, s.priority, COALESCE(n.key, ''), s.active
@@ -108,7 +111,7 @@ func ExportDirectory(ctx context.Context, db DB) (Directory, error) {
 // Change is one line of an import's difference from the database.
 type Change struct {
 	Op     string // "add", "change", "deactivate", or "absent" (in the database, not in the file: left as it is)
-	What   string // "organization" or "service"
+	What   string // "community", "organization" or "service"
 	Key    string
 	Fields []string // for "change": the fields that differ
 }
@@ -165,7 +168,7 @@ func ImportDirectory(ctx context.Context, db DB, r io.Reader, dryRun bool, actor
 		if err := checkChains(cur, d); err != nil {
 			return &InvalidDirectoryError{err}
 		}
-		changes = diffDirectory(cur, d)
+		changes = append(diffCommunities(cur.Communities, d.Communities), diffDirectory(cur, d)...)
 		writes := slices.ContainsFunc(changes, func(c Change) bool { return c.Op != "absent" })
 		if dryRun || !writes {
 			return nil

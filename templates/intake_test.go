@@ -14,6 +14,11 @@ import (
 // UCS-2, which is why the catalogues write "Linea", "peligro", "psicologico".
 const intakeBudget = 12
 
+// trujillo is the pilot's place: the demo directory's communities.
+var trujillo = triage.Place{Communities: []triage.Community{
+	{Key: "el-porvenir", Name: "El Porvenir"}, {Key: "la-esperanza", Name: "La Esperanza"}, {Key: "florencia-de-mora", Name: "Florencia de Mora"},
+}, Zone: time.FixedZone("PET", -5*60*60)}
+
 // A complete intake, the longest there is: not in danger, all five needs
 // (so the clinical question and its notice), consent to all, texts and
 // calls (so the hours question), a code word, the summary.
@@ -28,7 +33,7 @@ func TestFullIntakeFitsTheSegmentBudget(t *testing.T) {
 		total, replies, opened := 0, 0, false
 		for _, in := range messages {
 			var out triage.Output
-			st, out = triage.Step(st, in, now)
+			st, out = trujillo.Step(st, in, now)
 			for _, e := range out.Effects {
 				if _, ok := e.(triage.OpenCase); ok {
 					opened = true

@@ -22,10 +22,12 @@ const (
 	KeyNeedsRetry          = "sms.needs.retry"
 	KeyWhen                = "sms.when"
 	KeyWhenRetry           = "sms.when.retry"
-	KeyHealthPEP           = "sms.health.pep" // {deadline}: the 72 h window is still open
-	KeyHealthEC            = "sms.health.ec"  // {deadline}: only the 120 h window is still open
-	KeyCommunity           = "sms.community"
-	KeyCommunityRetry      = "sms.community.retry"
+	KeyHealthPEP           = "sms.health.pep"      // {deadline}: the 72 h window is still open
+	KeyHealthEC            = "sms.health.ec"       // {deadline}: only the 120 h window is still open
+	KeyCommunity           = "sms.community"       // {options}: CommunityOptions
+	KeyCommunityRetry      = "sms.community.retry" // {options}: CommunityOptions as a list
+	KeyCommunityOther      = "sms.community.other" // the last option: none of the directory's communities
+	KeyCommunityOr         = "sms.community.or"    // joins the last two options of a list
 	KeyReferrals           = "sms.referrals"       // {options}: the needs chosen, numbered from 1 as shown
 	KeyReferralsRetry      = "sms.referrals.retry" // {options}
 	KeyContact             = "sms.contact"

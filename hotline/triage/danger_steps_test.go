@@ -26,7 +26,7 @@ func TestDangerInHerOwnWordsAtEveryStep(t *testing.T) {
 	for _, name := range slices.Sorted(maps.Keys(states)) {
 		st := states[name]
 		for _, in := range []string{"me está pegando", "AUXILIOOO", "he's hitting me", "toy encerrada"} {
-			next, out := Step(st, in, t0)
+			next, out := trujillo.Step(st, in, t0)
 			texts := render(t, out)
 			// Once she has said how she may be contacted, the alarm carries
 			// it and she is told the counsellor keeps to it.
@@ -73,7 +73,7 @@ func TestDangerInHerOwnWordsAtEveryStep(t *testing.T) {
 				t.Errorf("%s %q: next state %#v", name, in, next)
 			}
 			// Once per conversation: she may say it again, nobody is alerted twice.
-			if _, out := Step(next, in, t0); len(out.Effects) != 0 || len(out.Replies) == 0 {
+			if _, out := trujillo.Step(next, in, t0); len(out.Effects) != 0 || len(out.Replies) == 0 {
 				t.Errorf("%s %q said twice: %#v", name, in, out)
 			}
 		}
@@ -124,7 +124,7 @@ func TestDangerQuestionInHerOwnWords(t *testing.T) {
 		{"sí pero no ahora", "Emergencias: 105 o Linea 100", nil},
 	}
 	for _, tt := range tests {
-		_, out := Step(danger, tt.in, t0)
+		_, out := trujillo.Step(danger, tt.in, t0)
 		texts := render(t, out)
 		if len(texts) != 1 || !strings.Contains(texts[0], tt.want) || !reflect.DeepEqual(out.Effects, tt.effects) {
 			t.Errorf("%q: %q %#v; want %q, %#v", tt.in, texts, out.Effects, tt.want, tt.effects)
@@ -164,7 +164,7 @@ func TestNoCaseIsNeverSaidAfterDanger(t *testing.T) {
 	})
 	t.Run("returning, nothing for now", func(t *testing.T) {
 		st := reachable(t)["return_menu"]
-		st, _ = Step(st, "socorro", t0)
+		st, _ = trujillo.Step(st, "socorro", t0)
 		converse(t, st, t0, []turn{{"3", [][]string{open}, nil}})
 	})
 	t.Run("without danger the refusals stay as they were", func(t *testing.T) {
@@ -174,7 +174,7 @@ func TestNoCaseIsNeverSaidAfterDanger(t *testing.T) {
 			if name == "return_menu" {
 				in = "3"
 			}
-			if _, out := Step(states[name], in, t0); !strings.Contains(render(t, out)[0], want) {
+			if _, out := trujillo.Step(states[name], in, t0); !strings.Contains(render(t, out)[0], want) {
 				t.Errorf("%s: %q", name, render(t, out))
 			}
 		}
@@ -185,10 +185,10 @@ func TestNoCaseIsNeverSaidAfterDanger(t *testing.T) {
 // does not undo SALIR: anyone can write such words from her number.
 func TestDangerAfterStopIsAnswered(t *testing.T) {
 	st := reachable(t)["stopped"]
-	if _, out := Step(st, "hola", t0); !slices.Equal(keys(out), []string{templates.KeyStopped}) {
+	if _, out := trujillo.Step(st, "hola", t0); !slices.Equal(keys(out), []string{templates.KeyStopped}) {
 		t.Fatalf("stopped conversation answered %q", render(t, out))
 	}
-	next, out := Step(st, "ayudenme me quiere matar", t0)
+	next, out := trujillo.Step(st, "ayudenme me quiere matar", t0)
 	if next.Step != stepStopped || !reflect.DeepEqual(out.Effects, []Effect{DangerNow{}}) ||
 		!slices.Equal(keys(out), []string{templates.KeyDangerPaused, templates.KeyStopped}) {
 		t.Errorf("after SALIR: %s %#v", next.Step, out)
@@ -200,7 +200,7 @@ func TestDangerAfterStopIsAnswered(t *testing.T) {
 func TestDangerAfterNoContactPromisesNoContact(t *testing.T) {
 	st := New(t0, "es")
 	for _, in := range []string{"hola", "2", "1", "2", "1", "todos"} {
-		st, _ = Step(st, in, t0)
+		st, _ = trujillo.Step(st, in, t0)
 	}
 	converse(t, st, t0, []turn{
 		{"4", [][]string{frags("palabra clave")}, nil},

@@ -26,7 +26,7 @@ type DangerNow struct {
 type OpenCase struct {
 	Urgent    bool
 	Needs     []string // "health", "police", "shelter", "legal", "psychosocial"; at least one
-	Community string   // "el-porvenir", "la-esperanza", "florencia-de-mora" or "other"
+	Community string   // a Community.Key of the Place, or OtherCommunity
 	// IncidentAt is the earliest time consistent with her answer, so the
 	// deadlines derived from it (casefile.ClinicalDeadlines) are never later than the
 	// true ones; nil when there is no health need or she preferred not to say.

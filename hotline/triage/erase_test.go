@@ -12,7 +12,7 @@ import (
 // turn's replies like converse.
 func checkWord(t *testing.T, st State, ok bool, want [][]string, effects []Effect) State {
 	t.Helper()
-	st, out := CodeWordResult(st, ok, t0)
+	st, out := trujillo.CodeWordResult(st, ok, t0)
 	st = roundTrip(t, st)
 	texts := render(t, out)
 	if len(texts) != len(want) {
@@ -95,7 +95,7 @@ func TestEraseWrongWordsShareTheLockout(t *testing.T) {
 	}
 	// Locked: BORRAR no longer asks, and INICIO does not reset the count.
 	for _, in := range []string{"borrar", "delete"} {
-		next, out := Step(st, in, t0)
+		next, out := trujillo.Step(st, in, t0)
 		texts := render(t, out)
 		if erased(out) || len(texts) != 2 || !strings.Contains(texts[0], "ya no probamos") || next.Step != stepDanger {
 			t.Errorf("%q when locked: %q %#v", in, texts, out.Effects)
@@ -169,7 +169,7 @@ func TestEraseAfterIntakeNeedsTheNewCodeWord(t *testing.T) {
 func TestEraseWaitAnsweredLate(t *testing.T) {
 	// A code-word result that arrives out of turn changes nothing.
 	st := reachable(t)["erase_word"]
-	next, out := CodeWordResult(st, true, t0.Add(time.Minute))
+	next, out := trujillo.CodeWordResult(st, true, t0.Add(time.Minute))
 	if next.Step != stepEraseWord || next.Verified || erased(out) {
 		t.Errorf("out of turn: %#v %#v", next, out)
 	}

@@ -28,9 +28,9 @@ func FuzzStep(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, which uint8, input string, codeWordOK bool) {
 		st := states[names[int(which)%len(names)]]
-		next, out := Step(st, input, t0)
+		next, out := trujillo.Step(st, input, t0)
 		if check, ok := onlyCheck(out); ok {
-			next, out = CodeWordResult(next, codeWordOK, t0)
+			next, out = trujillo.CodeWordResult(next, codeWordOK, t0)
 			if check.Word == "" || utf8.RuneCountInString(check.Word) > maxCodeWord {
 				t.Errorf("CheckCodeWord %q", check.Word)
 			}

@@ -267,29 +267,6 @@ func parseReferrals(norm string, needs []string) (map[string]bool, bool) {
 	return consent, true
 }
 
-var communities = []string{"el-porvenir", "la-esperanza", "florencia-de-mora", "other"}
-
-var communityWords = map[string]string{
-	"porvenir": "el-porvenir", "esperanza": "la-esperanza", "florencia": "florencia-de-mora",
-	"mora": "florencia-de-mora", "otra": "other", "otro": "other", "other": "other",
-}
-
-func parseCommunity(norm string) (string, bool) {
-	if n, ok := option(norm, len(communities)); ok {
-		return communities[n-1], true
-	}
-	found := ""
-	for _, tok := range fields(norm) {
-		if c := communityWords[tok]; c != "" {
-			if found != "" && found != c {
-				return "", false
-			}
-			found = c
-		}
-	}
-	return found, found != ""
-}
-
 // contactOptions are the answers to the contact question, in prompt order.
 var contactOptions = []struct{ text, call bool }{
 	{true, false}, {true, true}, {false, true}, {false, false},
@@ -409,16 +386,16 @@ const maxAgo = 366 * 24 * time.Hour
 // (nil when she prefers not to say). Exact durations ("hace 10 horas") are
 // taken literally; calendar answers ("ayer", "hace 2 días", options) start
 // at midnight Peru time of that day, so a deadline is never overstated.
-func parseWhen(norm string, now time.Time) (*time.Time, bool) {
+func parseWhen(norm string, now time.Time, zone *time.Location) (*time.Time, bool) {
 	if n, ok := option(norm, whenOptions); ok {
 		if n == whenOptions {
 			return nil, true
 		}
-		t := startOfDay(now, whenBands[n-1])
+		t := startOfDay(now, whenBands[n-1], zone)
 		return &t, true
 	}
 	if d, ok := dayWords[norm]; ok {
-		t := startOfDay(now, d[0]).Add(time.Duration(d[1]) * time.Hour)
+		t := startOfDay(now, d[0], zone).Add(time.Duration(d[1]) * time.Hour)
 		return &t, true
 	}
 	qty, u := -1, unit(0)
@@ -452,9 +429,9 @@ func parseWhen(norm string, now time.Time) (*time.Time, bool) {
 	case hours:
 		t = now.Add(-time.Duration(qty) * time.Hour)
 	case days:
-		t = startOfDay(now, qty)
+		t = startOfDay(now, qty, zone)
 	case weeks:
-		t = startOfDay(now, 7*qty)
+		t = startOfDay(now, 7*qty, zone)
 	}
 	if now.Sub(t) > maxAgo {
 		return nil, false

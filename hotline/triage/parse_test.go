@@ -141,9 +141,9 @@ func TestParseCommunityContactHours(t *testing.T) {
 		"3": "florencia-de-mora", "Florencia de Mora": "florencia-de-mora", "4": "other", "otra": "other",
 		"5": "", "porvenir o esperanza": "", "trujillo": "",
 	} {
-		got, ok := parseCommunity(normalize(in))
+		got, ok := trujillo.parseCommunity(normalize(in))
 		if got != want || ok != (want != "") {
-			t.Errorf("parseCommunity(%q) = %q, %v; want %q", in, got, ok, want)
+			t.Errorf("trujillo.parseCommunity(%q) = %q, %v; want %q", in, got, ok, want)
 		}
 	}
 	for in, want := range map[string][2]bool{"1": {true, false}, "2": {true, true}, "3": {false, true}, "4": {false, false}} {
@@ -231,7 +231,7 @@ func TestParseWhen(t *testing.T) {
 		{"hace 99999999999999999999 horas", time.Time{}, false},
 	}
 	for _, tt := range tests {
-		got, ok := parseWhen(normalize(tt.in), now)
+		got, ok := parseWhen(normalize(tt.in), now, trujillo.Zone)
 		switch {
 		case tt.none:
 			if !ok || got != nil {
@@ -270,7 +270,7 @@ func TestClinicalWindowsToTheMinute(t *testing.T) {
 	whenStep := reachable(t)["when"]
 	for _, tt := range tests {
 		t.Run(tt.ago, func(t *testing.T) {
-			st, out := Step(whenStep, tt.ago, t0)
+			st, out := trujillo.Step(whenStep, tt.ago, t0)
 			if st.IncidentAt == nil {
 				t.Fatalf("no incident time from %q", tt.ago)
 			}
@@ -291,16 +291,16 @@ func TestClinicalWindowsToTheMinute(t *testing.T) {
 func TestWhenBandsAroundMidnight(t *testing.T) {
 	before := time.Date(2026, time.March, 10, 4, 59, 0, 0, time.UTC) // 23:59 Lima, 9 March
 	after := before.Add(time.Minute)                                 // 00:00 Lima, 10 March
-	got, _ := parseWhen("1", before)
+	got, _ := parseWhen("1", before, trujillo.Zone)
 	if want := time.Date(2026, time.March, 9, 5, 0, 0, 0, time.UTC); !got.Equal(want) {
 		t.Errorf("today at 23:59 = %v, want %v", got, want)
 	}
-	got, _ = parseWhen("1", after)
+	got, _ = parseWhen("1", after, trujillo.Zone)
 	if want := time.Date(2026, time.March, 10, 5, 0, 0, 0, time.UTC); !got.Equal(want) {
 		t.Errorf("today at 00:00 = %v, want %v", got, want)
 	}
 	// "Anteayer" at 23:59: PEP runs to the end of today, midnight included.
-	got, _ = parseWhen("3", before)
+	got, _ = parseWhen("3", before, trujillo.Zone)
 	if d := casefile.ClinicalDeadlines(*got); !d.PEPOpen(after) || d.PEPOpen(after.Add(time.Minute)) {
 		t.Errorf("anteayer: PEP deadline %v", d.PEP)
 	}

@@ -31,10 +31,11 @@
 //
 // Using the package:
 //
+//	place := triage.Place{Communities: ..., Zone: ...} // from the directory and configuration
 //	st := triage.New(now, "es")
-//	st, out := triage.Step(st, body, now)
+//	st, out := place.Step(st, body, now)
 //	// run out.Effects in order; for CheckCodeWord, answer with
-//	// CodeWordResult and use its output instead;
+//	// place.CodeWordResult and use its output instead;
 //	// after OpenCase, out = out.WithReference(caseRef);
 //	// render out.Replies in out.Lang and send them.
 //
@@ -119,6 +120,10 @@ type State struct {
 	FromHour   int             `json:"from_hour,omitempty"`
 	ToHour     int             `json:"to_hour,omitempty"`
 	CodeWord   string          `json:"code_word,omitempty"`
+
+	// place is where this step runs, set by Step for its duration only:
+	// the place is the deployment's, not hers, so it is never stored.
+	place *Place
 }
 
 // Output is what one step asks of the hotline.
@@ -187,9 +192,10 @@ func (st *State) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Step advances the conversation by one message from her.
-func Step(st State, input string, now time.Time) (State, Output) {
+// Step advances the conversation by one message from her, in place p.
+func (p Place) Step(st State, input string, now time.Time) (State, Output) {
 	st = st.clone()
+	st.place = &p
 	st.V = Version
 	st.Lang = templates.Lang(st.Lang)
 	st.LastAt = now.UTC()
@@ -214,14 +220,22 @@ func Step(st State, input string, now time.Time) (State, Output) {
 		st, out = respond(st, norm, now)
 	}
 	out.Lang = st.Lang
+	st.place = nil
 	return st, out
 }
 
 // CodeWordResult continues after a CheckCodeWord effect: ok is whether the
 // word matched her case. Called in any other state, it changes nothing and
 // repeats the current question.
-func CodeWordResult(st State, ok bool, now time.Time) (State, Output) {
+func (p Place) CodeWordResult(st State, ok bool, now time.Time) (State, Output) {
 	st = st.clone()
+	st.place = &p
+	st, out := codeWordResult(st, ok, now)
+	st.place = nil
+	return st, out
+}
+
+func codeWordResult(st State, ok bool, now time.Time) (State, Output) {
 	st.LastAt = now.UTC()
 	var out Output
 	switch st.Step {
@@ -408,7 +422,7 @@ func goTo(st State, to step) (State, Output) {
 	case stepWhen:
 		return st, reply(templates.KeyWhen)
 	case stepCommunity:
-		return st, reply(templates.KeyCommunity)
+		return st, Output{Replies: []templates.Message{{Key: templates.KeyCommunity, Args: st.place.options(st.Lang, false)}}}
 	case stepReferrals:
 		return st, Output{Replies: []templates.Message{{Key: templates.KeyReferrals, Args: needOptions(st)}}}
 	case stepContact:
@@ -435,7 +449,6 @@ var retry = map[step]string{
 	stepConsent:    templates.KeyConsentRetry,
 	stepNeeds:      templates.KeyNeedsRetry,
 	stepWhen:       templates.KeyWhenRetry,
-	stepCommunity:  templates.KeyCommunityRetry,
 	stepContact:    templates.KeyContactRetry,
 	stepHours:      templates.KeyHoursRetry,
 	stepCodeWord:   templates.KeyCodeWordRetry,
@@ -444,6 +457,9 @@ var retry = map[step]string{
 func again(st State) (State, Output) {
 	if st.Step == stepReferrals {
 		return st, Output{Replies: []templates.Message{{Key: templates.KeyReferralsRetry, Args: needOptions(st)}}}
+	}
+	if st.Step == stepCommunity {
+		return st, Output{Replies: []templates.Message{{Key: templates.KeyCommunityRetry, Args: st.place.options(st.Lang, true)}}}
 	}
 	if k, ok := retry[st.Step]; ok {
 		return st, reply(k)
@@ -527,18 +543,18 @@ func respond(st State, norm string, now time.Time) (State, Output) {
 			return goTo(st, stepCommunity)
 		}
 	case stepWhen:
-		if at, ok := parseWhen(norm, now); ok {
+		if at, ok := parseWhen(norm, now, st.place.zone()); ok {
 			st.IncidentAt = at
 			var first []templates.Message
 			if at != nil {
-				first = windowNotice(st.Lang, *at, now)
+				first = windowNotice(st.Lang, *at, now, st.place.zone())
 			}
 			st, out := goTo(st, stepCommunity)
 			out.Replies = append(first, out.Replies...)
 			return st, out
 		}
 	case stepCommunity:
-		if c, ok := parseCommunity(norm); ok {
+		if c, ok := st.place.parseCommunity(norm); ok {
 			st.Community = c
 			return goTo(st, stepReferrals)
 		}
@@ -577,7 +593,7 @@ func respond(st State, norm string, now time.Time) (State, Output) {
 		if w, ok := parseCodeWord(norm); ok {
 			return st, Output{Effects: []Effect{CheckCodeWord{Word: w}}}
 		}
-		return CodeWordResult(st, false, now)
+		return codeWordResult(st, false, now)
 	case stepEraseConfirm:
 		if parseYesNo(norm) == yes {
 			return erase(st)
@@ -683,7 +699,7 @@ func afterDanger(st State) (State, Output) {
 
 // windowNotice tells her, when a clinical window is still open, until when
 // to reach a health centre. The earlier window (PEP) is named while open.
-func windowNotice(lang string, incidentAt, now time.Time) []templates.Message {
+func windowNotice(lang string, incidentAt, now time.Time, zone *time.Location) []templates.Message {
 	d := casefile.ClinicalDeadlines(incidentAt)
 	key, deadline := templates.KeyHealthPEP, d.PEP
 	switch {
@@ -697,7 +713,7 @@ func windowNotice(lang string, incidentAt, now time.Time) []templates.Message {
 	if err != nil {
 		panic(err) // the catalogue test guarantees the layout exists
 	}
-	return []templates.Message{{Key: key, Args: map[string]string{"deadline": deadline.In(peru).Format(layout)}}}
+	return []templates.Message{{Key: key, Args: map[string]string{"deadline": deadline.In(zone).Format(layout)}}}
 }
 
 func openCase(st State) (State, Output) {

@@ -30,7 +30,7 @@ func converse(t *testing.T, st State, now time.Time, turns []turn) State {
 	t.Helper()
 	for i, tt := range turns {
 		var out Output
-		st, out = Step(st, tt.in, now)
+		st, out = trujillo.Step(st, tt.in, now)
 		st = roundTrip(t, st)
 		texts := render(t, out)
 		if len(texts) != len(tt.want) {
@@ -148,20 +148,20 @@ func TestDangerThenStopHere(t *testing.T) {
 // her and the welcome.
 func TestEnglishFirstMessage(t *testing.T) {
 	for _, in := range []string{"help", "Hello", "hi", "Hi, I need help", "good evening", "HELLO?"} {
-		_, out := Step(New(t0, "es"), in, t0)
+		_, out := trujillo.Step(New(t0, "es"), in, t0)
 		texts := render(t, out)
 		if out.Lang != templates.EN || len(texts) == 0 || !strings.Contains(texts[len(texts)-1], "Are you in danger now?") {
 			t.Errorf("first message %q: %s %q", in, out.Lang, texts)
 		}
 	}
 	for _, in := range []string{"hola", "ayuda", "necesito ayuda, estoy en peligro", "1", "no", "hola hello"} {
-		if _, out := Step(New(t0, "es"), in, t0); out.Lang != templates.ES {
+		if _, out := trujillo.Step(New(t0, "es"), in, t0); out.Lang != templates.ES {
 			t.Errorf("first message %q started in %s", in, out.Lang)
 		}
 	}
 	// Only the first message chooses; later, an English word is an answer.
-	st, _ := Step(New(t0, "es"), "hola", t0)
-	if _, out := Step(st, "hello", t0); out.Lang != templates.ES {
+	st, _ := trujillo.Step(New(t0, "es"), "hola", t0)
+	if _, out := trujillo.Step(st, "hello", t0); out.Lang != templates.ES {
 		t.Errorf("a later message switched to %s", out.Lang)
 	}
 	converse(t, New(t0, "es"), t0, []turn{
@@ -199,7 +199,7 @@ func TestStopMidway(t *testing.T) {
 func TestStopWordsAtEveryStep(t *testing.T) {
 	for name, st := range reachable(t) {
 		for _, word := range []string{"SALIR", "stop", "Stop.", "sálir"} {
-			_, out := Step(st, word, t0)
+			_, out := trujillo.Step(st, word, t0)
 			if len(out.Replies) != 1 || out.Replies[0].Key != templates.KeyStop || !reflect.DeepEqual(out.Effects, []Effect{Stop{}}) {
 				t.Errorf("%s: %q gave %#v", name, word, out)
 			}
@@ -288,7 +288,7 @@ func TestHelpAtSeveralSteps(t *testing.T) {
 			if !ok {
 				t.Fatalf("no state %q", tt.step)
 			}
-			next, out := Step(st, tt.word, t0)
+			next, out := trujillo.Step(st, tt.word, t0)
 			texts := render(t, out)
 			if len(texts) != 2 || !strings.Contains(texts[0], "105") || !strings.Contains(texts[0], "Linea 100") ||
 				!strings.Contains(texts[0], "INICIO") || !strings.Contains(texts[1], tt.question) {
@@ -298,13 +298,13 @@ func TestHelpAtSeveralSteps(t *testing.T) {
 				t.Errorf("help had effects %#v", out.Effects)
 			}
 			// Help leaves the question where it was.
-			if _, again := Step(next, "?", t0); len(again.Replies) == 0 {
+			if _, again := trujillo.Step(next, "?", t0); len(again.Replies) == 0 {
 				t.Errorf("no re-prompt after help")
 			}
 		})
 	}
 	for _, step := range []string{"done", "stopped", "erased"} {
-		_, out := Step(states[step], "AYUDA", t0)
+		_, out := trujillo.Step(states[step], "AYUDA", t0)
 		if texts := render(t, out); len(texts) != 1 || !strings.Contains(texts[0], "105") {
 			t.Errorf("%s: help = %q", step, texts)
 		}
@@ -336,7 +336,7 @@ func TestUnknownAnswersRePrompt(t *testing.T) {
 				continue
 			}
 			st := states[step]
-			next, out := Step(st, in, t0)
+			next, out := trujillo.Step(st, in, t0)
 			texts := render(t, out)
 			if len(texts) != 1 || !strings.Contains(texts[0], fragment) {
 				t.Errorf("%s %q: replies %q, want one containing %q", step, in, texts, fragment)
@@ -360,16 +360,16 @@ func TestReturningSurvivor(t *testing.T) {
 		{"hola", [][]string{frags("105", "Linea 100", "Si ya nos escribiste, envia tu palabra clave")}, nil},
 		{"Mangó", nil, []Effect{CheckCodeWord{Word: "mango"}}},
 	})
-	wrong, out := CodeWordResult(st, false, t0)
+	wrong, out := trujillo.CodeWordResult(st, false, t0)
 	if texts := render(t, out); len(texts) != 1 || out.Replies[0].Key != templates.KeyDangerRetry {
 		t.Fatalf("wrong word: %q", texts)
 	}
-	if _, unclear := Step(reachable(t)["danger"], "banana split", t0); !reflect.DeepEqual(unclear.Replies, out.Replies) {
+	if _, unclear := trujillo.Step(reachable(t)["danger"], "banana split", t0); !reflect.DeepEqual(unclear.Replies, out.Replies) {
 		t.Errorf("a wrong word is answered %#v, an unclear answer %#v", out.Replies, unclear.Replies)
 	}
 	// Her word in answer to the welcome is also her choice to come back
 	// after SALIR; the same word at BORRAR is not (TestEraseWithCodeWord).
-	right, out := CodeWordResult(st, true, t0)
+	right, out := trujillo.CodeWordResult(st, true, t0)
 	if texts := render(t, out); len(texts) != 1 || !strings.Contains(texts[0], "1 Que una consejera te contacte") ||
 		!reflect.DeepEqual(out.Effects, []Effect{Resume{Verified: true}}) {
 		t.Fatalf("right word: %q %#v", texts, out.Effects)
@@ -390,11 +390,11 @@ func TestReturningSurvivor(t *testing.T) {
 	st = converse(t, wrong, t0, []turn{
 		{"pera", nil, []Effect{CheckCodeWord{Word: "pera"}}},
 	})
-	st, _ = CodeWordResult(st, false, t0)
+	st, _ = trujillo.CodeWordResult(st, false, t0)
 	st = converse(t, st, t0, []turn{
 		{"uva", nil, []Effect{CheckCodeWord{Word: "uva"}}},
 	})
-	st, _ = CodeWordResult(st, false, t0)
+	st, _ = trujillo.CodeWordResult(st, false, t0)
 	converse(t, st, t0, []turn{
 		{"mango", [][]string{frags("Responde 1 si estas en peligro ahora")}, nil},
 		{"1", [][]string{frags("consejera de turno")}, []Effect{DangerNow{}}},
@@ -410,7 +410,7 @@ func TestReturningSurvivor(t *testing.T) {
 
 func TestCodeWordResultOutOfTurn(t *testing.T) {
 	st := reachable(t)["needs"]
-	next, out := CodeWordResult(st, true, t0)
+	next, out := trujillo.CodeWordResult(st, true, t0)
 	if next.Step != stepNeeds || len(out.Replies) != 1 || out.Replies[0].Key != templates.KeyNeeds {
 		t.Errorf("CodeWordResult out of turn: %s %#v", next.Step, out)
 	}
@@ -445,7 +445,7 @@ func TestFirstMessageIsAlwaysTheDangerQuestion(t *testing.T) {
 	// A first message that says she is in danger is no question to answer:
 	// TestDangerInHerOwnWordsAtEveryStep.
 	for _, in := range []string{"", "hola", "1", "sí", "borrarx", "\xff\xfe"} {
-		_, out := Step(New(t0, ""), in, t0)
+		_, out := trujillo.Step(New(t0, ""), in, t0)
 		texts := render(t, out)
 		if len(texts) != 1 || !strings.Contains(texts[0], "105") || !strings.Contains(texts[0], "Linea 100") {
 			t.Errorf("first reply to %q = %q", in, texts)
@@ -460,7 +460,7 @@ func TestStepDoesNotChangeItsInput(t *testing.T) {
 	st := reachable(t)["contact"]
 	before, _ := json.Marshal(st)
 	for _, in := range []string{"1", "borrar", "salir", "inicio"} {
-		Step(st, in, t0)
+		trujillo.Step(st, in, t0)
 	}
 	after, _ := json.Marshal(st)
 	if string(before) != string(after) {
@@ -470,7 +470,7 @@ func TestStepDoesNotChangeItsInput(t *testing.T) {
 
 func TestExpired(t *testing.T) {
 	st := New(t0, "es")
-	st, _ = Step(st, "hola", t0)
+	st, _ = trujillo.Step(st, "hola", t0)
 	tests := []struct {
 		at   time.Time
 		want bool
@@ -485,7 +485,7 @@ func TestExpired(t *testing.T) {
 		}
 	}
 	// Activity moves the clock on.
-	st, _ = Step(st, "1", t0.Add(IdleTimeout-time.Minute))
+	st, _ = trujillo.Step(st, "1", t0.Add(IdleTimeout-time.Minute))
 	if Expired(st, t0.Add(IdleTimeout)) || !st.OwesCallback() || st.Finished() {
 		t.Errorf("after a reply: expired %v callback %v finished %v", Expired(st, t0.Add(IdleTimeout)), st.OwesCallback(), st.Finished())
 	}
@@ -516,7 +516,7 @@ func reachable(t testing.TB) map[string]State {
 	play := func(st State, ins ...string) State {
 		now := t0
 		for _, in := range ins {
-			st, _ = Step(st, in, now)
+			st, _ = trujillo.Step(st, in, now)
 			now = now.Add(time.Minute)
 		}
 		return st
@@ -533,7 +533,7 @@ func reachable(t testing.TB) map[string]State {
 	states["erased"] = play(fresh, "hola", "borrar si")
 	states["erase_word_stopped"] = play(fresh, "hola", "salir", "borrar")
 	states["danger_wait"] = play(fresh, "hola", "mango")
-	states["return_menu"], _ = CodeWordResult(states["danger_wait"], true, t0)
+	states["return_menu"], _ = trujillo.CodeWordResult(states["danger_wait"], true, t0)
 	states["erase_confirm"] = play(states["return_menu"], "borrar")
 	states["erase_word"] = play(fresh, "hola", "2", "borrar")
 	states["erase_wait"] = play(fresh, "hola", "2", "borrar", "mango")
