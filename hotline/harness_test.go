@@ -117,7 +117,8 @@ type env struct {
 // Config, and the roster's fallback duty phones.
 type envSetup struct {
 	Config
-	fallback []string
+	fallback  []string
+	directory string // testDirectory when empty
 }
 
 type envOpt func(*envSetup)
@@ -202,7 +203,10 @@ func newEnv(t testing.TB, work bool, opts ...envOpt) *env {
 			_ = e.river.Stop(ctx)
 		})
 	}
-	if err := referral.LoadDirectory(e.ctx, e.pool, strings.NewReader(testDirectory)); err != nil {
+	if setup.directory == "" {
+		setup.directory = testDirectory
+	}
+	if err := referral.LoadDirectory(e.ctx, e.pool, strings.NewReader(setup.directory)); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.roster.Add(e.ctx, e.pool, roster.Counsellor, counsellor, tuesday10.Add(-time.Hour), tuesday10.Add(30*24*time.Hour)); err != nil {

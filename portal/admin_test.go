@@ -167,7 +167,7 @@ func TestAdminImportsTheDirectoryCheckingFirst(t *testing.T) {
 	carried := p.body[start : start+strings.Index(p.body[start:], `"`)]
 	p = b.postBody("/admin/directory", "application/x-www-form-urlencoded",
 		url.Values{"mode": {"apply"}, "directory": {html.UnescapeString(carried)}}.Encode())
-	mustContain(t, p, "Directorio actualizado", `data-service="cem"`, "mon 08:00-16:00", "51900000905", "urgente 30, rutina 240", "<code>pol</code>")
+	mustContain(t, p, "El archivo no las lista", "Directorio actualizado", `data-service="cem"`, "mon 08:00-16:00", "51900000905", "urgente 30, rutina 240", "<code>pol</code>")
 	var capacity int
 	if err := e.pool.QueryRow(e.ctx, `SELECT capacity FROM service WHERE key = 'pol'`).Scan(&capacity); err != nil || capacity != 7 {
 		t.Fatalf("pol capacity %d %v", capacity, err)

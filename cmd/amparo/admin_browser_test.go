@@ -111,7 +111,7 @@ func TestAdminPortalInChromium(t *testing.T) {
 	if !strings.Contains(checked, `data-op="add"`) || !strings.Contains(checked, "demo-clinica-nocturna") || strings.Contains(checked, `data-op="change"`) {
 		t.Errorf("the check does not show exactly the new service:\n%s", checked)
 	}
-	if !strings.Contains(applied, "Directorio actualizado") {
+	if !strings.Contains(applied, "Directorio actualizado") || !strings.Contains(applied, "<li>Florencia de Mora <code>florencia-de-mora</code></li>") {
 		t.Errorf("apply page:\n%s", applied)
 	}
 	var dutyPhone string

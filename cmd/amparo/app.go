@@ -125,6 +125,7 @@ func buildApp(ctx context.Context, d appDeps) (*app, error) {
 		AuthToken:  d.cfg.TwilioAuthToken,
 		AccountSID: d.cfg.TwilioAccountSID,
 		FromNumber: d.cfg.TwilioFromNumber,
+		Zone:       d.cfg.TimeZone,
 		Log:        d.log,
 	}, hotline.Deps{
 		Pool: d.pool, Cases: cases, Referrals: referrals, Outbox: outbox, Sender: sender, Roster: duty, Jobs: inserter,
@@ -184,7 +185,7 @@ func buildApp(ctx context.Context, d appDeps) (*app, error) {
 	}
 	line.Routes(r)
 	// The demo serves plain HTTP on localhost, so only it drops Secure cookies.
-	staff, err := portal.New(ctx, portal.Config{InsecureCookies: d.sim != nil, Demo: d.sim != nil, Log: d.log},
+	staff, err := portal.New(ctx, portal.Config{InsecureCookies: d.sim != nil, Demo: d.sim != nil, Log: d.log, TimeZone: d.cfg.TimeZone},
 		portal.Deps{Pool: d.pool, Keys: keyring, Cases: cases, Referrals: referrals, Clock: d.clock,
 			Messenger: survivorMessenger{notifier}})
 	if err != nil {

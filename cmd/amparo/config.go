@@ -7,6 +7,9 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
+
+	"github.com/amparo/amparo/hotline"
 )
 
 // config is everything amparo reads from its environment. Secrets may come
@@ -23,6 +26,9 @@ type config struct {
 	TwilioAPIURL     string
 	FallbackDuty     []string
 	LogLevel         string
+	// TimeZone is where survivors and staff are (AMPARO_TIME_ZONE, an IANA
+	// name): what "yesterday" means to her, and the clock the portal shows.
+	TimeZone *time.Location
 }
 
 // configErrors collects every problem so an operator fixes them in one go.
@@ -71,6 +77,15 @@ func loadConfig(env Env, n needs) (config, error) {
 		errs = append(errs, "DATABASE_URL is required: a PostgreSQL URL such as postgres://amparo@127.0.0.1:5432/amparo")
 	} else if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		errs = append(errs, "DATABASE_URL must be a postgres:// or postgresql:// URL")
+	}
+	zone := env.Getenv("AMPARO_TIME_ZONE")
+	if zone == "" {
+		zone = hotline.DefaultZone
+	}
+	if loc, err := time.LoadLocation(zone); err != nil || zone == "Local" {
+		errs = append(errs, fmt.Sprintf("AMPARO_TIME_ZONE must be an IANA time zone name such as America/Lima or Europe/Madrid (got %q)", zone))
+	} else {
+		c.TimeZone = loc
 	}
 	switch strings.ToLower(c.LogLevel) {
 	case "", "debug", "info", "warn", "error":

@@ -66,6 +66,7 @@ func TestConfigNamesEveryProblem(t *testing.T) {
 		"TWILIO_FROM_NUMBER":     "987654321",
 		"TWILIO_API_URL":         "not a url",
 		"AMPARO_LOG_LEVEL":       "loud",
+		"AMPARO_TIME_ZONE":       "Peru/Trujillo",
 
 		"AMPARO_FALLBACK_DUTY_NUMBERS": "+51944000001, 944 000 002",
 	}, nil)
@@ -75,13 +76,23 @@ func TestConfigNamesEveryProblem(t *testing.T) {
 		t.Fatalf("want configErrors, got %v", err)
 	}
 	msg := err.Error()
-	for _, name := range []string{"DATABASE_URL must be", "AMPARO_ADDR", "AMPARO_METRICS_ADDR must be host:port", "AMPARO_PUBLIC_URL is required", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN and TWILIO_AUTH_TOKEN_FILE are both set", "TWILIO_FROM_NUMBER", "TWILIO_API_URL", "AMPARO_LOG_LEVEL", "AMPARO_FALLBACK_DUTY_NUMBERS must be E.164 numbers separated by commas, e.g. +51944000001,+51944000002 (entry 2 is not)"} {
+	for _, name := range []string{"DATABASE_URL must be", "AMPARO_ADDR", "AMPARO_METRICS_ADDR must be host:port", "AMPARO_PUBLIC_URL is required", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN and TWILIO_AUTH_TOKEN_FILE are both set", "TWILIO_FROM_NUMBER", "TWILIO_API_URL", "AMPARO_LOG_LEVEL", `AMPARO_TIME_ZONE must be an IANA time zone name such as America/Lima or Europe/Madrid (got "Peru/Trujillo")`, "AMPARO_FALLBACK_DUTY_NUMBERS must be E.164 numbers separated by commas, e.g. +51944000001,+51944000002 (entry 2 is not)"} {
 		if !strings.Contains(msg, name) {
 			t.Errorf("error does not mention %q:\n%s", name, msg)
 		}
 	}
 	if strings.Contains(msg, "987654321") || strings.Contains(msg, "000 002") {
 		t.Errorf("error echoes the configured number: %s", msg)
+	}
+}
+
+func TestTimeZoneDefaultsToLimaAndTakesAnyIANAName(t *testing.T) {
+	for set, want := range map[string]string{"": "America/Lima", "Europe/Madrid": "Europe/Madrid"} {
+		env, _, _ := testEnv(map[string]string{"DATABASE_URL": "postgres://x", "AMPARO_TIME_ZONE": set}, nil)
+		cfg, err := loadConfig(env, needs{})
+		if err != nil || cfg.TimeZone.String() != want {
+			t.Errorf("AMPARO_TIME_ZONE=%q: %v %v, want %s", set, cfg.TimeZone, err, want)
+		}
 	}
 }
 
