@@ -191,3 +191,29 @@ func TestDirectoryImportKeepsDemoAndRealApart(t *testing.T) {
 		t.Fatalf("real over demo: %v", err)
 	}
 }
+
+// TestTheDatabaseRefusesDemoBesideReal: under the import's and the demo's
+// own checks, the schema refuses a demo row beside real ones on any path.
+func TestTheDatabaseRefusesDemoBesideReal(t *testing.T) {
+	h := newHarness(t, testDirectory)
+	before := h.written()
+	if err := LoadDirectory(h.ctx, h.pool, DemoDirectory()); err == nil || !strings.Contains(err.Error(), "real and demo providers never share a database") {
+		t.Fatalf("demo loaded beside real providers: %v", err)
+	}
+	for _, sql := range []string{
+		`INSERT INTO organization (key, name, demo) VALUES ('demo-x', 'X', true)`,
+		`UPDATE service SET demo = true WHERE key = 'hp-a'`,
+		`INSERT INTO community (key, name, position, demo) VALUES ('x', 'X', 1, true)`,
+	} {
+		if _, err := h.pool.Exec(h.ctx, sql); err == nil || !strings.Contains(err.Error(), "never share a database") {
+			t.Errorf("%s: %v", sql, err)
+		}
+	}
+	if h.written() != before {
+		t.Fatal("a refused demo row was written")
+	}
+	// Real rows beside real ones are fine.
+	if _, err := h.pool.Exec(h.ctx, `INSERT INTO community (key, name, position) VALUES ('x', 'X', 1)`); err != nil {
+		t.Fatal(err)
+	}
+}
