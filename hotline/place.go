@@ -29,14 +29,16 @@ type places struct {
 	cur  triage.Place
 }
 
-// get returns the place, reading the directory if the last read is stale.
-// A failed read keeps serving the last good place: a conversation must not
-// stop because the directory could not be read.
+// get returns the place, reading the directory in the transaction tx
+// gives (the webhook's: a second connection per message could exhaust the
+// pool under load) if the last read is stale. The lock is not held while
+// reading, so a slow read holds up no other conversation.
 func (p *places) get(ctx context.Context, tx func() (pgx.Tx, error)) (triage.Place, error) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.at.IsZero() && time.Since(p.at) < placeTTL {
-		return p.cur, nil
+	cur, at := p.cur, p.at
+	p.mu.Unlock()
+	if !at.IsZero() && time.Since(at) < placeTTL {
+		return cur, nil
 	}
 	db, err := tx()
 	var cs []referral.CommunityEntry
@@ -44,15 +46,14 @@ func (p *places) get(ctx context.Context, tx func() (pgx.Tx, error)) (triage.Pla
 		cs, err = referral.Communities(ctx, db)
 	}
 	if err != nil {
-		if !p.at.IsZero() {
-			return p.cur, nil
-		}
 		return triage.Place{}, err
 	}
 	place := triage.Place{Zone: p.zone, Communities: make([]triage.Community, len(cs))}
 	for i, c := range cs {
 		place.Communities[i] = triage.Community{Key: c.Key, Name: c.Name}
 	}
+	p.mu.Lock()
 	p.cur, p.at = place, time.Now()
+	p.mu.Unlock()
 	return place, nil
 }
