@@ -116,7 +116,10 @@ func (h *Hotline) callStanding(ctx context.Context, tx pgx.Tx, e164 string) (str
 type Block struct {
 	Phone          string
 	ConversationID uuid.UUID
-	Reason         string // prank, abusive, spam, impersonation, other
+	// CaseID, when set, is the case the block was set from: its caller
+	// page lists the block, and the audit rows name the case.
+	CaseID uuid.UUID
+	Reason string // prank, abusive, spam, impersonation, other
 	Until          time.Time
 	SetBy          string // staff user id
 }
@@ -154,11 +157,15 @@ func (h *Hotline) BlockCaller(ctx context.Context, b Block) (uuid.UUID, error) {
 		}
 	}
 	id := uuid.New()
-	if _, err := tx.Exec(ctx, `INSERT INTO caller_block (id, phone_index, index_key_id, reason, until, set_by, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, idx, keyID, b.Reason, b.Until, b.SetBy, now); err != nil {
+	var caseID *uuid.UUID
+	if b.CaseID != uuid.Nil {
+		caseID = &b.CaseID
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO caller_block (id, phone_index, index_key_id, reason, until, set_by, created_at, case_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, id, idx, keyID, b.Reason, b.Until, b.SetBy, now, caseID); err != nil {
 		return uuid.Nil, err
 	}
-	if err := audit.Append(ctx, tx, now, audit.Entry{Actor: b.SetBy, Action: "caller.block",
+	if err := audit.Append(ctx, tx, now, audit.Entry{Actor: b.SetBy, Action: "caller.block", CaseID: auditCase(caseID),
 		Detail: fmt.Sprintf("block %s reason=%s until=%s", id, b.Reason, b.Until.UTC().Format(time.RFC3339))}); err != nil {
 		return uuid.Nil, err
 	}
@@ -167,6 +174,12 @@ func (h *Hotline) BlockCaller(ctx context.Context, b Block) (uuid.UUID, error) {
 
 // LiftBlock ends a block early and audits it.
 func (h *Hotline) LiftBlock(ctx context.Context, blockID uuid.UUID, by string) error {
+	return h.lift(ctx, blockID, nil, by)
+}
+
+// lift ends the block blockID, if it is one of the case caseID when that
+// is given; ErrNotFound when there is no such block still in force.
+func (h *Hotline) lift(ctx context.Context, blockID uuid.UUID, caseID *uuid.UUID, by string) error {
 	if by == "" {
 		return ErrBadBlock
 	}
@@ -176,15 +189,25 @@ func (h *Hotline) LiftBlock(ctx context.Context, blockID uuid.UUID, by string) e
 	}
 	defer tx.Rollback(ctx)
 	now := h.clk.Now()
-	tag, err := tx.Exec(ctx, `UPDATE caller_block SET lifted_at = $2 WHERE id = $1 AND lifted_at IS NULL`, blockID, now)
+	var blockCase *uuid.UUID
+	err = tx.QueryRow(ctx, `UPDATE caller_block SET lifted_at = $2 WHERE id = $1 AND lifted_at IS NULL
+		AND ($3::uuid IS NULL OR case_id = $3) RETURNING case_id`, blockID, now, caseID).Scan(&blockCase)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	}
 	if err != nil {
 		return err
 	}
-	if tag.RowsAffected() == 0 {
-		return ErrNotFound
-	}
-	if err := audit.Append(ctx, tx, now, audit.Entry{Actor: by, Action: "caller.unblock", Detail: "block " + blockID.String()}); err != nil {
+	if err := audit.Append(ctx, tx, now, audit.Entry{Actor: by, Action: "caller.unblock", CaseID: auditCase(blockCase),
+		Detail: "block " + blockID.String()}); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)
+}
+
+func auditCase(id *uuid.UUID) string {
+	if id == nil {
+		return ""
+	}
+	return id.String()
 }

@@ -24,6 +24,11 @@ const (
 	ActClassify   Action = "case.classify"
 	ActRefer      Action = "case.refer"
 	ActMessageHer Action = "case.message"
+	// Supervisors' actions (issue 12).
+	ActViewBoard   Action = "board.view"
+	ActQueueHealth Action = "queue.view"
+	ActViewAudit   Action = "case.audit"
+	ActBlockCaller Action = "case.block"
 )
 
 // Provider actions. Those that name a referral are decided by
@@ -45,7 +50,11 @@ const (
 var adminActions = []Action{ActManageUsers, ActManageDirectory, ActManageOnCall}
 
 // caseActions need a case's Scope.
-var caseActions = []Action{ActOpenCase, ActAddNote, ActClaim, ActAssign, ActFollowUp, ActClassify, ActRefer, ActMessageHer}
+var caseActions = []Action{ActOpenCase, ActAddNote, ActClaim, ActAssign, ActFollowUp, ActClassify, ActRefer, ActMessageHer,
+	ActViewAudit, ActBlockCaller}
+
+// supervisorOnly are the case actions of a supervisor alone.
+var supervisorOnly = []Action{ActAssign, ActViewAudit, ActBlockCaller}
 
 // Decide is the one policy function: every handler asks it before acting.
 // It returns nil when u may do a on the case sc (nil for actions on no
@@ -55,11 +64,13 @@ var caseActions = []Action{ActOpenCase, ActAddNote, ActClaim, ActAssign, ActFoll
 //
 // Scope: caseworkers and supervisors work the cases of their communities
 // (every community when they have none) and any case assigned to them.
-// Supervisors alone assign a case to someone else. Providers and admins see
-// no case; a provider's referrals are decided by DecideReferral. Admins
-// alone manage accounts, the service directory and the on-call roster,
-// which no other role's page links to: for them those pages are forbidden,
-// not hidden. casefile.Desk applies the same scope
+// Supervisors alone assign a case to someone else, read its audit trail and
+// block its caller, and they alone see the SLA board, which lists referrals
+// of every case in their communities. Queue health is counts only, so
+// admins see it too. Providers and admins see no case; a provider's
+// referrals are decided by DecideReferral. Admins alone manage accounts, the
+// service directory and the on-call roster, which no other role's page links
+// to: for them those pages are forbidden, not hidden. casefile.Desk applies the same scope
 // in SQL; TestDeskShowsExactlyWhatPolicyAllows holds the two together.
 func Decide(u User, a Action, sc *casefile.Scope) error {
 	if u.Disabled || u.ID == uuid.Nil {
@@ -67,7 +78,10 @@ func Decide(u User, a Action, sc *casefile.Scope) error {
 	}
 	staff := u.Role == RoleCaseworker || u.Role == RoleSupervisor
 	if !slices.Contains(caseActions, a) {
-		if a == ActViewDesk && staff {
+		switch {
+		case a == ActViewDesk && staff,
+			a == ActViewBoard && u.Role == RoleSupervisor,
+			a == ActQueueHealth && (u.Role == RoleSupervisor || u.Role == RoleAdmin):
 			return nil
 		}
 		if slices.Contains(adminActions, a) && u.Role == RoleAdmin {
@@ -78,7 +92,7 @@ func Decide(u User, a Action, sc *casefile.Scope) error {
 	if sc == nil || !staff || !inScope(u, *sc) {
 		return errNotFound
 	}
-	if a == ActAssign && u.Role != RoleSupervisor {
+	if slices.Contains(supervisorOnly, a) && u.Role != RoleSupervisor {
 		return errForbidden
 	}
 	return nil

@@ -49,6 +49,11 @@ type Deps struct {
 	Clock     clock.Clock
 	// Messenger sends texts to her; without it the case page offers none.
 	Messenger Messenger
+	// Health reads the queue-health figures /metrics exports.
+	Health QueueHealth
+	// Blocks blocks and unblocks a case's caller; without it the caller
+	// page offers no block.
+	Blocks CallerBlocks
 }
 
 // Accounts are the staff accounts: creation, sign-in checks, lockout. The
@@ -83,6 +88,8 @@ type Portal struct {
 	cases     *casefile.Store
 	referrals *referral.Service
 	messenger Messenger
+	health    QueueHealth
+	blocks    CallerBlocks
 	cfg       Config
 	sessions  *scs.SessionManager
 	pages     map[string]*template.Template
@@ -106,7 +113,8 @@ func New(ctx context.Context, cfg Config, d Deps) (*Portal, error) {
 		return nil, err
 	}
 	p := &Portal{Accounts: NewAccounts(d.Pool, d.Keys, d.Hasher, d.Clock, cfg.Log),
-		cases: d.Cases, referrals: d.Referrals, messenger: d.Messenger, cfg: cfg, pages: pages}
+		cases: d.Cases, referrals: d.Referrals, messenger: d.Messenger, health: d.Health, blocks: d.Blocks,
+		cfg: cfg, pages: pages}
 	p.sessions = newSessions(ctx, d.Pool, cfg, cfg.Log, p.sessionError)
 	return p, nil
 }

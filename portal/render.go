@@ -14,7 +14,7 @@ import (
 
 // pageNames are the templates under templates/html/portal besides the layout.
 var pageNames = []string{"sign_in", "sign_in_code", "error", "desk", "case_reason", "case", "demo_codes", "message_her", "inbox", "packet",
-	"admin_users", "admin_directory", "admin_oncall"}
+	"admin_users", "admin_directory", "admin_oncall", "board", "queue_health", "case_audit", "case_caller"}
 
 func parsePages() (map[string]*template.Template, error) {
 	out := map[string]*template.Template{}
@@ -142,12 +142,18 @@ func (p *Portal) render(w http.ResponseWriter, r *http.Request, name string, dat
 // renderStatus renders a page into a buffer first, so a template failure
 // becomes an error page instead of half a page.
 func (p *Portal) renderStatus(w http.ResponseWriter, r *http.Request, status int, name string, data any) error {
+	return p.renderPart(w, r, status, name, "layout", data)
+}
+
+// renderPart renders the template part of page name: "layout" for the
+// whole page, or a fragment that script swaps into it.
+func (p *Portal) renderPart(w http.ResponseWriter, r *http.Request, status int, name, part string, data any) error {
 	v := view{Lang: p.lang(r), User: userFrom(r.Context()), Path: r.URL.Path, Data: data, loc: p.cfg.TimeZone, now: p.clk.Now()}
 	if r.Method != http.MethodGet || !strings.HasPrefix(v.Path, "/") {
 		v.Path = "/"
 	}
 	var buf bytes.Buffer
-	if err := p.pages[name].ExecuteTemplate(&buf, "layout", v); err != nil {
+	if err := p.pages[name].ExecuteTemplate(&buf, part, v); err != nil {
 		p.log.ErrorContext(r.Context(), "portal: render", "page", name, "err", err)
 		if name == "error" {
 			http.Error(w, "Internal error", http.StatusInternalServerError)

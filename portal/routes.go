@@ -59,6 +59,12 @@ func (p *Portal) Routes(r chi.Router) {
 			r.Get("/admin/oncall", p.handle(p.onCallPage))
 			r.Post("/admin/oncall", p.handle(p.onCallAdd))
 			r.Post("/admin/oncall/{id}/remove", p.handle(p.onCallRemove))
+			r.Get("/board", p.handle(p.boardPage))
+			r.Get("/queue", p.handle(p.queueHealthPage))
+			r.Get("/cases/{id}/audit", p.handle(p.caseAudit))
+			r.Get("/cases/{id}/caller", p.handle(p.caseCaller))
+			r.Post("/cases/{id}/caller/block", p.handle(p.callerBlock))
+			r.Post("/cases/{id}/caller/unblock", p.handle(p.callerUnblock))
 		})
 	})
 }

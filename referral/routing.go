@@ -160,10 +160,10 @@ func (s *Service) insert(ctx context.Context, tx pgx.Tx, c casefile.Facts, need 
 	}
 	_, err = tx.Exec(ctx, `
 		INSERT INTO referral (id, case_id, service_id, parent_id, need, status, urgent, override, ack_by, serve_by,
-		                      reply_code, code_phone, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
+		                      reply_code, code_phone, created_at, updated_at, community)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, lower($14))`,
 		r.ID, r.CaseID, r.ServiceID, r.ParentID, r.Need, r.Status, r.Urgent, r.Override, r.AckBy, r.ServeBy,
-		r.ReplyCode, r.CodePhone, now)
+		r.ReplyCode, r.CodePhone, now, c.Community)
 	if err != nil {
 		return Referral{}, fmt.Errorf("referral: insert: %w", err)
 	}

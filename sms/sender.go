@@ -333,6 +333,8 @@ type OutboxStats struct {
 	// OldestDue is how long the oldest text that may be sent now has
 	// waited: it grows when Twilio refuses, or no sender runs.
 	OldestDue time.Duration
+	// FailedLastHour counts texts failed or undelivered in the last hour.
+	FailedLastHour int
 }
 
 // OutboxStats counts the pending texts, reading no content.
@@ -342,8 +344,9 @@ func (s *Sender) OutboxStats(ctx context.Context) (OutboxStats, error) {
 		st  OutboxStats
 		due *time.Time
 	)
-	err := s.pool.QueryRow(ctx, `SELECT count(*), min(not_before) FILTER (WHERE not_before <= $1)
-		FROM outbound_message WHERE status = 'pending'`, now).Scan(&st.Pending, &due)
+	err := s.pool.QueryRow(ctx, `SELECT count(*), min(not_before) FILTER (WHERE not_before <= $1),
+			(SELECT count(*) FROM outbound_message WHERE status IN ('failed', 'undelivered') AND updated_at > $2)
+		FROM outbound_message WHERE status = 'pending'`, now, now.Add(-time.Hour)).Scan(&st.Pending, &due, &st.FailedLastHour)
 	if err != nil {
 		return OutboxStats{}, fmt.Errorf("sms: outbox stats: %w", err)
 	}

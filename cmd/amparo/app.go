@@ -23,6 +23,7 @@ import (
 	"github.com/amparo/amparo/hotline"
 	"github.com/amparo/amparo/internal/clock"
 	"github.com/amparo/amparo/internal/jobs"
+	"github.com/amparo/amparo/internal/queuehealth"
 	"github.com/amparo/amparo/internal/web"
 	"github.com/amparo/amparo/migrations"
 	"github.com/amparo/amparo/portal"
@@ -175,9 +176,11 @@ func buildApp(ctx context.Context, d appDeps) (*app, error) {
 	}
 	inserter.Set(client)
 
+	health := &queuehealth.Reader{Pool: d.pool, Cases: cases, Referrals: referrals, Outbox: outboxFigures{sender},
+		Clock: d.clock, Log: d.log}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		&statsCollector{pool: d.pool, cases: cases, referrals: referrals, sender: sender, clock: d.clock, log: d.log})
+		&statsCollector{health: health})
 	r := web.NewRouter(d.log, readiness(d.pool), reg)
 	metrics := web.Metrics(reg)
 	if d.cfg.MetricsAddr == "" {
@@ -187,7 +190,7 @@ func buildApp(ctx context.Context, d appDeps) (*app, error) {
 	// The demo serves plain HTTP on localhost, so only it drops Secure cookies.
 	staff, err := portal.New(ctx, portal.Config{InsecureCookies: d.sim != nil, Demo: d.sim != nil, Log: d.log, TimeZone: d.cfg.TimeZone},
 		portal.Deps{Pool: d.pool, Keys: keyring, Cases: cases, Referrals: referrals, Clock: d.clock,
-			Messenger: survivorMessenger{notifier}})
+			Messenger: survivorMessenger{notifier}, Health: health, Blocks: callerBlocks{line}})
 	if err != nil {
 		return nil, err
 	}
