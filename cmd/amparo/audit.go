@@ -3,13 +3,27 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/amparo/amparo/audit"
 )
 
+var auditCommands = map[string]command{
+	"verify": {"verify the whole hash chain, against recorded anchors too; exit 1 when it does not verify", runAuditVerify},
+}
+
 func runAudit(ctx context.Context, args []string, env Env) int {
-	fs := newFlagSet("audit", `Verify the audit log's hash chain and print its newest row as ROW:HASH.
+	if len(args) == 0 || (strings.HasPrefix(args[0], "-") && !slices.Contains([]string{"-h", "-help", "--help"}, args[0])) {
+		// `amparo audit [-anchor ROW:HASH]`, from before there were
+		// subcommands, still verifies: runbooks and timers call it so.
+		return runAuditVerify(ctx, args, env)
+	}
+	return group{name: "audit", subs: auditCommands}.run(ctx, args, env)
+}
+
+func runAuditVerify(ctx context.Context, args []string, env Env) int {
+	fs := newFlagSet("audit verify", `Verify the audit log's hash chain and print its newest row as ROW:HASH.
 Write that down outside the database (serve also logs it hourly as "audit: chain head",
 with row and hash): a later run with -anchor ROW:HASH shows whether anyone with
 write access to the database rebuilt the chain since. Exits 1 when it does not verify.`, env)

@@ -44,7 +44,7 @@ func commands() map[string]command {
 		"migrate":   {"apply database migrations (idempotent)", runMigrate},
 		"demo":      {"run the whole system locally: demo data, a simulated phone and the staff portal", runDemo},
 		"keys":      {"manage encryption keys: generate, rotate, status, rewrap, verify", runKeys},
-		"audit":     {"verify the audit log's hash chain, against recorded anchors too", runAudit},
+		"audit":     {"the audit log: verify its hash chain, against recorded anchors too", runAudit},
 		"version":   {"print the version and the commit it was built from", runVersion},
 		"users":     {"manage portal accounts: add, list, disable, reset-totp", runUsers},
 		"directory": {"import or export the service directory (JSON)", runDirectory},
