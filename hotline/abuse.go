@@ -120,8 +120,8 @@ type Block struct {
 	// page lists the block, and the audit rows name the case.
 	CaseID uuid.UUID
 	Reason string // prank, abusive, spam, impersonation, other
-	Until          time.Time
-	SetBy          string // staff user id
+	Until  time.Time
+	SetBy  string // staff user id
 }
 
 // BlockCaller records b and audits it; it returns the block's id.
