@@ -69,9 +69,11 @@ func (p *Portal) boardPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	d := boardData{Needs: casefile.Needs, At: p.clk.Now(), Every: boardRefreshSeconds,
-		Community: strings.ToLower(strings.TrimSpace(q.Get("community"))), Need: casefile.Need(q.Get("need"))}
-	if utf8.RuneCountInString(d.Community) > 64 || strings.ContainsFunc(d.Community, func(r rune) bool { return r < ' ' }) {
+		Need: casefile.Need(q.Get("need"))}
+	if c := q.Get("community"); utf8.RuneCountInString(c) > 64 || strings.ContainsFunc(c, func(r rune) bool { return r < ' ' }) {
 		return errBadRequest
+	} else if cs := normalizeCommunities([]string{c}); len(cs) == 1 {
+		d.Community = cs[0] // "La Esperanza" as staff accounts and cases spell it
 	}
 	if d.Need != "" && !slices.Contains(casefile.Needs, d.Need) {
 		return errBadRequest

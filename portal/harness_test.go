@@ -26,6 +26,7 @@ import (
 	"github.com/amparo/amparo/crypto"
 	"github.com/amparo/amparo/internal/clock"
 	"github.com/amparo/amparo/internal/pgtest"
+	"github.com/amparo/amparo/internal/queuehealth"
 	"github.com/amparo/amparo/internal/web"
 	"github.com/amparo/amparo/referral"
 	"github.com/amparo/amparo/roster"
@@ -55,6 +56,8 @@ type env struct {
 	srv     *httptest.Server
 	notices *notices
 	msgs    *messenger
+	outbox  *outboxFigures
+	blocks  *blockStore
 	pool    *pgxpool.Pool
 	raw     []byte // the keyring as its file holds it
 }
@@ -94,8 +97,10 @@ func newEnvOn(t testing.TB, log *slog.Logger, pool *pgxpool.Pool, raw []byte) *e
 	notices := &notices{}
 	refs := referral.New(pool, cases, rc, notices, clk, referral.WithLogger(log))
 	msgs := &messenger{clk: clk}
+	outbox, blocks := &outboxFigures{}, &blockStore{}
+	health := &queuehealth.Reader{Pool: pool, Cases: cases, Referrals: refs, Outbox: outbox, Clock: clk, Log: log}
 	p, err := New(ctx, Config{Log: log, TimeZone: lima},
-		Deps{Pool: pool, Keys: ring, Cases: cases, Referrals: refs, Clock: clk, Messenger: msgs})
+		Deps{Pool: pool, Keys: ring, Cases: cases, Referrals: refs, Clock: clk, Messenger: msgs, Health: health, Blocks: blocks})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +108,8 @@ func newEnvOn(t testing.TB, log *slog.Logger, pool *pgxpool.Pool, raw []byte) *e
 	p.Routes(r)
 	srv := httptest.NewTLSServer(r)
 	t.Cleanup(srv.Close)
-	return &env{t: t, ctx: ctx, clk: clk, p: p, cases: cases, refs: refs, srv: srv, notices: notices, msgs: msgs, pool: pool, raw: raw}
+	return &env{t: t, ctx: ctx, clk: clk, p: p, cases: cases, refs: refs, srv: srv, notices: notices, msgs: msgs,
+		outbox: outbox, blocks: blocks, pool: pool, raw: raw}
 }
 
 // notices is referral's Notifier in these tests. Notices go out from
@@ -367,7 +373,7 @@ const testDirectory = `{
        "hours": "always", "capacity": 50, "duty_phone": "+51900000902", "ack_minutes": {"urgent": 15, "routine": 120},
        "priority": 20},
       {"key": "pol", "name": "Comisaría", "kind": "police", "needs": ["police"], "communities": ["*"],
-       "hours": "always", "capacity": 100, "duty_phone": "+51900000904", "ack_minutes": {"urgent": 15, "routine": 120},
+       "hours": "always", "capacity": 500, "duty_phone": "+51900000904", "ack_minutes": {"urgent": 15, "routine": 120},
        "priority": 10}
     ]
   }]

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -38,7 +39,15 @@ var caseRoutes = []route{
 	{http.MethodPost, "/referrals/{referral}/revoke", nil, http.StatusSeeOther, ActRefer},
 	{http.MethodPost, "/follow-ups/{followup}/done", nil, http.StatusSeeOther, ActFollowUp},
 	{http.MethodPost, "/follow-ups/{followup}/reschedule", url.Values{"due": {"2026-03-12T09:30"}}, http.StatusSeeOther, ActFollowUp},
+	{http.MethodGet, "/cases/{case}/audit", nil, http.StatusOK, ActViewAudit},
+	{http.MethodGet, "/cases/{case}/caller", nil, http.StatusOK, ActBlockCaller},
+	{http.MethodPost, "/cases/{case}/caller/block", url.Values{"reason": {"prank"}, "days": {"7"}}, http.StatusSeeOther, ActBlockCaller},
+	{http.MethodPost, "/cases/{case}/caller/unblock", url.Values{"block": {"{block}"}}, http.StatusSeeOther, ActBlockCaller},
 }
+
+// supervisorsOnly are the case routes' actions a caseworker may not do on
+// a case she may open.
+var supervisorsOnly = []Action{ActAssign, ActViewAudit, ActBlockCaller}
 
 // TestAccessMatrix drives every case route as every role, on a case of her
 // own and on one outside her scope. The expectations are written out here,
@@ -63,7 +72,7 @@ func TestAccessMatrix(t *testing.T) {
 		switch {
 		case role == RoleProvider || role == RoleAdmin || !own:
 			return http.StatusNotFound
-		case rt.action == ActAssign && role == RoleCaseworker:
+		case slices.Contains(supervisorsOnly, rt.action) && role == RoleCaseworker:
 			return http.StatusForbidden
 		}
 		return rt.ok
@@ -81,10 +90,14 @@ func TestAccessMatrix(t *testing.T) {
 				}
 				fu := e.followUp(c, "check_in", e.clk.Now().Add(time.Hour), false)
 				ref := e.referral(c, casefile.NeedPolice)
+				if err := e.blocks.BlockCaseCaller(e.ctx, c.ID, "spam", e.clk.Now().Add(time.Hour), "test"); err != nil {
+					t.Fatal(err)
+				}
 				path := strings.NewReplacer("{case}", c.ID.String(), "{followup}", fu.String(), "{referral}", ref.String()).Replace(rt.path)
 				form := url.Values{}
+				fill := strings.NewReplacer("{assignee}", colleague.ID.String(), "{block}", e.blocks.blocksOf(c.ID)[0].ID.String())
 				for k, v := range rt.form {
-					form[k] = []string{strings.ReplaceAll(v[0], "{assignee}", colleague.ID.String())}
+					form[k] = []string{fill.Replace(v[0])}
 				}
 				var p page
 				if rt.method == http.MethodGet {
@@ -101,14 +114,24 @@ func TestAccessMatrix(t *testing.T) {
 			}
 		}
 	}
-	// The desk: caseworkers and supervisors only.
-	for role, b := range browsers {
-		w := http.StatusOK
-		if role == RoleProvider || role == RoleAdmin {
-			w = http.StatusForbidden
-		}
-		if p := b.get("/desk"); p.status != w {
-			t.Errorf("%s GET /desk: %d, want %d", role, p.status, w)
+	// Pages about no one case, and the roles that may open them.
+	for _, pg := range []struct {
+		path  string
+		roles []Role
+	}{
+		{"/desk", []Role{RoleCaseworker, RoleSupervisor}},
+		{"/board", []Role{RoleSupervisor}},
+		{"/board?partial=1", []Role{RoleSupervisor}},
+		{"/queue", []Role{RoleSupervisor, RoleAdmin}},
+	} {
+		for role, b := range browsers {
+			w := http.StatusForbidden
+			if slices.Contains(pg.roles, role) {
+				w = http.StatusOK
+			}
+			if p := b.get(pg.path); p.status != w {
+				t.Errorf("%s GET %s: %d, want %d", role, pg.path, p.status, w)
+			}
 		}
 	}
 	// An id that is no case at all answers like another team's case.
