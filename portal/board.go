@@ -113,13 +113,15 @@ func (p *Portal) boardPage(w http.ResponseWriter, r *http.Request) error {
 	if q.Get("partial") == "1" {
 		return p.renderPart(w, r, http.StatusOK, "board", "board_live", d)
 	}
-	d.Communities = b.Communities
-	if d.Communities == nil {
-		d.Communities = []string{}
+	if d.Communities, err = p.referrals.BoardCommunities(ctx, p.pool); err != nil {
+		return err
 	}
-	if d.Community != "" && !slices.Contains(d.Communities, d.Community) {
+	d.Communities = append(d.Communities, u.Communities...)
+	if d.Community != "" {
 		d.Communities = append(d.Communities, d.Community)
 	}
+	slices.Sort(d.Communities)
+	d.Communities = slices.Compact(d.Communities)
 	if d.Services, err = p.referrals.BoardServices(ctx, p.pool); err != nil {
 		return err
 	}

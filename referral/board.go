@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -38,10 +39,8 @@ type BoardFilter struct {
 // most pressing of each state listed.
 type Board struct {
 	Count   map[Status]int
-	Overdue map[Status]int // past the clock the state runs on, or breached
+	Overdue map[Status]int // past the clock the state runs on
 	Rows    map[Status][]BoardRow
-	// Communities are those with open referrals under the other filters.
-	Communities []string
 }
 
 // BoardRow is one listed referral with the names a supervisor reads.
@@ -78,55 +77,67 @@ type ChainLink struct {
 func (s *Service) Board(ctx context.Context, db DB, f BoardFilter) (Board, error) {
 	now := s.now()
 	b := Board{Count: map[Status]int{}, Overdue: map[Status]int{}, Rows: map[Status][]BoardRow{}}
-	var svc *uuid.UUID
+	// Only the filters given become conditions: a catch-all such as
+	// "$1 = '' OR community = $1" leaves PostgreSQL a plan that reads every
+	// open referral's row, ten times slower than the index alone. The
+	// literal status list lets the planner use the partial
+	// referral_board_idx; it is BoardStates.
+	where := `status IN ('pending', 'notified', 'acknowledged', 'accepted')`
+	var args []any
+	filter := func(cond string, v any) {
+		args = append(args, v)
+		where += fmt.Sprintf(" AND "+cond, len(args))
+	}
+	if len(f.Scope) > 0 {
+		filter("community = ANY($%d::text[])", f.Scope)
+	}
+	if f.Community != "" {
+		filter("community = $%d", f.Community)
+	}
+	if f.Need != "" {
+		filter("need = $%d", string(f.Need))
+	}
 	if f.ServiceID != uuid.Nil {
-		svc = &f.ServiceID
+		filter("service_id = $%d", f.ServiceID)
 	}
-	scope := f.Scope
-	if scope == nil {
-		scope = []string{}
-	}
-	// $1 states, $2 scope, $3 community, $4 need, $5 service.
-	args := []any{BoardStates, scope, f.Community, string(f.Need), svc}
-	const where = `status = ANY($1::text[]) AND (cardinality($2::text[]) = 0 OR community = ANY($2::text[]))
-		AND ($3 = '' OR community = $3) AND ($4 = '' OR need = $4) AND ($5::uuid IS NULL OR service_id = $5::uuid)`
-	// Counted by community too, without the community filter, so one scan
-	// gives both the counts and the communities the filter offers.
-	rows, err := db.Query(ctx, `SELECT status, community, count(*), count(*) FILTER (WHERE `+boardDue+` < $6 OR breached_at IS NOT NULL)
-		FROM referral WHERE `+where+` GROUP BY status, community`, append(args[:2:2], "", args[3], args[4], now)...)
+	next := fmt.Sprintf("$%d", len(args)+1)
+	// Overdue is past the state's clock; a breached referral is past its
+	// serve-by, so it counts without reading breached_at from the table.
+	// Each count is a range of referral_board_idx (status, then the
+	// clock), which PostgreSQL counts from the index alone.
+	rows, err := db.Query(ctx, `SELECT st.status,
+			(SELECT count(*) FROM referral WHERE status = st.status AND `+where+`),
+			(SELECT count(*) FROM referral WHERE status = st.status AND `+boardDue+` < `+next+` AND `+where+`)
+		FROM unnest(`+fmt.Sprintf("$%d", len(args)+2)+`::text[]) st(status)`, append(slices.Clone(args), now, BoardStates)...)
 	if err != nil {
 		return b, fmt.Errorf("referral: board counts: %w", err)
 	}
 	var (
 		st          Status
-		community   string
 		n, over     int
 		listed      []uuid.UUID
 		rowByID     = map[uuid.UUID]*BoardRow{}
 		serviceName string
 	)
-	if _, err := pgx.ForEachRow(rows, []any{&st, &community, &n, &over}, func() error {
-		if !slices.Contains(b.Communities, community) {
-			b.Communities = append(b.Communities, community)
-		}
-		if f.Community == "" || f.Community == community {
-			b.Count[st], b.Overdue[st] = b.Count[st]+n, b.Overdue[st]+over
-		}
+	if _, err := pgx.ForEachRow(rows, []any{&st, &n, &over}, func() error {
+		b.Count[st], b.Overdue[st] = n, over
 		return nil
 	}); err != nil {
 		return b, fmt.Errorf("referral: board counts: %w", err)
 	}
-	slices.Sort(b.Communities)
 	rows, err = db.Query(ctx, `
 		SELECT r.*, s.name, COALESCE(nx.name, '')
-		FROM unnest($1::text[]) st(status)
+		FROM unnest(`+next+`::text[]) st(status)
 		CROSS JOIN LATERAL (
-			SELECT `+referralCols+` FROM referral
+			-- ids first, from the index alone, then their rows: a narrow
+			-- filter skips many index entries without reading the table.
+			SELECT id FROM referral
 			WHERE status = st.status AND `+where+`
 			ORDER BY `+boardDue+` NULLS LAST, id
-			LIMIT $6) r
+			LIMIT `+fmt.Sprintf("$%d", len(args)+2)+`) pick
+		JOIN LATERAL (SELECT `+referralCols+` FROM referral WHERE id = pick.id) r ON true
 		JOIN service s ON s.id = r.service_id
-		LEFT JOIN service nx ON nx.id = s.next_service_id`, append(args, f.PerState)...)
+		LEFT JOIN service nx ON nx.id = s.next_service_id`, append(args, BoardStates, f.PerState)...)
 	if err != nil {
 		return b, fmt.Errorf("referral: board rows: %w", err)
 	}
@@ -146,6 +157,20 @@ func (s *Service) Board(ctx context.Context, db DB, f BoardFilter) (Board, error
 	}
 	if err := rows.Err(); err != nil {
 		return b, fmt.Errorf("referral: board rows: %w", err)
+	}
+	for _, rs := range b.Rows {
+		slices.SortFunc(rs, func(x, y BoardRow) int {
+			dx, dy := x.Due(), y.Due()
+			switch {
+			case dx == nil && dy != nil:
+				return 1
+			case dx != nil && dy == nil:
+				return -1
+			case dx != nil && !dx.Equal(*dy):
+				return dx.Compare(*dy)
+			}
+			return strings.Compare(x.ID.String(), y.ID.String())
+		})
 	}
 	if len(listed) == 0 {
 		return b, nil
@@ -195,6 +220,19 @@ func (s *Service) BoardServices(ctx context.Context, db DB) ([]ServiceName, erro
 		return nil, fmt.Errorf("referral: service names: %w", err)
 	}
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[ServiceName])
+}
+
+// BoardCommunities lists the communities the directory covers, spelled as
+// cases and referrals spell them ("el-porvenir"), for the board's filter:
+// reading them from the directory costs nothing, where reading them from
+// 100,000 open referrals would cost every load.
+func (s *Service) BoardCommunities(ctx context.Context, db DB) ([]string, error) {
+	rows, err := db.Query(ctx, `SELECT DISTINCT replace(c, ' ', '-') FROM service, unnest(communities) c
+		WHERE c <> $1 ORDER BY 1`, AnyCommunity)
+	if err != nil {
+		return nil, fmt.Errorf("referral: communities: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 // ServiceName names a service for a filter.
