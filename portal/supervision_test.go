@@ -152,3 +152,42 @@ func TestSupervisorBlocksAndUnblocksACaseCaller(t *testing.T) {
 	mustContain(t, p, "Relato sellado")
 	mustLack(t, p, "/caller", "/audit")
 }
+
+// TestSupervisorReassignsACaseFromOneCaseworkerToAnother: the case moves to
+// the new caseworker (her "mine" desk lists it, the old one's does not),
+// the move is audited, and nobody who could not open the case may get it.
+func TestSupervisorReassignsACaseFromOneCaseworkerToAnother(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.user("sup", RoleSupervisor)
+	first, second := e.user("cw1", RoleCaseworker, "el-porvenir"), e.user("cw2", RoleCaseworker, "el-porvenir")
+	elsewhere := e.user("cw3", RoleCaseworker, "la-esperanza")
+	adm := e.user("adm", RoleAdmin)
+	c := e.caseIn("el-porvenir", false)
+	e.assign(c, first)
+	b := e.browser()
+	b.signIn("sup")
+	for _, to := range []uuid.UUID{elsewhere.ID, adm.ID, uuid.New()} {
+		if p := b.post("/cases/"+c.ID.String()+"/assign", url.Values{"user": {to.String()}}); p.status != http.StatusBadRequest {
+			t.Errorf("assigning to %s: %d", to, p.status)
+		}
+	}
+	if p := b.post("/cases/"+c.ID.String()+"/assign", url.Values{"user": {second.ID.String()}}); p.status != http.StatusSeeOther {
+		t.Fatalf("reassign: %d", p.status)
+	}
+	for _, cw := range []struct {
+		name string
+		has  bool
+	}{{"cw1", false}, {"cw2", true}} {
+		br := e.browser()
+		br.signIn(cw.name)
+		if got := strings.Contains(br.get("/desk?mine=1").body, c.Reference); got != cw.has {
+			t.Errorf("%s's own desk lists the case: %v, want %v", cw.name, got, cw.has)
+		}
+	}
+	var moves int
+	if err := e.pool.QueryRow(e.ctx, `SELECT count(*) FROM audit_log WHERE action = 'case.assign' AND case_id = $1 AND detail = $2`,
+		c.ID, "to:"+second.ID.String()).Scan(&moves); err != nil || moves != 1 {
+		t.Fatalf("reassignment audited %d times (%v)", moves, err)
+	}
+}

@@ -21,8 +21,19 @@ import (
 const boardDue = `(CASE WHEN status IN ('pending', 'notified') THEN ack_by ELSE serve_by END)`
 
 // BoardStates are the states the board shows, in the order a referral
-// passes through them.
+// passes through them: the open ones.
 var BoardStates = []Status{Pending, Notified, Acknowledged, Accepted}
+
+// boardOpen is BoardStates as a condition with a literal list, which lets
+// the planner use the partial referral_board_idx (a parameter cannot prove
+// that its WHERE applies).
+var boardOpen = func() string {
+	quoted := make([]string, len(BoardStates))
+	for i, st := range BoardStates {
+		quoted[i] = "'" + string(st) + "'"
+	}
+	return "status IN (" + strings.Join(quoted, ", ") + ")"
+}()
 
 // BoardFilter narrows the board; zero fields mean any.
 type BoardFilter struct {
@@ -79,10 +90,8 @@ func (s *Service) Board(ctx context.Context, db DB, f BoardFilter) (Board, error
 	b := Board{Count: map[Status]int{}, Overdue: map[Status]int{}, Rows: map[Status][]BoardRow{}}
 	// Only the filters given become conditions: a catch-all such as
 	// "$1 = '' OR community = $1" leaves PostgreSQL a plan that reads every
-	// open referral's row, ten times slower than the index alone. The
-	// literal status list lets the planner use the partial
-	// referral_board_idx; it is BoardStates.
-	where := `status IN ('pending', 'notified', 'acknowledged', 'accepted')`
+	// open referral's row, ten times slower than the index alone.
+	where := boardOpen
 	var args []any
 	filter := func(cond string, v any) {
 		args = append(args, v)
@@ -101,9 +110,9 @@ func (s *Service) Board(ctx context.Context, db DB, f BoardFilter) (Board, error
 		filter("service_id = $%d", f.ServiceID)
 	}
 	next := fmt.Sprintf("$%d", len(args)+1)
-	// Overdue is past the state's clock; a breached referral is past its
-	// serve-by, so it counts without reading breached_at from the table.
-	// Each count is a range of referral_board_idx (status, then the
+	// Overdue counts by the state's clock alone (a referral whose serve-by
+	// passed while it still waits for an answer counts by its
+	// acknowledge-by; its row shows it breached). Each count is a range of referral_board_idx (status, then the
 	// clock), which PostgreSQL counts from the index alone.
 	rows, err := db.Query(ctx, `SELECT st.status,
 			(SELECT count(*) FROM referral WHERE status = st.status AND `+where+`),
