@@ -5,8 +5,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/amparo/amparo/sms"
 	"github.com/amparo/amparo/internal/queuehealth"
+	"github.com/amparo/amparo/sms"
 )
 
 // statsCollector reports, at each scrape, the work the service owes people:
