@@ -15,31 +15,6 @@ import (
 	"github.com/amparo/amparo/crypto"
 )
 
-// Need is a kind of service a survivor may be referred to.
-type Need string
-
-// The needs the hotline asks about (DESIGN §4, step 3).
-const (
-	NeedHealth       Need = "health"
-	NeedPolice       Need = "police"
-	NeedShelter      Need = "shelter"
-	NeedLegal        Need = "legal"
-	NeedPsychosocial Need = "psychosocial"
-)
-
-// Needs lists every Need, in the order prompts offer them.
-var Needs = []Need{NeedHealth, NeedPolice, NeedShelter, NeedLegal, NeedPsychosocial}
-
-// Status of a case.
-type Status string
-
-// Case statuses. StatusErased is set by EraseCase and EraseContact.
-const (
-	StatusOpen   Status = "open"
-	StatusClosed Status = "closed"
-	StatusErased Status = "erased"
-)
-
 // ContactPrefs is how and when she may be contacted. Hours are local, in
 // [FromHour, ToHour); ToHour may be 24.
 type ContactPrefs struct {
@@ -58,7 +33,7 @@ type CaseInput struct {
 	Consent    map[Need]bool // consent to be referred, per need
 	Contact    ContactPrefs
 	CodeWord   string // set on her contact; never stored readable
-	Lang       string // "es" or "en"
+	Lang       Lang
 	Narrative  string
 }
 
@@ -73,7 +48,7 @@ type Case struct {
 	Consent     map[Need]bool
 	Community   string
 	Contact     ContactPrefs
-	Lang        string
+	Lang        Lang
 	IncidentAt  *time.Time
 	PEPDeadline *time.Time
 	ECDeadline  *time.Time
@@ -120,7 +95,7 @@ func (in CaseInput) validate() error {
 	if p.FromHour < 0 || p.FromHour > 23 || p.ToHour < 0 || p.ToHour > 24 {
 		return invalid("contact hours")
 	}
-	if in.Lang != "es" && in.Lang != "en" {
+	if !slices.Contains(Langs, in.Lang) {
 		return invalid("lang")
 	}
 	if len(in.Community) > 100 {
@@ -165,7 +140,7 @@ type caseColumns struct {
 	consented   []Need // non-nil: pgx sends a nil slice as NULL
 	community   string
 	contact     ContactPrefs
-	lang        string
+	lang        Lang
 	incidentAt  *time.Time
 	pepDeadline *time.Time
 	ecDeadline  *time.Time
@@ -616,7 +591,7 @@ func (s *Store) shredCase(ctx context.Context, tx pgx.Tx, caseID uuid.UUID, acto
 		{`UPDATE case_note SET body_sealed = NULL WHERE case_id = $1`, []any{caseID}},
 		// Some tasks are timed by a clinical deadline (referral's "serve
 		// deadline near"), so their times would tell the incident time.
-		{`UPDATE follow_up SET note_sealed = NULL, status = CASE WHEN status = 'open' THEN 'cancelled' ELSE status END,
+		{`UPDATE follow_up SET note_sealed = NULL, status = CASE WHEN status = 'open' THEN 'canceled' ELSE status END,
 			due_at = $2, created_at = $2 WHERE case_id = $1`, []any{caseID, now}},
 	}
 	for _, st := range steps {
@@ -644,7 +619,7 @@ type Facts struct {
 	Consent     map[Need]bool
 	Community   string
 	Contact     ContactPrefs
-	Lang        string
+	Lang        Lang
 	PEPDeadline *time.Time
 	ECDeadline  *time.Time
 	CreatedAt   time.Time

@@ -354,8 +354,8 @@ func TestEraseCase(t *testing.T) {
 	}
 	var fuDue time.Time
 	if err := f.pool.QueryRow(f.ctx, `SELECT status, due_at FROM follow_up WHERE case_id = $1`, gone.ID).Scan(&fuStatus, &fuDue); err != nil ||
-		fuStatus != "cancelled" || !fuDue.Equal(t0) {
-		t.Errorf("follow-up after erase: %q due %v, %v; want cancelled, due at the erasure (its own time may tell the incident's)", fuStatus, fuDue, err)
+		fuStatus != "canceled" || !fuDue.Equal(t0) {
+		t.Errorf("follow-up after erase: %q due %v, %v; want canceled, due at the erasure (its own time may tell the incident's)", fuStatus, fuDue, err)
 	}
 	if got, want := auditActions(t, f), []string{"case.erase:" + gone.ID.String()}; !slices.Equal(got, want) {
 		t.Errorf("audit = %v; want %v", got, want)

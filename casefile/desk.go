@@ -29,24 +29,6 @@ const (
 // DeskFollowUpHorizon is how far ahead a due follow-up puts a case in TierFollowUp.
 const DeskFollowUpHorizon = 24 * time.Hour
 
-// IncidentType is a GBVIMS core incident type: a coarse category kept in
-// plaintext for statistics, never a description.
-type IncidentType string
-
-// The six GBVIMS core types, spelled as case_file's CHECK constraint.
-const (
-	IncidentRape               IncidentType = "rape"
-	IncidentSexualAssault      IncidentType = "sexual_assault"
-	IncidentPhysicalAssault    IncidentType = "physical_assault"
-	IncidentForcedMarriage     IncidentType = "forced_marriage"
-	IncidentDenialOfResources  IncidentType = "denial_of_resources"
-	IncidentPsychologicalAbuse IncidentType = "psychological_abuse"
-)
-
-// IncidentTypes lists every IncidentType in GBVIMS order.
-var IncidentTypes = []IncidentType{IncidentRape, IncidentSexualAssault, IncidentPhysicalAssault,
-	IncidentForcedMarriage, IncidentDenialOfResources, IncidentPsychologicalAbuse}
-
 // DeskItem is one case on the desk: plaintext columns only.
 type DeskItem struct {
 	ID         uuid.UUID

@@ -3,7 +3,7 @@ package casefile
 import (
 	"context"
 	"fmt"
-	"regexp"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,17 +22,13 @@ type Note struct {
 // by the store.
 type FollowUp struct {
 	ID        uuid.UUID
-	Kind      string // "callback", "no_provider", "delivery_failed", ...
+	Kind      FollowUpKind
 	DueAt     time.Time
 	Urgent    bool
 	Note      string
-	Status    string // "open", "done", "cancelled"
+	Status    FollowUpStatus
 	CreatedAt time.Time
 }
-
-// followUpKind keeps kinds to identifiers: a kind is a plaintext column, so
-// it must not become a place where free text (and so content) can land.
-var followUpKind = regexp.MustCompile(`^[a-z][a-z_]{0,39}$`)
 
 // AddNote adds a note, sealed under the case key.
 func (s *Store) AddNote(ctx context.Context, db DB, caseID uuid.UUID, author, body string) (Note, error) {
@@ -92,7 +88,9 @@ func (s *Store) Notes(ctx context.Context, db DB, caseID uuid.UUID) ([]Note, err
 
 // AddFollowUp adds a caseworker task; its note is sealed under the case key.
 func (s *Store) AddFollowUp(ctx context.Context, db DB, caseID uuid.UUID, f FollowUp) error {
-	if !followUpKind.MatchString(f.Kind) {
+	// A kind is a plaintext column: only a listed code may land there,
+	// never free text (and so content).
+	if !slices.Contains(FollowUpKinds, f.Kind) {
 		return invalid("follow-up kind")
 	}
 	if f.DueAt.IsZero() {

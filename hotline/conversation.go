@@ -274,7 +274,7 @@ func (h *Hotline) openUrgentCase(ctx context.Context, tx pgx.Tx, e164, lang stri
 		}
 	}
 	c, err := h.cases.OpenCase(ctx, tx, contact.ID, casefile.CaseInput{
-		Urgent: true, Needs: []casefile.Need{casefile.NeedPsychosocial}, Lang: templates.Lang(lang), Contact: prefs,
+		Urgent: true, Needs: []casefile.Need{casefile.NeedPsychosocial}, Lang: casefile.Lang(templates.Lang(lang)), Contact: prefs,
 	})
 	if err != nil {
 		return casefile.Case{}, err
@@ -299,7 +299,7 @@ func (t *turn) openCase(ctx context.Context, e triage.OpenCase, unverified bool)
 	}
 	in := casefile.CaseInput{
 		Urgent: e.Urgent, Community: e.Community, IncidentAt: e.IncidentAt,
-		Consent: map[casefile.Need]bool{}, CodeWord: e.CodeWord, Lang: templates.Lang(e.Lang),
+		Consent: map[casefile.Need]bool{}, CodeWord: e.CodeWord, Lang: casefile.Lang(templates.Lang(e.Lang)),
 		Contact: casefile.ContactPrefs{MayText: e.MayText, MayCall: e.MayCall, FromHour: e.FromHour, ToHour: e.ToHour},
 	}
 	for _, n := range e.Needs {

@@ -73,7 +73,7 @@ func (e *env) openReferral(phone string) referral.Referral {
 	return refs[0]
 }
 
-func (e *env) followUps(caseID uuid.UUID, kind string) int {
+func (e *env) followUps(caseID uuid.UUID, kind casefile.FollowUpKind) int {
 	e.t.Helper()
 	fs, err := e.cases.FollowUps(e.ctx, e.pool, caseID)
 	if err != nil {

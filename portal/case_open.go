@@ -28,7 +28,7 @@ type caseData struct {
 	Notes           []casefile.Note
 	Authors         map[string]string // staff id → username, for notes
 	FollowUps       []casefile.FollowUp
-	FollowUpKinds   []string
+	FollowUpKinds   []casefile.FollowUpKind
 	Referrals       []referralView
 	IncidentType    casefile.IncidentType
 	IncidentTypes   []casefile.IncidentType
@@ -42,7 +42,7 @@ type referralView struct {
 }
 
 // followUpKinds are the tasks a caseworker files by hand.
-var followUpKinds = []string{"callback", "check_in", "referral_check"}
+var followUpKinds = []casefile.FollowUpKind{casefile.FollowUpCallback, casefile.FollowUpCheckIn, casefile.FollowUpReferralCheck}
 
 // caseOpen shows a case. Her own case opens at once; another's asks why
 // first, unless this session already gave a reason for it. Every opening

@@ -20,7 +20,7 @@ func (p *Portal) followUpAdd(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return errors.Join(errBadRequest, err)
 	}
-	kind := r.PostForm.Get("kind")
+	kind := casefile.FollowUpKind(r.PostForm.Get("kind"))
 	due, err := p.parseLocal(r.PostForm.Get("due"))
 	if err != nil || !slices.Contains(followUpKinds, kind) {
 		return errBadRequest

@@ -307,7 +307,7 @@ func (e *env) assign(c casefile.Case, u User) {
 }
 
 // followUp files a follow-up on c and returns its id.
-func (e *env) followUp(c casefile.Case, kind string, due time.Time, urgent bool) uuid.UUID {
+func (e *env) followUp(c casefile.Case, kind casefile.FollowUpKind, due time.Time, urgent bool) uuid.UUID {
 	e.t.Helper()
 	if err := e.cases.AddFollowUp(e.ctx, e.p.pool, c.ID, casefile.FollowUp{Kind: kind, DueAt: due, Urgent: urgent, Note: "nota de seguimiento"}); err != nil {
 		e.t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/amparo/amparo/audit"
+	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/templates"
 )
 
@@ -45,10 +46,10 @@ type messageData struct {
 }
 
 // messageChoices are the catalogue texts the case page offers, in lang.
-func messageChoices(lang string) ([]messageChoice, error) {
+func messageChoices(lang casefile.Lang) ([]messageChoice, error) {
 	out := make([]messageChoice, 0, len(templates.SurvivorPortalKeys))
 	for _, key := range templates.SurvivorPortalKeys {
-		s, err := templates.Render(lang, key, nil)
+		s, err := templates.Render(string(lang), key, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -89,7 +90,7 @@ func (p *Portal) messageHer(w http.ResponseWriter, r *http.Request) error {
 			return errBadRequest
 		}
 	case slices.Contains(templates.SurvivorPortalKeys, choice):
-		if body, err = templates.Render(facts.Lang, choice, nil); err != nil {
+		if body, err = templates.Render(string(facts.Lang), choice, nil); err != nil {
 			return err
 		}
 	default:

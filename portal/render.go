@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/templates"
 )
 
@@ -69,11 +70,11 @@ func (v view) Tf(key string, kv ...string) string {
 
 // Kind names a follow-up kind; kinds the catalogue does not name (those the
 // system files, such as "delivery_failed") show as their identifier.
-func (v view) Kind(kind string) string {
-	if templates.PortalHas("fukind." + kind) {
-		return v.T("fukind." + kind)
+func (v view) Kind(kind casefile.FollowUpKind) string {
+	if key := "fukind." + string(kind); templates.PortalHas(key) {
+		return v.T(key)
 	}
-	return kind
+	return string(kind)
 }
 
 // Local shows t in the desk's time zone.

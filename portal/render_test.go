@@ -48,13 +48,13 @@ func TestTemplatesUseOnlyKnownKeys(t *testing.T) {
 		built = append(built, "reason."+r)
 	}
 	for _, k := range followUpKinds {
-		built = append(built, "fukind."+k)
+		built = append(built, "fukind."+string(k))
 	}
 	for _, r := range overrideReasons {
 		built = append(built, "override."+r)
 	}
-	for _, s := range []string{"open", "done", "cancelled"} {
-		built = append(built, "fustatus."+s)
+	for _, s := range casefile.FollowUpStatuses {
+		built = append(built, "fustatus."+string(s))
 	}
 	for _, s := range referral.Statuses {
 		built = append(built, "refstatus."+string(s))

@@ -55,7 +55,7 @@ func TestEscalationWithNoNextProviderAlertsOnlyNoProvider(t *testing.T) {
 	if len(alerts) != 1 || alerts[0] != (roster.Alert{Phone: phoneSup, Kind: roster.AlertNoProvider, CaseID: c.ID, Reference: c.Reference}) {
 		t.Fatalf("alerts = %+v; want exactly one no-provider alert", alerts)
 	}
-	if f := h.followUps(c.ID); len(f) != 1 || f[0].Kind != followUpNoProvider {
+	if f := h.followUps(c.ID); len(f) != 1 || f[0].Kind != casefile.FollowUpNoProvider {
 		t.Fatalf("follow-ups = %+v; want one no-provider task", f)
 	}
 	if passed, _ := h.rec.survivorSide(); len(passed) != 1 || passed[0].Phone != phoneA {

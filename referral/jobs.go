@@ -183,7 +183,7 @@ func (s *Service) serveDeadline(ctx context.Context, tx pgx.Tx, id uuid.UUID, st
 		_, _, err := s.roster.Alert(ctx, tx, s.notifier, roster.AlertServeDeadlineMissed, c.ID, c.Reference)
 		return err
 	}
-	if err := s.followUp(ctx, tx, c.ID, followUpServeDeadline, r.Need); err != nil {
+	if err := s.followUp(ctx, tx, c.ID, casefile.FollowUpServeDeadline, r.Need); err != nil {
 		return err
 	}
 	_, _, err = s.roster.Alert(ctx, tx, s.notifier, roster.AlertServeDeadlineNear, c.ID, c.Reference)

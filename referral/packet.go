@@ -65,7 +65,7 @@ func (s *Service) Packet(ctx context.Context, db DB, referralID uuid.UUID) (Pack
 	}
 	p := Packet{
 		ReferralID: r.ID, Reference: c.Reference, Need: r.Need, Urgent: r.Urgent, Status: r.Status,
-		AckBy: r.AckBy.In(loc), Contact: c.Contact, Lang: c.Lang,
+		AckBy: r.AckBy.In(loc), Contact: c.Contact, Lang: string(c.Lang),
 	}
 	if r.Need == casefile.NeedHealth {
 		for _, d := range []struct {

@@ -191,7 +191,7 @@ func TestEscalationSkipsClosedProviderInChain(t *testing.T) {
 		t.Fatalf("a failed notice must escalate at once, past closed B to C: %+v", all)
 	}
 	// No supervisor on call: the escalation becomes a caseworker task.
-	if f := h.followUps(c.ID); len(f) != 1 || f[0].Kind != followUpEscalated || !f[0].Urgent {
+	if f := h.followUps(c.ID); len(f) != 1 || f[0].Kind != casefile.FollowUpEscalated || !f[0].Urgent {
 		t.Fatalf("follow-ups = %+v", f)
 	}
 }
@@ -307,7 +307,7 @@ func TestServeDeadlineNearAndMissed(t *testing.T) {
 	if len(alerts) != 1 || alerts[0] != (roster.Alert{Phone: phoneCou, Kind: roster.AlertServeDeadlineNear, CaseID: c.ID, Reference: c.Reference}) {
 		t.Fatalf("alerts = %+v", alerts)
 	}
-	if f := h.followUps(c.ID); len(f) != 1 || f[0].Kind != followUpServeDeadline {
+	if f := h.followUps(c.ID); len(f) != 1 || f[0].Kind != casefile.FollowUpServeDeadline {
 		t.Fatalf("follow-ups = %+v", f)
 	}
 	// At serve-by's very instant the deadline is still met (as serveBy and
@@ -398,7 +398,7 @@ func TestNoProviderBecomesTaskAndAlert(t *testing.T) {
 		t.Fatalf("nobody can take legal or shelter, got %+v", refs)
 	}
 	f := h.followUps(c.ID)
-	if len(f) != 2 || f[0].Kind != followUpNoProvider || !f[0].Urgent {
+	if len(f) != 2 || f[0].Kind != casefile.FollowUpNoProvider || !f[0].Urgent {
 		t.Fatalf("follow-ups = %+v", f)
 	}
 	if _, alerts := h.rec.snapshot(); len(alerts) != 2 || alerts[0].Kind != roster.AlertNoProvider || alerts[0].Phone != phoneSup {
@@ -609,7 +609,7 @@ func TestEmptyRosterAlertsFallbackDuty(t *testing.T) {
 		t.Fatalf("alerts = %+v; want the escalation at the fallback phone", alerts)
 	}
 	// No supervisor owns it: it is a caseworker task as well.
-	if f := h.followUps(c.ID); len(f) != 1 || f[0].Kind != followUpEscalated {
+	if f := h.followUps(c.ID); len(f) != 1 || f[0].Kind != casefile.FollowUpEscalated {
 		t.Fatalf("follow-ups = %+v; want the escalation task", f)
 	}
 

@@ -63,13 +63,6 @@ type SurvivorNotice struct {
 	Loc        *time.Location // the service's time zone, to read Until in
 }
 
-// Follow-up kinds referral files with casefile for a caseworker.
-const (
-	followUpNoProvider    = "no_provider"
-	followUpEscalated     = "escalated"
-	followUpServeDeadline = "serve_deadline_near"
-)
-
 // Actor names the system in referral_event and audit rows.
 const actorSystem = "system"
 
@@ -452,7 +445,7 @@ func (s *Service) tellSurvivor(ctx context.Context, tx pgx.Tx, r *Referral) erro
 	if err != nil {
 		return s.caseGone(ctx, err, r)
 	}
-	n := SurvivorNotice{CaseID: c.ID, ReferralID: r.ID, Need: r.Need, Lang: c.Lang}
+	n := SurvivorNotice{CaseID: c.ID, ReferralID: r.ID, Need: r.Need, Lang: string(c.Lang)}
 	if r.Need == casefile.NeedHealth {
 		var name, address, tz string
 		if err := tx.QueryRow(ctx, `SELECT name, address, timezone FROM service WHERE id = $1`, r.ServiceID).
@@ -517,7 +510,7 @@ func (s *Service) escalate(ctx context.Context, tx pgx.Tx, r *Referral, actor, r
 	if err != nil || rostered {
 		return err
 	}
-	return s.followUp(ctx, tx, c.ID, followUpEscalated, r.Need)
+	return s.followUp(ctx, tx, c.ID, casefile.FollowUpEscalated, r.Need)
 }
 
 // notice is the provider's view of r: reference, code, and its duty phone
@@ -602,7 +595,7 @@ func (s *Service) refer(ctx context.Context, tx pgx.Tx, c casefile.Facts, need c
 
 func (s *Service) noProvider(ctx context.Context, tx pgx.Tx, c casefile.Facts, need casefile.Need) error {
 	s.log.WarnContext(ctx, "referral: no provider fits", "case_id", c.ID, "need", need)
-	if err := s.followUp(ctx, tx, c.ID, followUpNoProvider, need); err != nil {
+	if err := s.followUp(ctx, tx, c.ID, casefile.FollowUpNoProvider, need); err != nil {
 		return err
 	}
 	_, _, err := s.roster.Alert(ctx, tx, s.notifier, roster.AlertNoProvider, c.ID, c.Reference)
@@ -611,7 +604,7 @@ func (s *Service) noProvider(ctx context.Context, tx pgx.Tx, c casefile.Facts, n
 
 // followUp files an urgent caseworker task due now; the note is the need, a
 // code, so the task says what to chase without any survivor detail.
-func (s *Service) followUp(ctx context.Context, tx pgx.Tx, caseID uuid.UUID, kind string, need casefile.Need) error {
+func (s *Service) followUp(ctx context.Context, tx pgx.Tx, caseID uuid.UUID, kind casefile.FollowUpKind, need casefile.Need) error {
 	err := s.cases.AddFollowUp(ctx, tx, caseID, casefile.FollowUp{Kind: kind, DueAt: s.now(), Urgent: true, Note: string(need)})
 	if err != nil {
 		return fmt.Errorf("referral: follow-up for case %s: %w", caseID, err)
