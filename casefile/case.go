@@ -212,7 +212,7 @@ func (s *Store) OpenCase(ctx context.Context, db DB, contactID uuid.UUID, in Cas
 	}
 	c := Case{ID: uuid.New(), ContactID: contactID, Status: StatusOpen, Urgent: in.Urgent, CreatedAt: now}
 	cc.fill(&c)
-	dek, kekID, wrapped, err := s.newKey(caseOwner(c.ID))
+	dek, kekID, wrapped, err := s.newKey("case_file", c.ID)
 	if err != nil {
 		return Case{}, err
 	}

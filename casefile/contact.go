@@ -12,10 +12,10 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/amparo/amparo/audit"
 	"github.com/amparo/amparo/crypto"
+	"github.com/amparo/amparo/internal/fold"
 )
 
 // Contact is a survivor as the hotline knows her: the number she writes from.
@@ -121,7 +121,7 @@ func (s *Store) CreateContact(ctx context.Context, db DB, phone string) (Contact
 		return Contact{}, err
 	}
 	c := Contact{ID: uuid.New(), Phone: e164, CreatedAt: s.now()}
-	dek, kekID, wrapped, err := s.newKey(contactOwner(c.ID))
+	dek, kekID, wrapped, err := s.newKey("contact", c.ID)
 	if err != nil {
 		return Contact{}, err
 	}
@@ -195,9 +195,9 @@ func normalizeCodeWord(w string) string {
 		b strings.Builder
 		n int
 	)
-	for _, r := range norm.NFD.String(w) {
+	for _, r := range fold.Plain(w) {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			b.WriteRune(unicode.ToLower(r))
+			b.WriteRune(r)
 			n++
 		}
 	}

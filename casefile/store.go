@@ -122,14 +122,14 @@ func inTx(ctx context.Context, db DB, fn func(pgx.Tx) error) error {
 func contactOwner(id uuid.UUID) string { return "contact|" + id.String() }
 func caseOwner(id uuid.UUID) string    { return "case_file|" + id.String() }
 
-// newKey makes a data key for owner and wraps it with the current KEK.
-func (s *Store) newKey(owner string) (*crypto.DataKey, string, []byte, error) {
-	dek, err := crypto.NewDataKey()
+// newKey makes the data key of row id of table (its owner "table|id") and
+// wraps it with the current KEK.
+func (s *Store) newKey(table string, id uuid.UUID) (*crypto.DataKey, string, []byte, error) {
+	k, err := crypto.NewRowKey(s.keys, table, id.String())
 	if err != nil {
-		return nil, "", nil, err
+		return nil, "", nil, fmt.Errorf("casefile: new data key of %s|%s: %w", table, id, err)
 	}
-	kekID, wrapped, err := s.wrapKey(dek, owner)
-	return dek, kekID, wrapped, err
+	return k.DataKey(), k.KEKID, k.Wrapped, nil
 }
 
 func (s *Store) wrapKey(dek *crypto.DataKey, owner string) (string, []byte, error) {

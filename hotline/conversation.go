@@ -103,7 +103,7 @@ func (h *Hotline) converse(ctx context.Context, w *webhookTx, e164 string, candi
 // no reply tells whoever holds her phone whether it has a record; the
 // conversation only remembers her contact, to check a code word against.
 func (h *Hotline) begin(ctx context.Context, tx pgx.Tx, e164 string) (*conversation, triage.State, error) {
-	conv, err := newConversation()
+	conv, err := h.newConversation()
 	if err != nil {
 		return nil, triage.State{}, err
 	}

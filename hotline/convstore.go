@@ -19,14 +19,8 @@ type conversation struct {
 	caseID       *uuid.UUID
 	danger       bool
 	lastActivity time.Time
-	dek          *crypto.DataKey
+	key          *crypto.RowKey
 	state        []byte // triage.State as JSON; nil for a new conversation
-}
-
-func conversationOwner(id uuid.UUID) string { return "conversation|" + id.String() }
-
-func stateBinding(id uuid.UUID) crypto.Binding {
-	return crypto.Binding{Table: "conversation", Column: "state", RowID: id.String()}
 }
 
 // activeConversationSQL loads her live conversation and locks it. Its one
@@ -66,29 +60,30 @@ func (h *Hotline) openConversation(r *convRow) (*conversation, bool, error) {
 	}
 	c := r.c
 	var err error
-	if c.dek, err = crypto.UnwrapDataKey(h.keys, r.kekID, r.wrapped, conversationOwner(c.id)); err != nil {
+	if c.key, err = crypto.OpenRowKey(h.keys, "conversation", c.id.String(), r.kekID, r.wrapped); err != nil {
 		return nil, false, err
 	}
-	if c.state, err = c.dek.Open(r.sealed, stateBinding(c.id)); err != nil {
+	if c.state, err = c.key.Open("state", r.sealed); err != nil {
 		return nil, false, err
 	}
 	return &c, true, nil
 }
 
 // newConversation starts a conversation; it is written by saveConversation.
-func newConversation() (*conversation, error) {
-	dek, err := crypto.NewDataKey()
+func (h *Hotline) newConversation() (*conversation, error) {
+	id := uuid.New()
+	key, err := crypto.NewRowKey(h.keys, "conversation", id.String())
 	if err != nil {
 		return nil, err
 	}
-	return &conversation{id: uuid.New(), dek: dek}, nil
+	return &conversation{id: id, key: key}, nil
 }
 
 // saveConversation writes c's state back, sealed, inserting it if new. The
 // write is held back and sent with the message's own final write and the
 // COMMIT (see webhookTx).
 func (h *Hotline) saveConversation(w *webhookTx, c *conversation, phoneIndex []byte, isNew bool) error {
-	sealed, err := c.dek.Seal(c.state, stateBinding(c.id))
+	sealed, err := c.key.Seal("state", c.state)
 	if err != nil {
 		return err
 	}
@@ -106,14 +101,10 @@ func (h *Hotline) saveConversation(w *webhookTx, c *conversation, phoneIndex []b
 			WHERE id = $1`
 		args = []any{c.id, sealed, c.contactID, c.caseID, c.danger, now, phoneIndex, h.index.CurrentKeyID()}
 	} else {
-		kekID, wrapped, err := crypto.WrapDataKey(h.keys, c.dek, conversationOwner(c.id))
-		if err != nil {
-			return err
-		}
 		sql = `INSERT INTO conversation
 			(id, phone_index, index_key_id, contact_id, case_id, kek_id, wrapped_dek, state_sealed, danger, started_at, last_activity)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`
-		args = []any{c.id, phoneIndex, h.index.CurrentKeyID(), c.contactID, c.caseID, kekID, wrapped, sealed, c.danger, now}
+		args = []any{c.id, phoneIndex, h.index.CurrentKeyID(), c.contactID, c.caseID, c.key.KEKID, c.key.Wrapped, sealed, c.danger, now}
 	}
 	w.queue(sql, args...)
 	return nil

@@ -16,12 +16,6 @@ import (
 	"github.com/amparo/amparo/templates"
 )
 
-func inboundBinding(id uuid.UUID, column string) crypto.Binding {
-	return crypto.Binding{Table: "inbound_message", Column: column, RowID: id.String()}
-}
-
-func inboundOwner(id uuid.UUID) string { return "inbound_message|" + id.String() }
-
 // receiveSMS handles one authenticated inbound SMS and returns the replies to
 // answer with. Everything it changes commits in one transaction, keyed by
 // the MessageSid: a copy of a message already handled only replays the
@@ -53,15 +47,11 @@ func (h *Hotline) receiveSMS(ctx context.Context, in InboundSMS) ([]string, erro
 	}
 	candidates := h.index.Candidates(e164)
 	id := uuid.New()
-	dek, err := crypto.NewDataKey()
+	key, err := crypto.NewRowKey(h.keys, "inbound_message", id.String())
 	if err != nil {
 		return nil, err
 	}
-	kekID, wrapped, err := crypto.WrapDataKey(h.keys, dek, inboundOwner(id))
-	if err != nil {
-		return nil, err
-	}
-	body, err := dek.Seal([]byte(in.Body), inboundBinding(id, "body"))
+	body, err := key.Seal("body", []byte(in.Body))
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +62,7 @@ func (h *Hotline) receiveSMS(ctx context.Context, in InboundSMS) ([]string, erro
 	b := &pgx.Batch{}
 	b.Queue(`INSERT INTO inbound_message (id, message_sid, phone_index, index_key_id, kek_id, wrapped_dek, body_sealed, received_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (message_sid) DO NOTHING`,
-		id, in.MessageSID, candidates[0], h.index.CurrentKeyID(), kekID, wrapped, body, h.clk.Now())
+		id, in.MessageSID, candidates[0], h.index.CurrentKeyID(), key.KEKID, key.Wrapped, body, h.clk.Now())
 	b.Queue(admitSQL, h.admitArgs(candidates[0], candidates)...)
 	b.Queue(alertedSQL, e164, h.clk.Now().Add(-dangerCodeLife))
 	b.Queue(activeConversationSQL, candidates)
@@ -124,7 +114,7 @@ func (h *Hotline) receiveSMS(ctx context.Context, in InboundSMS) ([]string, erro
 		if err != nil {
 			return nil, err
 		}
-		if sealedReplies, err = dek.Seal(raw, inboundBinding(id, "reply")); err != nil {
+		if sealedReplies, err = key.Seal("reply", raw); err != nil {
 			return nil, err
 		}
 	}
@@ -188,11 +178,11 @@ func (h *Hotline) replay(ctx context.Context, w *webhookTx, sid string) ([]strin
 	if kekID == nil || replies == nil {
 		return nil, nil
 	}
-	dek, err := crypto.UnwrapDataKey(h.keys, *kekID, wrapped, inboundOwner(id))
+	key, err := crypto.OpenRowKey(h.keys, "inbound_message", id.String(), *kekID, wrapped)
 	if err != nil {
 		return nil, err
 	}
-	raw, err := dek.Open(replies, inboundBinding(id, "reply"))
+	raw, err := key.Open("reply", replies)
 	if err != nil {
 		return nil, err
 	}

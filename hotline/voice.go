@@ -11,11 +11,11 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/crypto"
 	"github.com/amparo/amparo/hotline/triage"
+	"github.com/amparo/amparo/internal/fold"
 	"github.com/amparo/amparo/roster"
 	"github.com/amparo/amparo/templates"
 )
@@ -122,7 +122,7 @@ func (h *Hotline) handleVoiceLang(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := templates.ES
-	if r.PostForm.Get("Digits") == "2" || strings.Contains(fold(r.PostForm.Get("SpeechResult")), "english") {
+	if r.PostForm.Get("Digits") == "2" || strings.Contains(fold.Plain(r.PostForm.Get("SpeechResult")), "english") {
 		lang = templates.EN
 	}
 	writeTwiML(w, h.dangerQuestion(lang, false))
@@ -161,7 +161,7 @@ func yesNo(digits, speech string) (yes, ok bool) {
 	case triage.SaidSafe:
 		return false, true
 	}
-	first, _, _ := strings.Cut(strings.TrimSpace(fold(speech)), " ")
+	first, _, _ := strings.Cut(strings.TrimSpace(fold.Plain(speech)), " ")
 	first = strings.TrimFunc(first, func(r rune) bool { return !unicode.IsLetter(r) })
 	switch first {
 	case "si", "yes", "uno", "one", "yeah":
@@ -170,17 +170,6 @@ func yesNo(digits, speech string) (yes, ok bool) {
 		return false, true
 	}
 	return false, false
-}
-
-// fold lowercases and strips accents.
-func fold(s string) string {
-	var b strings.Builder
-	for _, r := range norm.NFD.String(s) {
-		if !unicode.Is(unicode.Mn, r) {
-			b.WriteRune(unicode.ToLower(r))
-		}
-	}
-	return b.String()
 }
 
 func (h *Hotline) handleVoiceDanger(w http.ResponseWriter, r *http.Request) {
@@ -350,12 +339,6 @@ const (
 	stepDialed = "dialed" // nobody answered the <Dial>: urgent callback task
 )
 
-func voiceEventBinding(id uuid.UUID) crypto.Binding {
-	return crypto.Binding{Table: "voice_event", Column: "twiml_sealed", RowID: id.String()}
-}
-
-func voiceEventOwner(id uuid.UUID) string { return "voice_event|" + id.String() }
-
 // voiceOnce runs the effects of one step of a call at most once per
 // (CallSid, step) and returns the TwiML to answer with. The voice_event row
 // is inserted first, in the effects' transaction: a concurrent copy of the
@@ -365,11 +348,7 @@ func voiceEventOwner(id uuid.UUID) string { return "voice_event|" + id.String() 
 // does the work. callSID has passed readCall.
 func (h *Hotline) voiceOnce(ctx context.Context, callSID, step string, effects func(context.Context, pgx.Tx) (voiceResponse, error)) ([]byte, error) {
 	id := uuid.New()
-	dek, err := crypto.NewDataKey()
-	if err != nil {
-		return nil, err
-	}
-	kekID, wrapped, err := crypto.WrapDataKey(h.keys, dek, voiceEventOwner(id))
+	key, err := crypto.NewRowKey(h.keys, "voice_event", id.String())
 	if err != nil {
 		return nil, err
 	}
@@ -380,7 +359,7 @@ func (h *Hotline) voiceOnce(ctx context.Context, callSID, step string, effects f
 	defer tx.Rollback(ctx)
 	tag, err := tx.Exec(ctx, `INSERT INTO voice_event (id, call_sid, step, kek_id, wrapped_dek, at)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (call_sid, step) DO NOTHING`,
-		id, callSID, step, kekID, wrapped, h.clk.Now())
+		id, callSID, step, key.KEKID, key.Wrapped, h.clk.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -395,7 +374,7 @@ func (h *Hotline) voiceOnce(ctx context.Context, callSID, step string, effects f
 	if err != nil {
 		return nil, err
 	}
-	sealed, err := dek.Seal(out, voiceEventBinding(id))
+	sealed, err := key.Seal("twiml_sealed", out)
 	if err != nil {
 		return nil, err
 	}
@@ -421,11 +400,11 @@ func (h *Hotline) voiceReplay(ctx context.Context, tx pgx.Tx, callSID, step stri
 	if sealed == nil {
 		return nil, errors.New("hotline: voice event without its answer")
 	}
-	dek, err := crypto.UnwrapDataKey(h.keys, kekID, wrapped, voiceEventOwner(id))
+	key, err := crypto.OpenRowKey(h.keys, "voice_event", id.String(), kekID, wrapped)
 	if err != nil {
 		return nil, err
 	}
-	return dek.Open(sealed, voiceEventBinding(id))
+	return key.Open("twiml_sealed", sealed)
 }
 
 // writeTwiMLBytes answers with TwiML already marshalled, exactly as

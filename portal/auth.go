@@ -165,11 +165,11 @@ func (p *Accounts) checkCode(ctx context.Context, id uuid.UUID, code string) err
 }
 
 func (p *Accounts) totpSecret(id uuid.UUID, kekID string, wrapped, sealed []byte) (string, error) {
-	dek, err := crypto.UnwrapDataKey(p.keys, kekID, wrapped, staffOwner(id))
+	rk, err := crypto.OpenRowKey(p.keys, "staff_user", id.String(), kekID, wrapped)
 	if err != nil {
 		return "", fmt.Errorf("portal: unwrap key of %s: %w", id, err)
 	}
-	secret, err := dek.Open(sealed, totpBinding(id))
+	secret, err := rk.Open("totp_sealed", sealed)
 	if err != nil {
 		return "", fmt.Errorf("portal: open totp of %s: %w", id, err)
 	}

@@ -81,12 +81,6 @@ func actor(by string) string {
 	return by
 }
 
-func staffOwner(id uuid.UUID) string { return "staff_user|" + id.String() }
-
-func totpBinding(id uuid.UUID) crypto.Binding {
-	return crypto.Binding{Table: "staff_user", Column: "totp_sealed", RowID: id.String()}
-}
-
 // CreateUser adds an account and returns its TOTP enrolment URI
 // (otpauth://…). The secret is sealed under the account's own data key.
 func (p *Accounts) CreateUser(ctx context.Context, in NewUser) (User, string, error) {
@@ -143,17 +137,14 @@ func (p *Accounts) newTOTP(u User) (key *otp.Key, sealed []byte, kekID string, w
 	if err != nil {
 		return nil, nil, "", nil, fmt.Errorf("portal: totp secret: %w", err)
 	}
-	dek, err := crypto.NewDataKey()
+	rk, err := crypto.NewRowKey(p.keys, "staff_user", u.ID.String())
 	if err != nil {
-		return nil, nil, "", nil, err
+		return nil, nil, "", nil, fmt.Errorf("portal: new key of %s: %w", u.ID, err)
 	}
-	if kekID, wrapped, err = crypto.WrapDataKey(p.keys, dek, staffOwner(u.ID)); err != nil {
-		return nil, nil, "", nil, fmt.Errorf("portal: wrap key of %s: %w", u.ID, err)
-	}
-	if sealed, err = dek.Seal([]byte(key.Secret()), totpBinding(u.ID)); err != nil {
+	if sealed, err = rk.Seal("totp_sealed", []byte(key.Secret())); err != nil {
 		return nil, nil, "", nil, fmt.Errorf("portal: seal totp of %s: %w", u.ID, err)
 	}
-	return key, sealed, kekID, wrapped, nil
+	return key, sealed, rk.KEKID, rk.Wrapped, nil
 }
 
 // ResetTOTP gives the account a new secret, to be enrolled again at its next

@@ -14,10 +14,10 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/crypto"
+	"github.com/amparo/amparo/internal/fold"
 )
 
 // DB is a pool or a transaction: casefile's, so one value serves both.
@@ -343,9 +343,8 @@ func normalizeCommunity(s string) string {
 	}
 	var b strings.Builder
 	space := false
-	for _, r := range norm.NFD.String(strings.ToLower(s)) {
+	for _, r := range fold.Plain(s) {
 		switch {
-		case unicode.Is(unicode.Mn, r):
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			if space && b.Len() > 0 {
 				b.WriteByte(' ')

@@ -9,8 +9,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"golang.org/x/text/unicode/norm"
 
+	"github.com/amparo/amparo/internal/fold"
 	"github.com/amparo/amparo/roster"
 )
 
@@ -68,10 +68,9 @@ func ParseReply(text string) (accept bool, code string, ok bool) {
 	}
 	var letters, digits strings.Builder
 	part := 0 // 0 before the verb, 1 in it, 2 between, 3 in the code, 4 after
-	for _, r := range norm.NFD.String(text) {
+	// Folded, "SÍ" reads as "SI".
+	for _, r := range fold.Accents(text) {
 		switch {
-		case unicode.Is(unicode.Mn, r):
-			// A stripped accent: "SÍ" reads as "SI".
 		case r < unicode.MaxASCII && unicode.IsLetter(r):
 			if part > 1 {
 				return false, "", false

@@ -2,9 +2,8 @@ package templates
 
 import (
 	"strings"
-	"unicode"
 
-	"golang.org/x/text/unicode/norm"
+	"github.com/amparo/amparo/internal/fold"
 )
 
 // FoldGSM7 drops the accents GSM-7 lacks from s ("Policía" → "Policia"),
@@ -18,11 +17,7 @@ func FoldGSM7(s string) string {
 			b.WriteRune(r)
 			continue
 		}
-		for _, d := range norm.NFD.String(string(r)) {
-			if !unicode.Is(unicode.Mn, d) {
-				b.WriteRune(d)
-			}
-		}
+		b.WriteString(fold.Accents(string(r)))
 	}
 	return b.String()
 }

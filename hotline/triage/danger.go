@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/amparo/amparo/internal/fold"
 	"github.com/amparo/amparo/templates"
 )
 
@@ -203,8 +204,8 @@ func parsePattern(words []string) ([]term, error) {
 // plainWord spells a lexicon word as messages' words are spelt.
 func plainWord(w string) string {
 	var b []rune
-	for _, r := range strings.ToLower(w) {
-		if r = fold(r); unicode.IsLetter(r) || unicode.IsDigit(r) {
+	for _, r := range fold.Plain(w) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			b = append(b, r)
 		}
 	}
@@ -250,8 +251,7 @@ func (lx *lexicon) words(input string) []string {
 			toks = append(toks, boundary)
 		}
 	}
-	for _, r := range strings.ToLower(strings.ToValidUTF8(input, " ")) {
-		r = fold(r)
+	for _, r := range fold.Plain(strings.ToValidUTF8(input, " ")) {
 		switch {
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			cur = append(cur, r)

@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/amparo/amparo/internal/fold"
 )
 
 // maxInput bounds the work done on one message; a real answer is a few
@@ -22,8 +24,7 @@ func normalize(input string) string {
 	var b strings.Builder
 	b.Grow(len(input))
 	space := true
-	for _, r := range strings.ToLower(strings.ToValidUTF8(input, " ")) {
-		r = fold(r)
+	for _, r := range fold.Plain(strings.ToValidUTF8(input, " ")) {
 		switch {
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			b.WriteRune(r)
@@ -56,26 +57,6 @@ func fields(norm string) []string {
 }
 
 func isDigit(r rune) bool { return r >= '0' && r <= '9' }
-
-func fold(r rune) rune {
-	switch r {
-	case 'á', 'à', 'â', 'ä', 'ã':
-		return 'a'
-	case 'é', 'è', 'ê', 'ë':
-		return 'e'
-	case 'í', 'ì', 'î', 'ï':
-		return 'i'
-	case 'ó', 'ò', 'ô', 'ö', 'õ':
-		return 'o'
-	case 'ú', 'ù', 'û', 'ü':
-		return 'u'
-	case 'ñ':
-		return 'n'
-	case 'ç':
-		return 'c'
-	}
-	return r
-}
 
 type keyword int
 
