@@ -19,6 +19,7 @@ import (
 	"github.com/amparo/amparo/crypto"
 	"github.com/amparo/amparo/internal/clock"
 	"github.com/amparo/amparo/internal/pgtest"
+	"github.com/amparo/amparo/phone"
 )
 
 var (
@@ -431,8 +432,8 @@ func TestFindContactInAnyFormat(t *testing.T) {
 		t.Errorf("duplicate CreateContact: %v", err)
 	}
 	_, _, err := f.store.FindContact(f.ctx, f.pool, "12")
-	if !errors.Is(err, crypto.ErrInvalidPhone) {
-		t.Errorf("FindContact(bad) = %v; want ErrInvalidPhone", err)
+	if !errors.Is(err, phone.ErrInvalid) {
+		t.Errorf("FindContact(bad) = %v; want phone.ErrInvalid", err)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/amparo/amparo/audit"
 	"github.com/amparo/amparo/crypto"
 	"github.com/amparo/amparo/internal/fold"
+	"github.com/amparo/amparo/phone"
 )
 
 // Contact is a survivor as the hotline knows her: the number she writes from.
@@ -60,7 +61,7 @@ func codeWordLock(failures int) time.Duration {
 }
 
 func normalizePhone(raw string) (string, error) {
-	e164, err := crypto.NormalizePhone(raw, "")
+	e164, err := phone.Normalize(raw, "")
 	if err != nil {
 		return "", fmt.Errorf("casefile: %w", err) // crypto's error never holds the number
 	}

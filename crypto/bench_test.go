@@ -61,15 +61,6 @@ func BenchmarkBlindIndexCurrent(b *testing.B) {
 	}
 }
 
-func BenchmarkNormalizePhone(b *testing.B) {
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := NormalizePhone("+51 987 654 321", "PE"); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
 func BenchmarkArgon2idHash(b *testing.B) {
 	h := NewPasswordHasher(1)
 	ctx := context.Background()

@@ -3,58 +3,12 @@ package crypto
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"io"
-	"strings"
-
-	"github.com/nyaruka/phonenumbers"
 )
-
-// DefaultPhoneRegion is used when a number has no country code: Amparo's
-// first deployment is in Peru.
-const DefaultPhoneRegion = "PE"
 
 // PurposePhone is the Token purpose used by Current and Candidates.
 const PurposePhone = "phone.e164"
-
-// maxPhoneInput bounds work on hostile input; no real number written with
-// any punctuation comes close.
-const maxPhoneInput = 64
-
-// ErrInvalidPhone: the input is not a valid phone number. The number itself
-// is never part of the error, since error text ends up in logs.
-var ErrInvalidPhone = errors.New("crypto: invalid phone number")
-
-// NormalizePhone returns the E.164 form of raw (e.g. "+51987654321"),
-// reading numbers without a country code as belonging to defaultRegion
-// (DefaultPhoneRegion if empty). It accepts international ("+51 987 654
-// 321", "0051987654321") and national ("987654321", "(044) 123456") forms
-// and rejects anything the numbering plan does not allow, so that one person
-// always gets one index value.
-func NormalizePhone(raw string, defaultRegion string) (e164 string, err error) {
-	if defaultRegion == "" {
-		defaultRegion = DefaultPhoneRegion
-	}
-	if strings.TrimSpace(raw) == "" || len(raw) > maxPhoneInput {
-		return "", fmt.Errorf("%w: empty or too long", ErrInvalidPhone)
-	}
-	// The library is large third-party parsing code fed by anyone who can
-	// send an SMS; a bug in it must become a rejected number, not a crash.
-	defer func() {
-		if r := recover(); r != nil {
-			e164, err = "", fmt.Errorf("%w: unparseable", ErrInvalidPhone)
-		}
-	}()
-	num, perr := phonenumbers.Parse(raw, strings.ToUpper(defaultRegion))
-	if perr != nil {
-		return "", fmt.Errorf("%w: unparseable", ErrInvalidPhone)
-	}
-	if !phonenumbers.IsValidNumber(num) {
-		return "", fmt.Errorf("%w: not a valid number", ErrInvalidPhone)
-	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
-}
 
 // BlindIndex computes keyed, deterministic lookup tokens. The first key is
 // current; the others are still accepted for lookups during a rotation.
@@ -63,7 +17,7 @@ type BlindIndex struct {
 }
 
 // Current is the phone index to store, under the current key. e164 must
-// come from NormalizePhone: a differently formatted number gives a
+// come from phone.Normalize: a differently formatted number gives a
 // different index.
 func (b *BlindIndex) Current(e164 string) []byte { return b.Token(PurposePhone, e164) }
 

@@ -66,10 +66,10 @@
 // # Blind index for returning survivors
 //
 // To recognise a survivor who texts again, the phone number is normalised to
-// E.164 with github.com/nyaruka/phonenumbers ([NormalizePhone]; default region
-// PE) and the row stores HMAC-SHA256(index key, message), where the message is
-// a domain label, a purpose ("phone.e164") and the value, length-prefixed like
-// the associated data above. The purpose keeps tokens for different kinds of
+// E.164 (by package phone, before it reaches this one) and the row stores
+// HMAC-SHA256(index key, message), where the message is a domain label, a
+// purpose ("phone.e164") and the value, length-prefixed like the associated
+// data above. The purpose keeps tokens for different kinds of
 // lookup ([BlindIndex.Token]) from ever matching each other. The number itself
 // is sealed like any other field. An index key can be rotated: new rows are
 // indexed under the first (current) key, and during the rotation window

@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/amparo/amparo/audit"
-	"github.com/amparo/amparo/crypto"
+	"github.com/amparo/amparo/phone"
 )
 
 // Block reasons. A fixed list, not free text: the reason is audited and
@@ -72,7 +72,7 @@ func (h *Hotline) admitVerdict(hits int, blocked bool) string {
 // the database cannot say, the call goes on: the danger step has its own
 // way through to a person when the database is down.
 func (h *Hotline) admitCall(ctx context.Context, from string) string {
-	e164, err := crypto.NormalizePhone(from, "")
+	e164, err := phone.Normalize(from, "")
 	if err != nil {
 		return ""
 	}
@@ -140,7 +140,7 @@ func (h *Hotline) BlockCaller(ctx context.Context, b Block) (uuid.UUID, error) {
 		keyID *string
 	)
 	if b.Phone != "" {
-		e164, err := crypto.NormalizePhone(b.Phone, "")
+		e164, err := phone.Normalize(b.Phone, "")
 		if err != nil {
 			return uuid.Nil, ErrBadBlock
 		}

@@ -11,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
-	"github.com/amparo/amparo/crypto"
+	"github.com/amparo/amparo/phone"
 	"github.com/amparo/amparo/referral"
 	"github.com/amparo/amparo/roster"
 	"github.com/amparo/amparo/sms"
@@ -65,7 +65,7 @@ func (h *Hotline) alertDanger(ctx context.Context, tx pgx.Tx, caseID uuid.UUID, 
 	}
 	answerBy := now.Add(h.cfg.DangerAnswerWithin)
 	for _, p := range phones {
-		to, err := crypto.NormalizePhone(p, "")
+		to, err := phone.Normalize(p, "")
 		if err != nil {
 			return err
 		}

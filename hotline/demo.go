@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/amparo/amparo/crypto"
 	"github.com/amparo/amparo/internal/web"
+	"github.com/amparo/amparo/phone"
 	"github.com/amparo/amparo/referral"
 	"github.com/amparo/amparo/sms/carrier"
 	"github.com/amparo/amparo/templates"
@@ -70,7 +70,7 @@ func (d *demo) send(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, target+"?failed=1", http.StatusSeeOther)
 		return
 	}
-	e164, err := crypto.NormalizePhone(from, "")
+	e164, err := phone.Normalize(from, "")
 	if err != nil {
 		http.Redirect(w, r, target+"?failed=1", http.StatusSeeOther)
 		return

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/amparo/amparo/crypto"
+	"github.com/amparo/amparo/phone"
 	"github.com/amparo/amparo/referral"
 	"github.com/amparo/amparo/templates"
 )
@@ -32,7 +33,7 @@ import (
 // order queued, as if sent one by one; after an error in one, the rest are
 // skipped, so a COMMIT queued behind a failed write never runs.
 func (h *Hotline) receiveSMS(ctx context.Context, in InboundSMS) ([]string, error) {
-	e164, phoneErr := crypto.NormalizePhone(in.From, "")
+	e164, phoneErr := phone.Normalize(in.From, "")
 	if phoneErr != nil {
 		// A short code, an alphanumeric sender or garbage: nobody we can
 		// route, recognise or text later. The sender still gets the

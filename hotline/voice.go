@@ -16,6 +16,7 @@ import (
 	"github.com/amparo/amparo/crypto"
 	"github.com/amparo/amparo/hotline/triage"
 	"github.com/amparo/amparo/internal/fold"
+	"github.com/amparo/amparo/phone"
 	"github.com/amparo/amparo/roster"
 	"github.com/amparo/amparo/templates"
 )
@@ -265,7 +266,7 @@ func (h *Hotline) refusedCall(lang string) voiceResponse {
 // numbers and nothing else happens.
 func (h *Hotline) voiceDanger(ctx context.Context, tx pgx.Tx, callSID, from, lang string) (voiceResponse, error) {
 	var caseID uuid.UUID
-	e164, phoneErr := crypto.NormalizePhone(from, "")
+	e164, phoneErr := phone.Normalize(from, "")
 	if phoneErr == nil {
 		verdict, err := h.callStanding(ctx, tx, e164)
 		if err != nil {

@@ -16,8 +16,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/amparo/amparo/casefile"
-	"github.com/amparo/amparo/crypto"
 	"github.com/amparo/amparo/internal/fold"
+	"github.com/amparo/amparo/phone"
 )
 
 // DB is a pool or a transaction: casefile's, so one value serves both.
@@ -318,11 +318,11 @@ func (d *Directory) validate() error {
 			if s.Hours.closed() {
 				bad("hours", "no opening hours")
 			}
-			phone, err := crypto.NormalizePhone(s.DutyPhone, "PE")
+			duty, err := phone.Normalize(s.DutyPhone, "")
 			if err != nil {
 				bad("duty_phone", "not a valid phone number")
 			}
-			s.DutyPhone = phone
+			s.DutyPhone = duty
 			if s.Lang == "" {
 				s.Lang = "es"
 			}

@@ -24,8 +24,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/amparo/amparo/audit"
-	"github.com/amparo/amparo/crypto"
 	"github.com/amparo/amparo/internal/clock"
+	"github.com/amparo/amparo/phone"
 )
 
 // DB is what roster's queries run on: a pool, a connection or a transaction.
@@ -133,7 +133,7 @@ func insertShift(ctx context.Context, db DB, sh Shift) (int64, string, error) {
 	if sh.Role != Counsellor && sh.Role != Supervisor {
 		return 0, "", fmt.Errorf("%w: role must be %s or %s", ErrBadInput, Counsellor, Supervisor)
 	}
-	e164, err := crypto.NormalizePhone(sh.Phone, "PE")
+	e164, err := phone.Normalize(sh.Phone, "")
 	if err != nil {
 		return 0, "", fmt.Errorf("%w: phone is not a valid number", ErrBadInput)
 	}

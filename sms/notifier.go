@@ -8,7 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/amparo/amparo/crypto"
+	"github.com/amparo/amparo/phone"
 	"github.com/amparo/amparo/referral"
 	"github.com/amparo/amparo/templates"
 )
@@ -32,7 +32,7 @@ func (o *Notifier) NotifyProvider(ctx context.Context, tx pgx.Tx, n referral.Pro
 // duty phone: the reference and the reply code, and the extra name, value
 // pairs of its key; nothing about her.
 func providerText(n referral.ProviderNotice, purpose Purpose, key string, ttl time.Duration, extra ...string) (Message, error) {
-	to, err := crypto.NormalizePhone(n.Phone, "")
+	to, err := phone.Normalize(n.Phone, "")
 	if err != nil {
 		return Message{}, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/amparo/amparo/crypto"
+	"github.com/amparo/amparo/phone"
 	"github.com/amparo/amparo/roster"
 	"github.com/amparo/amparo/templates"
 )
@@ -40,7 +41,7 @@ func (o *Outbox) AlertStaff(ctx context.Context, tx pgx.Tx, a roster.Alert) erro
 	if _, ok := a.Kind.CatalogueKey(); !ok {
 		return fmt.Errorf("%w: %s", errUnknownAlert, a.Kind)
 	}
-	to, err := crypto.NormalizePhone(a.Phone, "")
+	to, err := phone.Normalize(a.Phone, "")
 	if err != nil {
 		return err
 	}
