@@ -5,8 +5,14 @@
 // contact, case_file, case_key, case_note and follow_up tables; callers get
 // and give plaintext domain types and never see a sealed column.
 //
+// The words those tables are written in (case and follow-up statuses,
+// needs, follow-up kinds, languages, incident types) are Go types in
+// vocab.go, one spelling each; a test holds them to the tables' CHECKs.
+// A case's code is split by what it does to the row: case.go (its types),
+// case_write.go, case_query.go and case_erase.go.
+//
 // Every contact and every case has its own data key (DEK), stored wrapped by
-// the keyring's current key-encryption key (KEK). Identifying or narrative
+// the keyring's current key-encryption key (KEK), made by crypto.NewRowKey. Identifying or narrative
 // fields are sealed with that DEK, bound to their table, column and row
 // (crypto.Binding), so a ciphertext copied to another row does not open.
 // Plaintext columns carry only coarse operational facts, enough to list,
