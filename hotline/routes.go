@@ -1,6 +1,7 @@
 package hotline
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -16,13 +17,13 @@ import (
 // Routes registers the Twilio webhooks. Each handler authenticates first,
 // then parses, calls the domain and renders; nothing else.
 func (h *Hotline) Routes(r chi.Router) {
-	r.Post("/twilio/sms", h.handleSMS)
-	r.Post("/twilio/status", h.handleStatus)
-	r.Post("/twilio/voice", h.handleVoice)
-	r.Post("/twilio/voice/lang", h.handleVoiceLang)
-	r.Post("/twilio/voice/danger", h.handleVoiceDanger)
-	r.Post("/twilio/voice/dialed", h.handleVoiceDialed)
-	r.Post("/twilio/voice/whisper", h.handleVoiceWhisper)
+	r.Post("/twilio/sms", h.handle(h.handleSMS))
+	r.Post("/twilio/status", h.handle(h.handleStatus))
+	r.Post("/twilio/voice", h.handle(h.handleVoice))
+	r.Post("/twilio/voice/lang", h.handle(h.handleVoiceLang))
+	r.Post("/twilio/voice/danger", h.handle(h.handleVoiceDanger))
+	r.Post("/twilio/voice/dialed", h.handle(h.handleVoiceDialed))
+	r.Post("/twilio/voice/whisper", h.handle(h.handleVoiceWhisper))
 }
 
 // DemoRoutes registers the simulated phone page. Mount it only in demo mode.
@@ -44,45 +45,38 @@ func PeriodicJobs() []*river.PeriodicJob {
 	return []*river.PeriodicJob{jobs.Periodic(expireEvery, ExpireArgs{}), jobs.Periodic(shredEvery, ShredMessagesArgs{})}
 }
 
-func (h *Hotline) handleSMS(w http.ResponseWriter, r *http.Request) {
+func (h *Hotline) handleSMS(w http.ResponseWriter, r *http.Request) error {
 	if err := h.readSigned(w, r); err != nil {
-		h.refuse(w, r, err)
-		return
+		return err
 	}
 	in, err := parseInboundSMS(r.PostForm)
 	if err != nil {
-		h.refuse(w, r, err)
-		return
+		return err
 	}
 	replies, err := h.receiveSMS(r.Context(), in)
 	if err != nil {
-		// A 500 makes Twilio's retry (if any) safe: nothing was committed.
-		h.log.Error("hotline: sms webhook failed", "err", err)
-		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-		return
+		return err
 	}
 	writeTwiML(w, messagingResponse{Messages: replies})
+	return nil
 }
 
-func (h *Hotline) handleStatus(w http.ResponseWriter, r *http.Request) {
+func (h *Hotline) handleStatus(w http.ResponseWriter, r *http.Request) error {
 	if err := h.readSigned(w, r); err != nil {
-		h.refuse(w, r, err)
-		return
+		return err
 	}
 	id, err := uuid.Parse(r.URL.Query().Get("m"))
 	sid := r.PostForm.Get("MessageSid")
 	if err != nil || !sidPattern.MatchString(sid) {
-		h.refuse(w, r, errMalformed)
-		return
+		return errMalformed
 	}
 	var code *int
 	if c, err := strconv.Atoi(r.PostForm.Get("ErrorCode")); err == nil && c > 0 {
 		code = &c
 	}
 	if err := h.sender.ApplyStatus(r.Context(), id, sid, r.PostForm.Get("MessageStatus"), code); err != nil {
-		h.log.Error("hotline: status callback failed", "outbound_id", id, "err", err)
-		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-		return
+		return fmt.Errorf("hotline: status callback for outbound %s: %w", id, err)
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

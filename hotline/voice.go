@@ -99,14 +99,13 @@ func (h *Hotline) voiceURL(path, lang string, extra url.Values) string {
 	return h.cfg.PublicURL + path + "?" + q.Encode()
 }
 
-func (h *Hotline) handleVoice(w http.ResponseWriter, r *http.Request) {
+func (h *Hotline) handleVoice(w http.ResponseWriter, r *http.Request) error {
 	if err := h.readCall(w, r); err != nil {
-		h.refuse(w, r, err)
-		return
+		return err
 	}
 	if h.admitCall(r.Context(), r.PostForm.Get("From")) != "" {
 		writeTwiML(w, h.refusedCall(templates.ES))
-		return
+		return nil
 	}
 	// The choice is said once in each language, each in its own voice.
 	writeTwiML(w, voiceResponse{Verbs: []any{
@@ -115,18 +114,19 @@ func (h *Hotline) handleVoice(w http.ResponseWriter, r *http.Request) {
 			Says: []say{h.sayKey(templates.ES, templates.KeyVoiceLang), h.sayKey(templates.EN, templates.KeyVoiceLang)}},
 		redirect{Method: http.MethodPost, URL: h.voiceURL("/twilio/voice/lang", templates.ES, nil)},
 	}})
+	return nil
 }
 
-func (h *Hotline) handleVoiceLang(w http.ResponseWriter, r *http.Request) {
+func (h *Hotline) handleVoiceLang(w http.ResponseWriter, r *http.Request) error {
 	if err := h.readCall(w, r); err != nil {
-		h.refuse(w, r, err)
-		return
+		return err
 	}
 	lang := templates.ES
 	if r.PostForm.Get("Digits") == "2" || strings.Contains(fold.Plain(r.PostForm.Get("SpeechResult")), "english") {
 		lang = templates.EN
 	}
 	writeTwiML(w, h.dangerQuestion(lang, false))
+	return nil
 }
 
 func (h *Hotline) dangerQuestion(lang string, retry bool) voiceResponse {
@@ -173,22 +173,21 @@ func yesNo(digits, speech string) (yes, ok bool) {
 	return false, false
 }
 
-func (h *Hotline) handleVoiceDanger(w http.ResponseWriter, r *http.Request) {
+func (h *Hotline) handleVoiceDanger(w http.ResponseWriter, r *http.Request) error {
 	if err := h.readCall(w, r); err != nil {
-		h.refuse(w, r, err)
-		return
+		return err
 	}
 	lang := templates.Lang(r.URL.Query().Get("l"))
 	yes, ok := yesNo(r.PostForm.Get("Digits"), r.PostForm.Get("SpeechResult"))
 	if !ok && r.URL.Query().Get("retry") == "" {
 		writeTwiML(w, h.dangerQuestion(lang, true))
-		return
+		return nil
 	}
 	if !yes {
 		// "No", or silence twice: she may not be able to speak. Either way
 		// she leaves with the numbers and a way to text.
 		writeTwiML(w, h.farewell(lang, false))
-		return
+		return nil
 	}
 	from := r.PostForm.Get("From")
 	out, err := h.voiceOnce(r.Context(), r.PostForm.Get("CallSid"), stepDanger, func(ctx context.Context, tx pgx.Tx) (voiceResponse, error) {
@@ -200,26 +199,26 @@ func (h *Hotline) handleVoiceDanger(w http.ResponseWriter, r *http.Request) {
 		// log. She still hears the emergency numbers.
 		h.log.Error("hotline: danger call NOT recorded, no one alerted", "call_sid", r.PostForm.Get("CallSid"), "err", err)
 		writeTwiML(w, h.dialDuty(lang, uuid.Nil, h.roster.Fallback()))
-		return
+		return nil
 	}
 	writeTwiMLBytes(w, out)
+	return nil
 }
 
-func (h *Hotline) handleVoiceDialed(w http.ResponseWriter, r *http.Request) {
+func (h *Hotline) handleVoiceDialed(w http.ResponseWriter, r *http.Request) error {
 	if err := h.readCall(w, r); err != nil {
-		h.refuse(w, r, err)
-		return
+		return err
 	}
 	lang := templates.Lang(r.URL.Query().Get("l"))
 	if r.PostForm.Get("DialCallStatus") == "completed" {
 		writeTwiML(w, voiceResponse{Verbs: []any{h.sayKey(lang, templates.KeyVoiceGoodbye), hangup{}}})
-		return
+		return nil
 	}
 	caseID, err := uuid.Parse(r.URL.Query().Get("c"))
 	if err != nil || caseID == uuid.Nil {
 		// A withheld number: nobody to call back, nothing to record.
 		writeTwiML(w, h.farewell(lang, false))
-		return
+		return nil
 	}
 	out, err := h.voiceOnce(r.Context(), r.PostForm.Get("CallSid"), stepDialed, func(ctx context.Context, tx pgx.Tx) (voiceResponse, error) {
 		if err := h.cases.AddFollowUp(ctx, tx, caseID, casefile.FollowUp{Kind: "callback", DueAt: h.clk.Now(), Urgent: true}); err != nil {
@@ -230,19 +229,20 @@ func (h *Hotline) handleVoiceDialed(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.log.Error("hotline: voice callback task", "case_id", caseID, "err", err)
 		writeTwiML(w, h.farewell(lang, false))
-		return
+		return nil
 	}
 	writeTwiMLBytes(w, out)
+	return nil
 }
 
 // handleVoiceWhisper is said to the counsellor who answers a danger <Dial>.
 // Staff are spoken to in Spanish, as they are texted.
-func (h *Hotline) handleVoiceWhisper(w http.ResponseWriter, r *http.Request) {
+func (h *Hotline) handleVoiceWhisper(w http.ResponseWriter, r *http.Request) error {
 	if err := h.readCall(w, r); err != nil {
-		h.refuse(w, r, err)
-		return
+		return err
 	}
 	writeTwiML(w, voiceResponse{Verbs: []any{h.sayKey(templates.ES, templates.KeyVoiceWhisper)}})
+	return nil
 }
 
 func (h *Hotline) farewell(lang string, callback bool) voiceResponse {

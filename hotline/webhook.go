@@ -2,17 +2,19 @@ package hotline
 
 import (
 	"encoding/xml"
-	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
+
+	"github.com/amparo/amparo/internal/web"
 )
 
-// errTooLarge and errBadSignature are the two ways readSigned refuses a
-// request; each maps to one status and neither carries request content.
+// The ways a webhook is refused, each wrapping the web error that gives
+// its status (web.Status); none carries request content.
 var (
-	errTooLarge     = errors.New("hotline: webhook body too large")
-	errBadSignature = errors.New("hotline: webhook signature invalid")
-	errMalformed    = errors.New("hotline: malformed webhook form")
+	errTooLarge     = fmt.Errorf("hotline: webhook body too large: %w", &http.MaxBytesError{})
+	errBadSignature = fmt.Errorf("hotline: webhook signature invalid: %w", web.ErrForbidden)
+	errMalformed    = fmt.Errorf("hotline: malformed webhook form: %w", web.ErrBadRequest)
 )
 
 // readSigned bounds, parses and authenticates a Twilio webhook. Nothing may
@@ -20,8 +22,7 @@ var (
 func (h *Hotline) readSigned(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, h.cfg.BodyLimit)
 	if err := r.ParseForm(); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		if web.IsTooLarge(err) {
 			return errTooLarge
 		}
 		return errMalformed
@@ -39,19 +40,22 @@ func (h *Hotline) readSigned(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// refuse answers a webhook that readSigned, or a check of its fields,
-// turned away, and logs it as a warning: a 4xx is never Twilio's normal
-// traffic, but it is not an emergency either, and nothing was done. The log
-// names the route, never the form.
+// handle is the hotline's use of the one adapter, web.Handle.
+func (h *Hotline) handle(f web.HandlerFunc) http.HandlerFunc { return web.Handle(f, h.refuse) }
+
+// refuse answers a webhook whose handler returned err with the bare status
+// web.Status gives it. A 4xx (readSigned, or a check of its fields, turned
+// it away) is logged as a warning: never Twilio's normal traffic, but not an
+// emergency either, and nothing was done. A 500 is an error, and makes
+// Twilio's retry (if any) safe: nothing was committed. The log names the
+// route, never the form.
 func (h *Hotline) refuse(w http.ResponseWriter, r *http.Request, err error) {
-	status := http.StatusBadRequest
-	switch {
-	case errors.Is(err, errTooLarge):
-		status = http.StatusRequestEntityTooLarge
-	case errors.Is(err, errBadSignature):
-		status = http.StatusForbidden
+	status := web.Status(err)
+	if status == http.StatusInternalServerError {
+		h.log.Error("hotline: webhook failed", "path", r.URL.Path, "err", err)
+	} else {
+		h.log.Warn("hotline: webhook refused", "path", r.URL.Path, "status", status, "err", err)
 	}
-	h.log.Warn("hotline: webhook refused", "path", r.URL.Path, "status", status, "err", err)
 	http.Error(w, http.StatusText(status), status)
 }
 

@@ -2,6 +2,7 @@ package portal
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/go-chi/chi/v5/middleware"
@@ -12,43 +13,54 @@ import (
 	"github.com/amparo/amparo/roster"
 )
 
-// Typed errors a handler returns; serveError maps them to a status.
+// Typed errors a handler returns; web.Status maps them to a status.
 var (
 	// errNotFound: no such thing, or nothing this user may see. The two
 	// answer alike so that a case outside her scope does not exist for her.
-	errNotFound = errors.New("portal: not found")
+	errNotFound = fmt.Errorf("portal: %w", web.ErrNotFound)
 	// errForbidden: the thing is in her scope but her role may not do this.
-	errForbidden = errors.New("portal: forbidden")
+	errForbidden = fmt.Errorf("portal: %w", web.ErrForbidden)
 	// errBadRequest: a form field is missing or malformed.
-	errBadRequest = errors.New("portal: bad request")
+	errBadRequest = fmt.Errorf("portal: %w", web.ErrBadRequest)
 )
 
-type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+// handle is the portal's use of the one adapter, web.Handle.
+func (p *Portal) handle(f web.HandlerFunc) http.HandlerFunc { return web.Handle(f, p.serveError) }
 
-// handle is the one adapter from a handler's error to a response.
-func (p *Portal) handle(f handlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if err := f(w, r); err != nil {
-			p.serveError(w, r, err)
-		}
-	}
+// domainRefusals are the domain's typed errors a request may meet, by the
+// way of refusal each answers as: an erased case, or an unknown user, does
+// not exist for whoever asks.
+var domainRefusals = []struct{ domain, as error }{
+	{casefile.ErrNotFound, web.ErrNotFound},
+	{casefile.ErrErased, web.ErrNotFound},
+	{referral.ErrNotFound, web.ErrNotFound},
+	{ErrUnknownUser, web.ErrNotFound},
+	{roster.ErrNotFound, web.ErrNotFound},
+	{casefile.ErrInvalidInput, web.ErrBadRequest},
+	{referral.ErrIllegalTransition, web.ErrBadRequest},
+}
+
+// errorKeys are the error page's texts by status.
+var errorKeys = map[int]string{
+	http.StatusNotFound:              "error.not_found",
+	http.StatusForbidden:             "error.forbidden",
+	http.StatusRequestEntityTooLarge: "error.too_large",
+	http.StatusBadRequest:            "error.bad_request",
+	http.StatusInternalServerError:   "error.internal",
 }
 
 // serveError answers err with a short page and the request id. It logs err
 // (which carries ids, never content) once; the page never shows it.
 func (p *Portal) serveError(w http.ResponseWriter, r *http.Request, err error) {
-	status, key := http.StatusInternalServerError, "error.internal"
-	switch {
-	case errors.Is(err, errNotFound), errors.Is(err, casefile.ErrNotFound), errors.Is(err, casefile.ErrErased),
-		errors.Is(err, referral.ErrNotFound), errors.Is(err, ErrUnknownUser), errors.Is(err, roster.ErrNotFound):
-		status, key = http.StatusNotFound, "error.not_found"
-	case errors.Is(err, errForbidden):
-		status, key = http.StatusForbidden, "error.forbidden"
-	case web.IsTooLarge(err):
-		status, key = http.StatusRequestEntityTooLarge, "error.too_large"
-	case errors.Is(err, errBadRequest), errors.Is(err, casefile.ErrInvalidInput), errors.Is(err, referral.ErrIllegalTransition):
-		status, key = http.StatusBadRequest, "error.bad_request"
+	classified := err
+	for _, d := range domainRefusals {
+		if errors.Is(err, d.domain) {
+			classified = errors.Join(err, d.as)
+			break
+		}
 	}
+	status := web.Status(classified)
+	key := errorKeys[status]
 	id := middleware.GetReqID(r.Context())
 	if status == http.StatusInternalServerError {
 		p.log.ErrorContext(r.Context(), "portal: request failed", "request_id", id, "route", r.Pattern, "err", err)
