@@ -138,25 +138,6 @@ func WithRoster(r *roster.Roster) Option {
 	return func(s *Service) { s.roster = r }
 }
 
-// WithServeWithin sets how long a provider has to serve a need that has no
-// clinical deadline (defaults: police 24 h, legal 72 h; others none).
-// d <= 0 removes the default.
-func WithServeWithin(need casefile.Need, d time.Duration) Option {
-	return func(s *Service) {
-		if d <= 0 {
-			delete(s.serveWithin, need)
-			return
-		}
-		s.serveWithin[need] = d
-	}
-}
-
-// WithReplyLimit sets how many SMS replies one provider phone may send per
-// window (default 10 per 10 minutes).
-func WithReplyLimit(n int, window time.Duration) Option {
-	return func(s *Service) { s.replyLimit, s.replyWindow = n, window }
-}
-
 // WithWrongCodeLimit sets how many replies with a code that matches nothing
 // one provider phone may send per window before its SMS replies are refused
 // for the rest of the window (default 5 per 24 hours). Each wrong code is a

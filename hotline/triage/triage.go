@@ -39,9 +39,10 @@
 //	// after OpenCase, out = out.WithReference(caseRef);
 //	// render out.Replies in out.Lang and send them.
 //
-// Before stepping a stored conversation, check Expired: an expired one is
-// replaced by a new one, and if it still owes a callback (OwesCallback)
-// the hotline raises a callback task.
+// Expiry is not decided here: the hotline's sweep closes a conversation idle
+// for its configured time (IdleTimeout unless set), in SQL over every
+// conversation at once, and raises a callback task if it still owes one
+// (OwesCallback).
 package triage
 
 import (
@@ -154,11 +155,6 @@ func (o Output) WithReference(ref string) Output {
 // says she is in danger (ReadDanger): then the alarm is raised at once.
 func New(now time.Time, lang string) State {
 	return State{V: Version, Step: stepStart, Lang: templates.Lang(lang), LastAt: now.UTC()}
-}
-
-// Expired reports whether the conversation has been idle for IdleTimeout.
-func Expired(st State, now time.Time) bool {
-	return now.Sub(st.LastAt) >= IdleTimeout
 }
 
 // OwesCallback reports whether a counsellor must call her back if she goes

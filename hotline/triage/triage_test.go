@@ -468,29 +468,6 @@ func TestStepDoesNotChangeItsInput(t *testing.T) {
 	}
 }
 
-func TestExpired(t *testing.T) {
-	st := New(t0, "es")
-	st, _ = trujillo.Step(st, "hola", t0)
-	tests := []struct {
-		at   time.Time
-		want bool
-	}{
-		{t0.Add(IdleTimeout - time.Minute), false},
-		{t0.Add(IdleTimeout), true},
-		{t0.Add(IdleTimeout + time.Minute), true},
-	}
-	for _, tt := range tests {
-		if got := Expired(st, tt.at); got != tt.want {
-			t.Errorf("Expired at %v = %v, want %v", tt.at.Sub(t0), got, tt.want)
-		}
-	}
-	// Activity moves the clock on.
-	st, _ = trujillo.Step(st, "1", t0.Add(IdleTimeout-time.Minute))
-	if Expired(st, t0.Add(IdleTimeout)) || !st.OwesCallback() || st.Finished() {
-		t.Errorf("after a reply: expired %v callback %v finished %v", Expired(st, t0.Add(IdleTimeout)), st.OwesCallback(), st.Finished())
-	}
-}
-
 func TestUnmarshalVersions(t *testing.T) {
 	tests := []struct {
 		in          string

@@ -95,9 +95,6 @@ func InternalError(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, "Internal error (id %s)\n", middleware.GetReqID(r.Context()))
 }
 
-// LimitBody bounds a route's body; a larger one answers 413 when read.
-func LimitBody(n int64) func(http.Handler) http.Handler { return limitBody(n) }
-
 func limitBody(n int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
