@@ -59,6 +59,11 @@
 // associated data, and the keyring additionally binds the KEK id and its own
 // domain label, so a wrapped key moved to another row does not unwrap.
 //
+// A row that keeps its own data key uses [RowKey], the one way to seal a
+// row: [NewRowKey] makes and wraps the key for owner "<table>|<id>", and its
+// Seal and Open bind each column to (table, column, id). Callers never
+// assemble owners or bindings by hand, so no two rows can disagree on them.
+//
 // Failures are typed ([ErrTruncated], [ErrUnknownVersion], [ErrDecrypt],
 // [ErrUnknownKEK]), usable with errors.Is. On any failure no plaintext, not
 // even a partial one, is returned.

@@ -2,6 +2,8 @@
 // PostgreSQL database, cloned from a template that carries all migrations
 // (ours and River's), and dropped when the test ends. Cloning makes a fresh,
 // fully migrated database cost a file copy instead of a migration run.
+// CheckValues reads a column's CHECK from the migrated schema, so each
+// package can test that its Go vocabulary spells what the schema allows.
 package pgtest
 
 import (

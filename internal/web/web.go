@@ -1,8 +1,10 @@
 // Package web owns the HTTP plumbing every surface shares: the server with
 // its timeouts and graceful shutdown, request ids, panic recovery that shows
 // only "Internal error" and an id, body limits, security headers, health and
-// readiness endpoints, and request metrics whose labels are route patterns
-// (never paths that could carry data).
+// readiness endpoints, request metrics whose labels are route patterns
+// (never paths that could carry data), and the one way a handler's error
+// becomes a response (Handle, Status), so the portal and the Twilio
+// webhooks decide 400, 403, 404, 413 and 500 alike.
 package web
 
 import (
