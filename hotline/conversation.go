@@ -555,7 +555,7 @@ func (t *turn) callback(ctx context.Context) error {
 		return err
 	}
 	latest := slices.MaxFunc(cases, func(a, b casefile.CaseSummary) int { return a.CreatedAt.Compare(b.CreatedAt) })
-	return t.h.cases.AddFollowUp(ctx, t.tx, latest.ID, casefile.FollowUp{Kind: "callback", DueAt: t.h.clk.Now()})
+	return t.h.cases.AddFollowUp(ctx, t.tx, latest.ID, casefile.FollowUp{Kind: casefile.FollowUpCallback, DueAt: t.h.clk.Now()})
 }
 
 // render turns triage's replies into texts. A reply that fails to render is

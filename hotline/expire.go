@@ -107,7 +107,7 @@ func (h *Hotline) abandon(ctx context.Context, tx pgx.Tx, id uuid.UUID, caseID *
 // callBack files an urgent callback for a counsellor on the case and alerts
 // whoever is on call.
 func (h *Hotline) callBack(ctx context.Context, tx pgx.Tx, caseID uuid.UUID) error {
-	err := h.cases.AddFollowUp(ctx, tx, caseID, casefile.FollowUp{Kind: "callback", DueAt: h.clk.Now(), Urgent: true})
+	err := h.cases.AddFollowUp(ctx, tx, caseID, casefile.FollowUp{Kind: casefile.FollowUpCallback, DueAt: h.clk.Now(), Urgent: true})
 	if caseGone(err) {
 		// Erased meanwhile (at her request, or by staff): there is nobody
 		// to call back, and failing here would jam her next text and the

@@ -221,7 +221,7 @@ func (h *Hotline) handleVoiceDialed(w http.ResponseWriter, r *http.Request) erro
 		return nil
 	}
 	out, err := h.voiceOnce(r.Context(), r.PostForm.Get("CallSid"), stepDialed, func(ctx context.Context, tx pgx.Tx) (voiceResponse, error) {
-		if err := h.cases.AddFollowUp(ctx, tx, caseID, casefile.FollowUp{Kind: "callback", DueAt: h.clk.Now(), Urgent: true}); err != nil {
+		if err := h.cases.AddFollowUp(ctx, tx, caseID, casefile.FollowUp{Kind: casefile.FollowUpCallback, DueAt: h.clk.Now(), Urgent: true}); err != nil {
 			return voiceResponse{}, err
 		}
 		return h.farewell(lang, true), nil
