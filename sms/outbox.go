@@ -24,11 +24,17 @@ type SendArgs struct {
 // Kind implements river.JobArgs.
 func (SendArgs) Kind() string { return "sms.send" }
 
-func outboundBinding(id uuid.UUID, column string) crypto.Binding {
-	return crypto.Binding{Table: "outbound_message", Column: column, RowID: id.String()}
-}
+// outboundTable names the outbox's rows to crypto.RowKey: its data keys and
+// sealed columns are bound to it.
+const outboundTable = "outbound_message"
 
-func outboundOwner(id uuid.UUID) string { return "outbound_message|" + id.String() }
+// outboundOwner and outboundBinding are RowKey's bindings spelled out, for
+// the key rotation, which re-wraps a key rather than sealing with it.
+func outboundOwner(id uuid.UUID) string { return outboundTable + "|" + id.String() }
+
+func outboundBinding(id uuid.UUID, column string) crypto.Binding {
+	return crypto.Binding{Table: outboundTable, Column: column, RowID: id.String()}
+}
 
 // Outbox queues outbound SMS: provider notices and withdrawals and staff
 // alerts; Notifier adds texts to a survivor. It needs no case store, so
@@ -51,19 +57,15 @@ func NewOutbox(keys crypto.KeyWrapper, index *crypto.BlindIndex, jobs jobs.Inser
 // instead, which applies what she allowed.
 func (o *Outbox) Enqueue(ctx context.Context, tx pgx.Tx, m Message) (uuid.UUID, error) {
 	id := uuid.New()
-	dek, err := crypto.NewDataKey()
+	key, err := crypto.NewRowKey(o.keys, outboundTable, id.String())
 	if err != nil {
 		return uuid.Nil, err
 	}
-	kekID, wrapped, err := crypto.WrapDataKey(o.keys, dek, outboundOwner(id))
+	toSealed, err := key.Seal("to", []byte(m.To))
 	if err != nil {
 		return uuid.Nil, err
 	}
-	toSealed, err := dek.Seal([]byte(m.To), outboundBinding(id, "to"))
-	if err != nil {
-		return uuid.Nil, err
-	}
-	bodySealed, err := dek.Seal([]byte(m.Body), outboundBinding(id, "body"))
+	bodySealed, err := key.Seal("body", []byte(m.Body))
 	if err != nil {
 		return uuid.Nil, err
 	}
@@ -73,7 +75,7 @@ func (o *Outbox) Enqueue(ctx context.Context, tx pgx.Tx, m Message) (uuid.UUID, 
 		(id, purpose, referral_id, case_id, to_index, index_key_id, kek_id, wrapped_dek, to_sealed, body_sealed,
 		 not_before, expires_at, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
-		id, m.Purpose, m.ReferralID, m.CaseID, o.index.Current(m.To), o.index.CurrentKeyID(), kekID, wrapped, toSealed, bodySealed,
+		id, m.Purpose, m.ReferralID, m.CaseID, o.index.Current(m.To), o.index.CurrentKeyID(), key.KEKID, key.Wrapped, toSealed, bodySealed,
 		notBefore, now.Add(m.TTL), now)
 	if err != nil {
 		return uuid.Nil, fmt.Errorf("sms: insert outbound: %w", err)
@@ -116,15 +118,15 @@ func openOutbound(keys crypto.KeyWrapper, r outboundRow) (to, body string, err e
 	if r.wrapped == nil {
 		return "", "", errGone
 	}
-	dek, err := crypto.UnwrapDataKey(keys, r.kekID, r.wrapped, outboundOwner(r.id))
+	key, err := crypto.OpenRowKey(keys, outboundTable, r.id.String(), r.kekID, r.wrapped)
 	if err != nil {
 		return "", "", err
 	}
-	t, err := dek.Open(r.toS, outboundBinding(r.id, "to"))
+	t, err := key.Open("to", r.toS)
 	if err != nil {
 		return "", "", err
 	}
-	b, err := dek.Open(r.bodyS, outboundBinding(r.id, "body"))
+	b, err := key.Open("body", r.bodyS)
 	if err != nil {
 		return "", "", err
 	}

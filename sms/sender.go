@@ -282,7 +282,7 @@ func (s *Sender) deliveryFailed(ctx context.Context, tx pgx.Tx, r outboundRow) e
 	}
 	if r.caseID != nil {
 		err := s.cases.AddFollowUp(ctx, tx, *r.caseID, casefile.FollowUp{
-			Kind: "delivery_failed", DueAt: s.clk.Now(), Urgent: true,
+			Kind: casefile.FollowUpDeliveryFailed, DueAt: s.clk.Now(), Urgent: true,
 		})
 		if caseGone(err) {
 			return nil // erased since it was queued: no task to raise

@@ -115,11 +115,11 @@ func (o *Outbox) fold(ctx context.Context, tx pgx.Tx, id uuid.UUID, kekID string
 	if err != nil {
 		return err
 	}
-	dek, err := crypto.UnwrapDataKey(o.keys, kekID, wrapped, outboundOwner(id))
+	key, err := crypto.OpenRowKey(o.keys, outboundTable, id.String(), kekID, wrapped)
 	if err != nil {
 		return err
 	}
-	sealed, err := dek.Seal([]byte(body), outboundBinding(id, "body"))
+	sealed, err := key.Seal("body", []byte(body))
 	if err != nil {
 		return err
 	}
