@@ -15,4 +15,9 @@
 // said, to providers, staff or her, goes through the Notifier it defines
 // and package sms implements, so referral never imports sms, hotline or
 // net/http, and every notice commits with the state change that needs it.
+//
+// The Service is split by concern: service.go (its types and options),
+// transition.go (every state move, through move and the transitions table
+// in status.go), escalate.go (escalation and a need nobody can take) and
+// query.go (reads that change nothing).
 package referral
