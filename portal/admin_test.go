@@ -142,7 +142,7 @@ func TestAdminManagesAccounts(t *testing.T) {
 
 // adminDirectory is testDirectory with a third service and the police
 // station's capacity changed.
-var adminDirectory = strings.Replace(strings.Replace(testDirectory, `"capacity": 100`, `"capacity": 7`, 1),
+var adminDirectory = strings.Replace(strings.Replace(testDirectory, `"capacity": 500`, `"capacity": 7`, 1),
 	`"priority": 10}`, `"priority": 10},
       {"key": "cem", "name": "CEM", "kind": "cem", "needs": ["psychosocial", "legal"], "communities": ["*"],
        "hours": {"mon": ["08:00-16:00"]}, "capacity": 5, "duty_phone": "+51900000905", "ack_minutes": {"urgent": 30, "routine": 240},
