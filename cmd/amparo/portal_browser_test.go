@@ -168,11 +168,13 @@ func TestPortalInChromium(t *testing.T) {
 		chromedp.SetValue(`#ref_need`, "police"),
 		chromedp.SetValue(`#ref_override`, "imminent_danger"),
 		submit(`$="/referrals"`),
-		chromedp.WaitVisible(`li[data-referral]`),
+		// Her health referral is on the page already: wait for the new one,
+		// or the next step may act on the page being replaced.
+		chromedp.WaitVisible(`li[data-referral][data-need="police"]`),
 		chromedp.SetValue(`#fu_due`, "2026-12-01T10:00"),
 		chromedp.SendKeys(`#fu_note`, "Confirmar la cita en la posta."),
 		submit(`$="/follow-ups"`),
-		chromedp.WaitVisible(`li.followup`),
+		chromedp.WaitVisible(`//li[contains(@class, "followup")][contains(., "Confirmar la cita")]`),
 		outerHTML(`main`, &casePage),
 		s.take("06-case-after"),
 	)
