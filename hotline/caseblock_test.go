@@ -13,6 +13,7 @@ import (
 // number her contact holds, is listed and audited against the case, is
 // lifted only through its own case, and once lifted she is answered again.
 func TestCaseBlockRefusesHerNextText(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	const pestNumber = "+51987000444"
 	open := func(phone string) casefile.Case {

@@ -17,6 +17,7 @@ import (
 // She says she is in danger now, then goes on and completes the triage: the
 // urgent case opened at once and the case the triage describes are one case.
 func TestDangerThenTriageIsOneCase(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, true)
 	const es = templates.ES
 	survivor := e.sim.Phone(survivorPhone)
@@ -103,6 +104,7 @@ func TestDangerThenTriageIsOneCase(t *testing.T) {
 // Staff erased the urgent case while she was still answering: her answers
 // open a new case instead of failing every message from then on.
 func TestDangerCaseErasedMidwayOpensANewOne(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	const es = templates.ES
 	survivor := e.sim.Phone(survivorPhone)
@@ -131,6 +133,7 @@ func TestDangerCaseErasedMidwayOpensANewOne(t *testing.T) {
 // "In danger now" with nobody on the roster: the fallback duty phone gets
 // the alert, so that she is not left waiting on an empty rota.
 func TestDangerWithEmptyRosterAlertsFallbackDuty(t *testing.T) {
+	t.Parallel()
 	const duty = "+51944000001"
 	e := newEnv(t, true, func(s *envSetup) { s.fallback = []string{duty} })
 	if _, err := e.pool.Exec(e.ctx, `DELETE FROM on_call`); err != nil {
@@ -151,6 +154,7 @@ func TestDangerWithEmptyRosterAlertsFallbackDuty(t *testing.T) {
 // oncall add) is who the next danger alert reaches; one whose shift was
 // removed is not.
 func TestDangerAlertsAShiftAddedByAnAdministrator(t *testing.T) {
+	t.Parallel()
 	const added = "+51944000002"
 	e := newEnv(t, true)
 	if _, err := e.pool.Exec(e.ctx, `DELETE FROM on_call`); err != nil {

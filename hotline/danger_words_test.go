@@ -27,6 +27,7 @@ func (e *env) alertsTo(phone string) []string {
 // on-call counsellor gets one alert, the triage goes on where it was, and
 // the case it opens is the urgent one.
 func TestDangerInHerWordsMidIntakeAlertsOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, true)
 	const es = templates.ES
 	survivor := e.sim.Phone(survivorPhone)
@@ -77,6 +78,7 @@ func TestDangerInHerWordsMidIntakeAlertsOnce(t *testing.T) {
 // After the summary of a routine case, she writes that he is hitting her:
 // that case was not urgent and nobody was alerted, so now someone is.
 func TestDangerAfterTheSummaryAlertsOnCall(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, true)
 	const en = templates.EN
 	survivor := e.sim.Phone(survivorPhone)
@@ -105,6 +107,7 @@ func TestDangerAfterTheSummaryAlertsOnCall(t *testing.T) {
 // Her first message says it: the alarm goes at once. She then declines to
 // open a case: she is told the urgent case is open, never "no case".
 func TestDangerThenDeclinedConsentSaysTheCaseIsOpen(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, true)
 	const es = templates.ES
 	survivor := e.sim.Phone(survivorPhone)
@@ -126,6 +129,7 @@ func TestDangerThenDeclinedConsentSaysTheCaseIsOpen(t *testing.T) {
 // the counsellor; SALIR stands, since anyone can write such words from her
 // number: only INICIO or her code word lifts it (TestSalirIsLiftedOnlyByHer).
 func TestDangerAfterStopIsHeard(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, true)
 	const es = templates.ES
 	survivor := e.sim.Phone(survivorPhone)
@@ -146,6 +150,7 @@ func TestDangerAfterStopIsHeard(t *testing.T) {
 // reaches the danger branch, "no estoy en peligro" does not, and every
 // <Gather> listens for speech in the caller's language.
 func TestVoiceSpeechInHerOwnWords(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	form := func() url.Values {
 		return url.Values{"CallSid": {carrier.NewSID("CA")}, "From": {survivorPhone}, "To": {hotlineNumber}, "AccountSid": {testAccount}}

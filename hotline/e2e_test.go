@@ -57,6 +57,7 @@ func (e *env) waitReferral(need, status string) {
 }
 
 func TestConversationInSpanishEndToEnd(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, true)
 	const es = templates.ES
 	survivor := e.sim.Phone(survivorPhone)
@@ -96,6 +97,7 @@ func TestConversationInSpanishEndToEnd(t *testing.T) {
 }
 
 func TestConversationInEnglishWithDangerEndToEnd(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, true)
 	const en = templates.EN
 	survivor := e.sim.Phone(survivorPhone)
@@ -123,6 +125,7 @@ func TestConversationInEnglishWithDangerEndToEnd(t *testing.T) {
 }
 
 func TestSalirMidwayStopsEverything(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, true)
 	const es = templates.ES
 	survivor := e.sim.Phone(survivorPhone)
@@ -148,6 +151,7 @@ func TestSalirMidwayStopsEverything(t *testing.T) {
 }
 
 func TestReturningSurvivorNeedsHerCodeWord(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, true, func(c *envSetup) { c.IdleAfter = time.Hour })
 	const es = templates.ES
 	survivor := e.sim.Phone(survivorPhone)
@@ -171,6 +175,7 @@ func TestReturningSurvivorNeedsHerCodeWord(t *testing.T) {
 // is said, and the case's reference never appears in the answers until it
 // matched.
 func TestReplyToACaseworkersTextAsksForHerCodeWord(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, true, func(c *envSetup) { c.IdleAfter = time.Hour })
 	const es = templates.ES
 	survivor := e.sim.Phone(survivorPhone)
@@ -203,6 +208,7 @@ func TestReplyToACaseworkersTextAsksForHerCodeWord(t *testing.T) {
 }
 
 func TestBorrarErasesHer(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	const es = templates.ES
 	survivor := e.sim.Phone(survivorPhone)
@@ -228,6 +234,7 @@ func TestBorrarErasesHer(t *testing.T) {
 }
 
 func TestAbandonedDangerBecomesUrgentCallback(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	survivor := e.sim.Phone(survivorPhone)
 	survivor.Send("Hola").ExpectSMS()
@@ -259,6 +266,7 @@ func TestAbandonedDangerBecomesUrgentCallback(t *testing.T) {
 }
 
 func TestBlockedAndRateLimitedCallersAreOnlyRecorded(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false, func(c *envSetup) { c.RateLimit = 3 })
 	pest := e.sim.Phone("+51987000333")
 	for range 3 {

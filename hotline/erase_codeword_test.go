@@ -56,6 +56,7 @@ func openCaseBySMS(e *env, survivor *carrier.Phone, codeWord string, contact ...
 // never erases her record. BORRAR asks whoever texts for her code word;
 // confirming without it, or with wrong words, keeps her case.
 func TestBorrarFromALaterConversationNeedsHerCodeWord(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false, func(c *envSetup) { c.IdleAfter = time.Hour })
 	const es = templates.ES
 	survivor := e.sim.Phone(survivorPhone)
@@ -104,6 +105,7 @@ func TestBorrarFromALaterConversationNeedsHerCodeWord(t *testing.T) {
 // Once her code word matched in a conversation, BORRAR only confirms;
 // declining keeps everything, and she goes back to her menu.
 func TestBorrarAfterHerCodeWordInTheSameConversation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false, func(c *envSetup) { c.IdleAfter = time.Hour })
 	const es = templates.ES
 	survivor := e.sim.Phone(survivorPhone)
@@ -126,6 +128,7 @@ func TestBorrarAfterHerCodeWordInTheSameConversation(t *testing.T) {
 // word; her number still holds it, so BORRAR without a code word cannot
 // destroy it by text.
 func TestBorrarCannotEraseAnEarlierCaseWithoutCodeWord(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false, func(c *envSetup) { c.IdleAfter = time.Hour })
 	const es = templates.ES
 	survivor := e.sim.Phone(survivorPhone)
@@ -151,6 +154,7 @@ func TestBorrarCannotEraseAnEarlierCaseWithoutCodeWord(t *testing.T) {
 // it now reaches more than the conversation stored, so without a code word
 // the case stays.
 func TestBorrarAfterACaseOpenedElsewhereNeedsCodeWord(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	const es = templates.ES
 	survivor := e.sim.Phone(survivorPhone)

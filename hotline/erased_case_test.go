@@ -13,6 +13,7 @@ import (
 // must still expire, must not jam the sweep for everyone else, and must
 // not turn her next text into an error.
 func TestErasedDangerCaseDoesNotJamExpiry(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	survivor := e.sim.Phone(survivorPhone)
 	survivor.Send("Hola").ExpectSMS()
@@ -43,6 +44,7 @@ func TestErasedDangerCaseDoesNotJamExpiry(t *testing.T) {
 // opens a "new" case and picks a code word; that word must not become hers,
 // or it would unlock BORRAR on her record.
 func TestUnverifiedNewCaseCannotSetHerCodeWord(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	const es = templates.ES
 	survivor := e.sim.Phone(survivorPhone)
@@ -76,6 +78,7 @@ func TestUnverifiedNewCaseCannotSetHerCodeWord(t *testing.T) {
 // number's index to when she wrote and whether she flagged danger. One that
 // expired lost its index then; what remains of it points at nobody.
 func TestBorrarForgetsEarlierConversations(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	const es = templates.ES
 	survivor := e.sim.Phone(survivorPhone)

@@ -80,6 +80,7 @@ func code(t *testing.T, m string) string {
 }
 
 func TestWhereToGoArrivesAfterOK(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, true)
 	const es = templates.ES
 	ref := e.triage("1 2", "4") // health and police; 8 to 21: it is 10:00
@@ -111,6 +112,7 @@ func TestWhereToGoArrivesAfterOK(t *testing.T) {
 
 // Her hours are 18 to 21: the OK at 10:05 is answered at 18:00, not before.
 func TestWhereToGoWaitsForHerHours(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, true)
 	ref := e.triage("1", "3") // health; 18 to 21
 	survivor := e.sim.Phone(survivorPhone)
@@ -141,6 +143,7 @@ func TestWhereToGoWaitsForHerHours(t *testing.T) {
 
 // She says SALIR while the text waits for her hours: it never goes.
 func TestWhereToGoNotSentAfterSalir(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, true)
 	ref := e.triage("1", "3") // health; 18 to 21
 	survivor := e.sim.Phone(survivorPhone)
@@ -201,6 +204,7 @@ func (e *env) onCall(role roster.Role, phone string) {
 // the supervisor gets one text that it moved on, and nothing else is sent.
 // H's late OK is told the same, not that its code is unknown.
 func TestEscalationToNextServiceIsOneTextEach(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, true)
 	const es = templates.ES
 	if err := referral.LoadDirectory(e.ctx, e.pool, strings.NewReader(chainDirectory)); err != nil {
@@ -230,6 +234,7 @@ func TestEscalationToNextServiceIsOneTextEach(t *testing.T) {
 // the supervisor gets the one "no service available" text, not "passed to
 // the next service" as well.
 func TestEscalationWithNoServiceIsOneAlert(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, true)
 	const es = templates.ES
 	e.onCall(roster.Supervisor, supervisor)
@@ -247,6 +252,7 @@ func TestEscalationWithNoServiceIsOneAlert(t *testing.T) {
 // Alerts about one case to one phone within a minute of a text are folded
 // into one text at the minute's end; another case's alert is not held up.
 func TestStaffAlertsAboutACaseAreFolded(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, true)
 	const es = templates.ES
 	c := e.survivorCase(survivorPhone, casefile.ContactPrefs{})
@@ -280,6 +286,7 @@ func TestStaffAlertsAboutACaseAreFolded(t *testing.T) {
 // A danger alert nobody answers goes, once, to the supervisor and the
 // fallback duty phones.
 func TestUnansweredDangerAlertEscalatesOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, true, func(s *envSetup) { s.fallback = []string{dutyPhone} })
 	const es = templates.ES
 	e.onCall(roster.Supervisor, supervisor)
@@ -308,6 +315,7 @@ func TestUnansweredDangerAlertEscalatesOnce(t *testing.T) {
 // The counsellor's OK answers the alert: nothing escalates, and the same
 // code from another phone is not an answer.
 func TestAnsweredDangerAlertDoesNotEscalate(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, true, func(s *envSetup) { s.fallback = []string{dutyPhone} })
 	const es = templates.ES
 	e.onCall(roster.Supervisor, supervisor)
@@ -332,6 +340,7 @@ func TestAnsweredDangerAlertDoesNotEscalate(t *testing.T) {
 // After SALIR the portal must not hand her number to a provider: SaidStop
 // says so for her case, from the same opt-out list the sender reads.
 func TestSaidStopFollowsSalir(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	ref := e.triage("1", "3")
 	id := e.caseID(ref)

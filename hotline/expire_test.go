@@ -9,6 +9,7 @@ import (
 // a conversation that began longer than IdleAfter ago but is still being
 // answered must stay, and expire only once she has been silent that long.
 func TestExpireGoesByLastActivityNotStart(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	idle := e.h.cfg.IdleAfter
 	gone := e.sim.Phone("+51987000222")

@@ -120,6 +120,7 @@ func withoutOldKEKs(t testing.TB, raw []byte) []byte {
 // old KEK retirable only once no row at all needs it, and the old index key
 // not while opt-outs, blocks and message rows are still indexed under it.
 func TestKeyRotationReachesEveryKeyedRow(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	e.restartWith(e.rawKeyring) // the key tables join status and rewrap, as in cmd/amparo
 	oldKEK, oldIdx := e.kr.CurrentKEKID(), e.kr.BlindIndex().CurrentKeyID()
@@ -211,6 +212,7 @@ func TestKeyRotationReachesEveryKeyedRow(t *testing.T) {
 // re-wrap reached it) fails at once and raises the alarm, instead of being
 // retried unseen until it expires.
 func TestUnopenableTextFailsAndRaisesTheAlarm(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	c := e.testCase("+51987000444")
 	id := e.queue(sms.Message{Purpose: sms.PurposeStaff, CaseID: &c.ID, To: counsellor, Body: "Amparo: prueba", TTL: sms.StaffAlertTTL})

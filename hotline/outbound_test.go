@@ -89,6 +89,7 @@ func (e *env) followUps(caseID uuid.UUID, kind casefile.FollowUpKind) int {
 }
 
 func TestSendAndStatusCallbacksMoveForwardOnly(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	id := e.queue(sms.Message{Purpose: sms.PurposeStaff, To: counsellor, Body: "Amparo: prueba", TTL: sms.StaffAlertTTL})
 	if err := e.sender.Send(e.ctx, id, false); err != nil {
@@ -131,6 +132,7 @@ func TestSendAndStatusCallbacksMoveForwardOnly(t *testing.T) {
 }
 
 func TestTemporaryFailureIsRetried(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	e.sim.Fail(counsellor, carrier.Fault{HTTPStatus: 503, Code: 20503, Times: 2})
 	id := e.queue(sms.Message{Purpose: sms.PurposeStaff, To: counsellor, Body: "x", TTL: sms.StaffAlertTTL})
@@ -156,6 +158,7 @@ func TestTemporaryFailureIsRetried(t *testing.T) {
 // A send whose answer is lost may have gone out: it waits for Twilio's
 // status callback instead of sending the text a second time.
 func TestLostAnswerWaitsForTheCallback(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	e.sim.Fail(counsellor, carrier.Fault{LostAnswer: true})
 	id := e.queue(sms.Message{Purpose: sms.PurposeStaff, To: counsellor, Body: "Amparo: prueba", TTL: sms.StaffAlertTTL})
@@ -185,6 +188,7 @@ func TestLostAnswerWaitsForTheCallback(t *testing.T) {
 }
 
 func TestPermanentFailureStopsAndRaisesTask(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	c := e.testCase("+51987000111")
 	e.sim.Fail(counsellor, carrier.Fault{HTTPStatus: 400, Code: 21211})
@@ -223,6 +227,7 @@ func TestPermanentFailureStopsAndRaisesTask(t *testing.T) {
 }
 
 func TestExpiredMessageIsNeverSent(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	id := e.queue(sms.Message{Purpose: sms.PurposeStaff, To: counsellor, Body: "x", TTL: sms.StaffAlertTTL})
 	e.clk.Advance(sms.StaffAlertTTL)
@@ -276,6 +281,7 @@ func (e *env) toSurvivor(caseID uuid.UUID, body string) uuid.UUID {
 }
 
 func TestSurvivorMessagesWaitForHerHours(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	c := e.survivorCase(survivorPhone, casefile.ContactPrefs{MayText: true, FromHour: 9, ToHour: 12})
 	e.clk.Set(time.Date(2026, 3, 10, 20, 30, 0, 0, lima))
@@ -318,6 +324,7 @@ func TestSurvivorMessagesWaitForHerHours(t *testing.T) {
 }
 
 func TestStoppedSurvivorGetsNothingQueued(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	c := e.survivorCase(survivorPhone, casefile.ContactPrefs{MayText: true, FromHour: 9, ToHour: 12})
 	e.clk.Set(time.Date(2026, 3, 10, 20, 0, 0, 0, lima))
@@ -335,6 +342,7 @@ func TestStoppedSurvivorGetsNothingQueued(t *testing.T) {
 // Her SALIR holds across an index-key rotation, and when it comes between
 // the queueing and the send: the sender asks again.
 func TestStopHoldsAcrossIndexKeyRotation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	c := e.survivorCase(survivorPhone, casefile.ContactPrefs{MayText: true})
 	id := e.toSurvivor(c.ID, "x")
@@ -358,6 +366,7 @@ func TestStopHoldsAcrossIndexKeyRotation(t *testing.T) {
 }
 
 func TestProviderNoticeIsDiscreet(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	err := pgx.BeginFunc(e.ctx, e.pool, func(tx pgx.Tx) error {
 		return e.out.NotifyProvider(e.ctx, tx, referral.ProviderNotice{ReferralID: e.openReferral(survivorPhone).ID,
@@ -393,6 +402,7 @@ func TestProviderNoticeIsDiscreet(t *testing.T) {
 // A public address too long for the provider notice to fit two segments is
 // refused when the sender is built, not discovered in a truncated text.
 func TestPublicURLTooLongForTheProviderNoticeIsRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	cfg := e.smsConfig
 	cfg.PublicURL = "https://amparo.example.org/" + strings.Repeat("x", sms.MaxPublicURL)

@@ -12,6 +12,7 @@ import (
 // limit, that its SMS replies are paused, and the supervisor on call gets a
 // text naming the service.
 func TestDutyPhoneGuessingCodesIsStoppedAndSupervisorAlerted(t *testing.T) {
+	t.Parallel()
 	const supervisor = "+51900000801"
 	e := newEnv(t, true)
 	if err := e.roster.Add(e.ctx, e.pool, roster.Supervisor, supervisor, tuesday10.Add(-time.Hour), tuesday10.Add(24*time.Hour)); err != nil {

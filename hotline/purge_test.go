@@ -54,6 +54,7 @@ func purged(sim *carrier.Carrier, sid string) (redacted, deleted int) {
 // jobs that carry the sids alone; and here, nothing links her calls to her
 // cases any more.
 func TestBorrarHasTwilioForgetHerMessagesAndCalls(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false, func(c *envSetup) { c.IdleAfter = time.Hour })
 	const es = templates.ES
 	survivor := e.sim.Phone(survivorPhone)
@@ -113,6 +114,7 @@ func TestBorrarHasTwilioForgetHerMessagesAndCalls(t *testing.T) {
 // key went then, its index stayed), not a sid, not the call's case; and
 // Twilio is asked to forget them.
 func TestRetentionForgetsLinksAndHasTwilioForgetThem(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	survivor := e.sim.Phone(survivorPhone)
 	survivor.Send("Hola").Expect(text(t, templates.ES, templates.KeyWelcome))
@@ -166,6 +168,7 @@ func TestRetentionForgetsLinksAndHasTwilioForgetThem(t *testing.T) {
 // A case erased by staff forgets its calls too: nothing links the CallSid
 // to the case any more, and Twilio is asked to delete the call record.
 func TestErasedCaseForgetsItsCalls(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	call := carrier.NewSID("CA")
 	form := url.Values{"CallSid": {call}, "From": {survivorPhone}, "To": {hotlineNumber}, "AccountSid": {testAccount}}

@@ -18,6 +18,7 @@ import (
 // while the rows stay for the statistics and a late retry of her webhook
 // still changes nothing.
 func TestOldMessageTextsAreShredded(t *testing.T) {
+	t.Parallel()
 	if messageRetention <= sms.WithdrawalTTL || messageRetention <= sms.SurvivorTTL {
 		t.Fatalf("retention %s would shred texts still waiting to be sent", messageRetention)
 	}

@@ -16,6 +16,7 @@ import (
 // flood: a caller over the rate limit stays over it after erasing, or
 // erasing would reset the limit at will.
 func TestBorrarKeepsRateLimitWindow(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false, func(c *envSetup) { c.RateLimit = 3 })
 	pest := e.sim.Phone("+51987000333")
 	pest.Send("hola").Expect(text(t, templates.ES, templates.KeyWelcome))
@@ -32,6 +33,7 @@ func TestBorrarKeepsRateLimitWindow(t *testing.T) {
 // writes: she is told so, and a later message gets the emergency numbers
 // and the way back, while a text the system queued for her is still held.
 func TestSalirNeverSilencesHerOwnMessages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	const es = templates.ES
 	survivor := e.sim.Phone(survivorPhone)
@@ -61,6 +63,7 @@ func TestSalirNeverSilencesHerOwnMessages(t *testing.T) {
 // An English first message starts the English conversation; the Spanish
 // welcome says how to switch.
 func TestEnglishWithoutASecretWord(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	const en = templates.EN
 	for i, first := range []string{"hello", "Hi", "help", "good evening"} {
@@ -80,6 +83,7 @@ func TestEnglishWithoutASecretWord(t *testing.T) {
 // Choosing a code word is not proving it: right after her intake, BORRAR
 // and BORRAR SI from her number, which anyone can spoof, keep her case.
 func TestBorrarNeedsTheCodeWordChosenInTheSameConversation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	const es = templates.ES
 	survivor := e.sim.Phone(survivorPhone)
@@ -105,6 +109,7 @@ func TestBorrarNeedsTheCodeWordChosenInTheSameConversation(t *testing.T) {
 // BORRAR SI keeps the urgent case and calls her back now; SALIR, or "no",
 // leaves the callback owed when she goes silent.
 func TestNoCodeWordFreeMessageCancelsADangerCallback(t *testing.T) {
+	t.Parallel()
 	const es = templates.ES
 	callbacks := func(e *env) int { return e.count("follow_up", "kind = 'callback' AND urgent") }
 
@@ -139,6 +144,7 @@ func TestNoCodeWordFreeMessageCancelsADangerCallback(t *testing.T) {
 // SALIR is lifted only by her: with a code word on file, by that word;
 // without one, by INICIO. A new conversation or BORRAR does not lift it.
 func TestSalirIsLiftedOnlyByHer(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	const es = templates.ES
 	optedOut := func() bool { return e.count("sms_opt_out", "") == 1 }
@@ -198,6 +204,7 @@ func TestSalirIsLiftedOnlyByHer(t *testing.T) {
 // has a record: a number with a case and code word and a number never seen
 // get byte-identical replies, through SALIR and BORRAR too.
 func TestRepliesDoNotRevealARecord(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	known, unknown := e.sim.Phone(survivorPhone), e.sim.Phone("+51987000555")
 	openCaseBySMS(e, known, "girasol")

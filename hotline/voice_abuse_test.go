@@ -33,6 +33,7 @@ func (e *env) assertNothingStarted() {
 // at its danger step (the block may come in the middle of a call), and
 // nothing opens a case or rings anyone. Lifting the block restores the IVR.
 func TestVoiceObeysCallerBlocks(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	emergency := text(t, templates.ES, templates.KeyVoiceEmergency)
 
@@ -75,6 +76,7 @@ func TestVoiceObeysCallerBlocks(t *testing.T) {
 
 // Calls count against the same per-caller limit as texts, once per call.
 func TestVoiceCallsCountAgainstTheCallerRateLimit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false, func(c *envSetup) { c.RateLimit = 2 })
 	emergency := text(t, templates.ES, templates.KeyVoiceEmergency)
 	e.sim.Phone(survivorPhone).Send("Hola").ExpectSMS()
@@ -103,6 +105,7 @@ func TestVoiceCallsCountAgainstTheCallerRateLimit(t *testing.T) {
 // the call is joined she hears what it is, from a signed route of ours whose
 // URL carries nothing about the caller.
 func TestDangerTransferHidesHerNumberAndWhispers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	form := callForm(survivorPhone)
 	raw := readAll(t, e.post("/twilio/voice/danger?l=es", withParam(form, "Digits", "1"), testToken))
@@ -151,6 +154,7 @@ func TestDangerTransferHidesHerNumberAndWhispers(t *testing.T) {
 // A sender whose From is not a phone number still gets the emergency
 // numbers, and nothing of the message is kept.
 func TestUnroutableSenderGetsEmergencyNumbersAndNothingIsStored(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	for _, from := range []string{"MOVISTAR", "12345", "+"} {
 		sender := e.sim.Phone(from)
@@ -168,6 +172,7 @@ func TestUnroutableSenderGetsEmergencyNumbersAndNothingIsStored(t *testing.T) {
 // Twilio sid) is refused with a 400 and a warning: Twilio never sends one,
 // so nothing is done and no operator is paged as if a caller were lost.
 func TestMalformedWebhookIsRefusedWithAWarning(t *testing.T) {
+	t.Parallel()
 	logs := &pgtest.LogBuffer{}
 	e := newEnv(t, false, func(c *envSetup) {
 		c.Log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -121,6 +121,7 @@ func allSame(t *testing.T, what string, first string, bodies ...string) {
 }
 
 func TestVoiceDialedNoAnswerTwiceIsProcessedOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	form := voiceForm(carrier.NewSID("CA"))
 	dialed := readAll(t, e.post("/twilio/voice/danger?l=es", withParam(form, "Digits", "1"), testToken))
@@ -140,6 +141,7 @@ func TestVoiceDialedNoAnswerTwiceIsProcessedOnce(t *testing.T) {
 }
 
 func TestVoiceDialedNoAnswerConcurrentCopies(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	form := voiceForm(carrier.NewSID("CA"))
 	path := e.dialAction(readAll(t, e.post("/twilio/voice/danger?l=en", withParam(form, "Digits", "1"), testToken)))
@@ -158,6 +160,7 @@ func TestVoiceDialedNoAnswerConcurrentCopies(t *testing.T) {
 }
 
 func TestVoiceDangerPressTwiceOpensOneCase(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	form := voiceForm(carrier.NewSID("CA"))
 	press := withParam(form, "Digits", "1")
@@ -171,6 +174,7 @@ func TestVoiceDangerPressTwiceOpensOneCase(t *testing.T) {
 }
 
 func TestVoiceDangerPressConcurrentCopies(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	form := voiceForm(carrier.NewSID("CA"))
 	bodies := e.postConcurrently(10, "/twilio/voice/danger?l=es", withParam(form, "Digits", "1"))
@@ -186,6 +190,7 @@ func TestVoiceDangerPressConcurrentCopies(t *testing.T) {
 // What the voice webhooks keep to be answered twice is nothing readable: no
 // caller's number and no counsellor's.
 func TestVoiceEventStoresNothingReadable(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	form := voiceForm(carrier.NewSID("CA"))
 	path := e.dialAction(readAll(t, e.post("/twilio/voice/danger?l=es", withParam(form, "Digits", "1"), testToken)))

@@ -11,6 +11,7 @@ import (
 )
 
 func TestVoiceDangerDialsOnCallThenCallback(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	call := carrier.NewSID("CA")
 	form := url.Values{"CallSid": {call}, "From": {survivorPhone}, "To": {hotlineNumber}, "AccountSid": {testAccount}}
@@ -57,6 +58,7 @@ func TestVoiceDangerDialsOnCallThenCallback(t *testing.T) {
 // or the database is down: then she is put through to the fallback duty
 // phones from the configuration.
 func TestVoiceDangerFallsBackToDutyNumbers(t *testing.T) {
+	t.Parallel()
 	const duty = "+51944000001"
 	withFallback := func(c *envSetup) { c.fallback = []string{duty} }
 	danger := func(e *env) (url.Values, string) {
@@ -122,6 +124,7 @@ func withParam(v url.Values, k, val string) url.Values {
 }
 
 func TestDemoPhonePage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := noRedirect.PostForm(e.srv.URL+"/demo/phone/send", url.Values{"from": {"987 654 321"}, "body": {"Hola"}})

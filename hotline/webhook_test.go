@@ -15,6 +15,7 @@ import (
 // Twilio's published example (DESIGN §9): our signer must agree with it and
 // with twilio-go's validator.
 func TestTwilioPublishedSignatureVector(t *testing.T) {
+	t.Parallel()
 	const (
 		token = "12345"
 		u     = "https://mycompany.com/myapp.php?foo=1&bar=2"
@@ -39,6 +40,7 @@ func TestTwilioPublishedSignatureVector(t *testing.T) {
 }
 
 func TestWebhookRefusesUnsignedForgedAndOversized(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	form := smsForm(carrier.NewSID("SM"), survivorPhone, "Hola")
 	for name, token := range map[string]string{"unsigned": "", "forged": "not-the-token"} {
@@ -77,6 +79,7 @@ func TestWebhookRefusesUnsignedForgedAndOversized(t *testing.T) {
 }
 
 func TestSignedWebhookAnswersTwiML(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	resp := e.post("/twilio/sms", smsForm(carrier.NewSID("SM"), survivorPhone, "Hola"), testToken)
 	body := readAll(t, resp)
@@ -91,6 +94,7 @@ func TestSignedWebhookAnswersTwiML(t *testing.T) {
 }
 
 func TestDuplicateWebhooksChangeNothingTwice(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	survivor := e.sim.Phone(survivorPhone)
 	first, err := survivor.Text("Hola")

@@ -18,6 +18,7 @@ import (
 // order and before any statement issued after them, and the pgx.Tx it
 // hands out (with pgx's own savepoints) is the same transaction.
 func TestWebhookTxKeepsTransactionSemantics(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := pgtest.New(t)
 	begin := func() *webhookTx {
@@ -164,6 +165,7 @@ func (*roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndDa
 // rate limit, danger-alert and provider checks, her conversation) and the
 // closing one (her conversation, the message's outcome, COMMIT).
 func TestLiveConversationStepTakesTwoRoundTrips(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	cfg := e.pool.Config().Copy()
 	// One connection: its statements are prepared once, by the first

@@ -16,6 +16,7 @@ import (
 // When she erases her case, every provider that was sent one of her
 // requests is told it is withdrawn, so that nobody goes looking for her.
 func TestBorrarTellsProvidersTheirRequestsAreWithdrawn(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, true)
 	const es = templates.ES
 	survivor := e.sim.Phone(survivorPhone)
@@ -52,6 +53,7 @@ func TestBorrarTellsProvidersTheirRequestsAreWithdrawn(t *testing.T) {
 // never tried is cancelled instead, and one being handed to Twilio right
 // now is not overtaken.
 func TestWithdrawalOnlyWhenTheProviderMayHaveTheNotice(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	cases := 0
 	notice := func() referral.ProviderNotice {

@@ -10,6 +10,7 @@ import (
 // TestBoardStatesAreTheOpenStates ties the board's states to Status.Open
 // and to the WHERE of referral_board_idx, whose plan the board relies on.
 func TestBoardStatesAreTheOpenStates(t *testing.T) {
+	t.Parallel()
 	for _, st := range Statuses {
 		if st.Open() != slices.Contains(BoardStates, st) {
 			t.Errorf("%s: open=%v, on the board=%v", st, st.Open(), slices.Contains(BoardStates, st))

@@ -17,6 +17,7 @@ import (
 // distinct codes in range, and not the run 1000, 1001, … that the smallest
 // free code would give.
 func TestReplyCodesAreDrawnAtRandom(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	h.svc.pickCode = randomPick
 	police := []casefile.Need{casefile.NeedPolice}
@@ -46,6 +47,7 @@ func TestReplyCodesAreDrawnAtRandom(t *testing.T) {
 // The draw covers exactly the free codes: the k-th free one skips every
 // code in use or quarantined, and the picker is offered their number.
 func TestCodeDrawSkipsCodesInUse(t *testing.T) {
+	t.Parallel()
 	used := []int{1000, 1002, 1003, 9999}
 	for _, tt := range []struct{ k, want int }{{0, 1001}, {1, 1004}, {2, 1005}, {8995, 9998}} {
 		if got := nthFree(tt.k, used); got != tt.want {
@@ -68,6 +70,7 @@ func TestCodeDrawSkipsCodesInUse(t *testing.T) {
 // reply that reaches the limit alerts the supervisor, once; while locked even
 // the right code acts on nothing; the next window reads codes again.
 func TestWrongCodesLockThePhoneAndAlertTheSupervisor(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	h.onCall(roster.Supervisor, phoneSup)
 	other := New(h.pool, h.cases, h.inserter, h.rec, h.clk) // a second server copy
@@ -120,6 +123,7 @@ func TestWrongCodesLockThePhoneAndAlertTheSupervisor(t *testing.T) {
 // DrawCode, which staff danger alerts use, skips codes in use and does not
 // hand out the smallest free one every time.
 func TestDrawCodeIsRandomAndSkipsUsed(t *testing.T) {
+	t.Parallel()
 	used := []int{1000, 1001, 1002}
 	seen := map[int]bool{}
 	for range 20 {

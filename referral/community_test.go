@@ -25,6 +25,7 @@ func communityKeys(t *testing.T, h *harness) []string {
 }
 
 func TestCommunitiesComeFromTheDirectoryInItsOrder(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	// A directory without a list offers what its services cover, by name.
 	if got := communityKeys(t, h); !slices.Equal(got, []string{"el-porvenir=El Porvenir"}) {
@@ -69,6 +70,7 @@ func TestCommunitiesComeFromTheDirectoryInItsOrder(t *testing.T) {
 }
 
 func TestDirectoryImportRefusesCommunitiesSheCouldNotPick(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	long := make([]string, 12)
 	for i := range long {

@@ -47,6 +47,7 @@ func (h *harness) importDir(body string, dry bool) ([]string, error) {
 }
 
 func TestDirectoryExportImportRoundTripChangesNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	before, file := h.written(), h.exportJSON()
 	lines, err := h.importDir(file, false)
@@ -62,6 +63,7 @@ func TestDirectoryExportImportRoundTripChangesNothing(t *testing.T) {
 }
 
 func TestDirectoryImportDryRunThenIdempotent(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	file := h.exportJSON()
 	var d Directory
@@ -130,6 +132,7 @@ func TestDirectoryImportDryRunThenIdempotent(t *testing.T) {
 }
 
 func TestDirectoryImportRefusesBadFilesWritingNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	const ok = `"name":"S","kind":"police","needs":["police"],"communities":["x"],"hours":"always","capacity":1,"duty_phone":"+51900000999","ack_minutes":{"urgent":1,"routine":1}`
 	svc := func(key, extra string) string { return `{"key":"` + key + `",` + ok + extra + `}` }
@@ -172,6 +175,7 @@ func TestDirectoryImportRefusesBadFilesWritingNothing(t *testing.T) {
 }
 
 func TestDirectoryImportKeepsDemoAndRealApart(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	before := h.written()
 	if _, err := ImportDirectory(h.ctx, h.pool, DemoDirectory(), false, "cli", h.clk.Now()); !errors.Is(err, ErrDemoMix) {
@@ -195,6 +199,7 @@ func TestDirectoryImportKeepsDemoAndRealApart(t *testing.T) {
 // TestTheDatabaseRefusesDemoBesideReal: under the import's and the demo's
 // own checks, the schema refuses a demo row beside real ones on any path.
 func TestTheDatabaseRefusesDemoBesideReal(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	before := h.written()
 	if err := LoadDirectory(h.ctx, h.pool, DemoDirectory()); err == nil || !strings.Contains(err.Error(), "real and demo providers never share a database") {

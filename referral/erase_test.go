@@ -45,6 +45,7 @@ func pgTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") +
 // jobs), revokes them, tells the providers that were sent them, and frees
 // their reply codes.
 func TestEraseRevokesReferralsAndForgetsDeadlines(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	h.onCall(roster.Counsellor, phoneCou)
 	// An incident time to the second, so its deadlines are unlike any
@@ -137,6 +138,7 @@ func (h *harness) waitForLockWait() {
 // referral) racing her erasure must not deadlock, and must not leave a live
 // referral to an erased case.
 func TestEraseRacingReferOverrideNeverDeadlocks(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	in := casefile.CaseInput{Urgent: true, Needs: []casefile.Need{casefile.NeedHealth, casefile.NeedPolice},
 		Consent: map[casefile.Need]bool{casefile.NeedHealth: true}}
@@ -190,6 +192,7 @@ func TestEraseRacingReferOverrideNeverDeadlocks(t *testing.T) {
 // S6: referral reads only a case's plaintext facts: a provider packet needs
 // no case key (so it can never open her narrative).
 func TestPacketNeedsNoCaseKey(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	incident := tuesday10.Add(-10 * time.Hour)
 	c := h.openCase(casefile.CaseInput{Urgent: true, Needs: []casefile.Need{casefile.NeedHealth},
@@ -223,6 +226,7 @@ func TestPacketNeedsNoCaseKey(t *testing.T) {
 // C4: a directory that fails half-way (an escalation link to a service that
 // does not exist) leaves nothing of itself behind.
 func TestLoadDirectoryAllOrNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	const bad = `{"organizations": [{"key": "new-org", "name": "New", "services": [
 	  {"key": "new-hp", "name": "N", "kind": "health_post", "needs": ["health"], "communities": ["*"],

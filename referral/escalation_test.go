@@ -14,6 +14,7 @@ import (
 // it moved on, never that no service is available; the provider it was
 // taken from is told it passed on, with its own code.
 func TestEscalationToNextProviderHasOneOutcome(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	h.onCall(roster.Supervisor, phoneSup)
 	c := h.openCase(casefile.CaseInput{Urgent: true, Needs: []casefile.Need{casefile.NeedHealth}})
@@ -39,6 +40,7 @@ func TestEscalationToNextProviderHasOneOutcome(t *testing.T) {
 // With nobody left to take the need, the escalation's one outcome is the
 // "no service available" alert and task, not "passed to the next service".
 func TestEscalationWithNoNextProviderAlertsOnlyNoProvider(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	h.onCall(roster.Supervisor, phoneSup)
 	c := h.openCase(casefile.CaseInput{Needs: []casefile.Need{casefile.NeedHealth}})
@@ -67,6 +69,7 @@ func TestEscalationWithNoNextProviderAlertsOnlyNoProvider(t *testing.T) {
 // and its answer changes nothing; a revoked request's late answer is told
 // it was withdrawn; a code from another phone stays unknown.
 func TestLateReplyToClosedRequestSaysWhatBecameOfIt(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	c := h.openCase(casefile.CaseInput{Needs: []casefile.Need{casefile.NeedHealth}})
 	r := h.create(c)[0]
@@ -113,6 +116,7 @@ func TestLateReplyToClosedRequestSaysWhatBecameOfIt(t *testing.T) {
 // and address and the clinical window still open; accepting later tells her
 // nothing more.
 func TestAcknowledgementTellsHerOnce(t *testing.T) {
+	t.Parallel()
 	dir := `{"timezone": "America/Lima", "organizations": [{"key": "org", "name": "Org", "services": [
 	  {"key": "hp", "name": "Posta Alto Trujillo", "address": "Av. Sol 123", "kind": "health_post", "needs": ["health"],
 	   "communities": ["*"], "hours": "always", "capacity": 5, "duty_phone": "` + phoneA + `",

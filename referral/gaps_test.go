@@ -15,6 +15,7 @@ import (
 // decline the provider's next referral. Its code stays out of use for that
 // phone for codeQuarantine after it closed, then is the smallest free again.
 func TestStaleReplyNeverActsOnReusedCode(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	health := []casefile.Need{casefile.NeedHealth}
 	a := h.create(h.openCase(casefile.CaseInput{Urgent: true, Needs: health}))[0]
@@ -66,6 +67,7 @@ func TestStaleReplyNeverActsOnReusedCode(t *testing.T) {
 // A missed serve-by alerts the supervisor on call, discreetly and once,
 // however often the job runs.
 func TestServeDeadlineMissedAlertsSupervisorOnce(t *testing.T) {
+	t.Parallel()
 	if _, ok := roster.AlertServeDeadlineMissed.CatalogueKey(); !ok {
 		t.Fatalf("no catalogue text for staff alert %q", roster.AlertServeDeadlineMissed)
 	}
@@ -95,6 +97,7 @@ func TestServeDeadlineMissedAlertsSupervisorOnce(t *testing.T) {
 // and deletes its pending jobs; consented needs and a caseworker's override
 // keep theirs.
 func TestCreateForCaseRevokesWithdrawnConsent(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	in := casefile.CaseInput{
 		Urgent: true, Needs: []casefile.Need{casefile.NeedHealth, casefile.NeedPolice, casefile.NeedLegal},

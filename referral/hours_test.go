@@ -7,6 +7,7 @@ import (
 )
 
 func TestHoursOpenAt(t *testing.T) {
+	t.Parallel()
 	var h Hours
 	if err := json.Unmarshal([]byte(`{"mon": ["08:00-13:00", "14:00-24:00"], "fri": ["20:00-08:00"]}`), &h); err != nil {
 		t.Fatal(err)
@@ -41,6 +42,7 @@ func TestHoursOpenAt(t *testing.T) {
 }
 
 func TestNormalizeCommunity(t *testing.T) {
+	t.Parallel()
 	for _, in := range []string{"Florencia de Mora", "florencia_de_mora", " FLORENCIA  DE MORÁ ", "Florencia-de-Mora"} {
 		if got := normalizeCommunity(in); got != "florencia de mora" {
 			t.Errorf("%q → %q", in, got)

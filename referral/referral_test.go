@@ -19,6 +19,7 @@ import (
 const narrative = "Relato confidencial: Rosa Quispe, Jr. Los Olivos 123"
 
 func TestEndToEndConsentToAcknowledgement(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	incident := tuesday10.Add(-10 * time.Hour)
 	c := h.openCase(casefile.CaseInput{
@@ -134,6 +135,7 @@ func assertNoSurvivorContent(t *testing.T, h *harness, c casefile.Case) {
 }
 
 func TestAckDeadlineEscalatesExactlyOnce(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	h.onCall(roster.Supervisor, phoneSup)
 	c := h.openCase(casefile.CaseInput{Urgent: true, Needs: []casefile.Need{casefile.NeedHealth}})
@@ -178,6 +180,7 @@ func TestAckDeadlineEscalatesExactlyOnce(t *testing.T) {
 }
 
 func TestEscalationSkipsClosedProviderInChain(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	c := h.openCase(casefile.CaseInput{Needs: []casefile.Need{casefile.NeedHealth}})
 	r := h.create(c)[0]
@@ -197,6 +200,7 @@ func TestEscalationSkipsClosedProviderInChain(t *testing.T) {
 }
 
 func TestRestartBetweenCreationAndDeadlineStillEscalates(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts River clients")
 	}
@@ -250,6 +254,7 @@ func waitFor(t *testing.T, limit time.Duration, cond func() bool) {
 }
 
 func TestPEPBoundaryToTheMinute(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	for _, tc := range []struct {
 		ago  time.Duration
@@ -289,6 +294,7 @@ func TestPEPBoundaryToTheMinute(t *testing.T) {
 }
 
 func TestServeDeadlineNearAndMissed(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	h.onCall(roster.Counsellor, phoneCou)
 	c := h.openCase(casefile.CaseInput{Needs: []casefile.Need{casefile.NeedPolice}})
@@ -339,6 +345,7 @@ func TestServeDeadlineNearAndMissed(t *testing.T) {
 // A serve-by deadline is met up to and including its instant everywhere:
 // the SLA board and the missed job agree with serveBy and Packet.
 func TestServeByInstantIsNotBreached(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	c := h.openCase(casefile.CaseInput{Needs: []casefile.Need{casefile.NeedPolice}})
 	r := h.create(c)[0]
@@ -367,6 +374,7 @@ func TestServeByInstantIsNotBreached(t *testing.T) {
 }
 
 func TestRoutingSkipsClosedAndFull(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	need := []casefile.Need{casefile.NeedHealth}
 	if r := h.create(h.openCase(casefile.CaseInput{Needs: need}))[0]; r.CodePhone != phoneA {
@@ -390,6 +398,7 @@ func TestRoutingSkipsClosedAndFull(t *testing.T) {
 }
 
 func TestNoProviderBecomesTaskAndAlert(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	h.onCall(roster.Supervisor, phoneSup)
 	h.clk.Set(time.Date(2026, 3, 10, 18, 0, 0, 0, lima)) // legal aid closed (Mondays only)
@@ -407,6 +416,7 @@ func TestNoProviderBecomesTaskAndAlert(t *testing.T) {
 }
 
 func TestDeclineReroutes(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	c := h.openCase(casefile.CaseInput{Needs: []casefile.Need{casefile.NeedHealth}})
 	r := h.create(c)[0]
@@ -427,6 +437,7 @@ func TestDeclineReroutes(t *testing.T) {
 }
 
 func TestReplyCodesPerPhoneReusedAfterClose(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	police := []casefile.Need{casefile.NeedPolice}
 	r1 := h.create(h.openCase(casefile.CaseInput{Needs: police}))[0]
@@ -446,6 +457,7 @@ func TestReplyCodesPerPhoneReusedAfterClose(t *testing.T) {
 }
 
 func TestReplyRateLimit(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	// Chat, not codes: wrong codes have a limit of their own.
 	for i := range 10 {
@@ -466,6 +478,7 @@ func TestReplyRateLimit(t *testing.T) {
 }
 
 func TestConsentOverride(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	c := h.openCase(casefile.CaseInput{
 		Needs: []casefile.Need{casefile.NeedHealth, casefile.NeedPolice}, Consent: map[casefile.Need]bool{casefile.NeedHealth: true},
@@ -502,6 +515,7 @@ func TestConsentOverride(t *testing.T) {
 }
 
 func TestIllegalTransitionRefused(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	r := h.create(h.openCase(casefile.CaseInput{Needs: []casefile.Need{casefile.NeedPolice}}))[0]
 	err := pgx.BeginFunc(h.ctx, h.pool, func(tx pgx.Tx) error {
@@ -522,6 +536,7 @@ func TestIllegalTransitionRefused(t *testing.T) {
 // The partial indexes of the migration and Status.Open must agree on which
 // statuses are open.
 func TestOpenStatusesMatchMigration(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	var def string
 	if err := h.pool.QueryRow(h.ctx, `SELECT indexdef FROM pg_indexes WHERE indexname = 'referral_open_code_idx'`).Scan(&def); err != nil {
@@ -535,6 +550,7 @@ func TestOpenStatusesMatchMigration(t *testing.T) {
 }
 
 func TestDemoDirectoryCoversEveryCommunityAndNeed(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	// The demo runs on a database of its own (directory_one_kind).
 	if _, err := h.pool.Exec(h.ctx, `DELETE FROM service; DELETE FROM organization`); err != nil {
@@ -569,6 +585,7 @@ func TestDemoDirectoryCoversEveryCommunityAndNeed(t *testing.T) {
 }
 
 func TestLoadDirectoryRejectsBadEntries(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	for name, body := range map[string]string{
 		"kind":  `{"organizations":[{"key":"o","name":"O","services":[{"key":"s","name":"S","kind":"spa","needs":["health"],"communities":["x"],"hours":"always","capacity":1,"duty_phone":"+51900000999","ack_minutes":{"urgent":1,"routine":1}}]}]}`,
@@ -586,6 +603,7 @@ func TestLoadDirectoryRejectsBadEntries(t *testing.T) {
 // With nobody on the roster, alerts go to the fallback duty phones rather
 // than to no one; a rostered role still comes first.
 func TestEmptyRosterAlertsFallbackDuty(t *testing.T) {
+	t.Parallel()
 	const fallback = "+51900000999"
 	h := newHarness(t, testDirectory)
 	duty := roster.New(h.clk, []string{fallback})
@@ -626,6 +644,7 @@ func TestEmptyRosterAlertsFallbackDuty(t *testing.T) {
 // A referral whose acknowledge-by time passed a minute ago without its
 // escalation is counted as stalled; once escalated it is not.
 func TestStatsCountStalledReferrals(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, testDirectory)
 	stats := func() Stats {
 		t.Helper()

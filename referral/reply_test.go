@@ -7,6 +7,7 @@ import (
 )
 
 func TestParseReply(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in     string
 		accept bool

@@ -5,6 +5,7 @@ import "testing"
 // TestTransitionMatrix checks every (from, to) pair against the state
 // machine written out edge by edge, independently of the table in code.
 func TestTransitionMatrix(t *testing.T) {
+	t.Parallel()
 	allowed := map[[2]Status]bool{
 		{Pending, Notified}: true, {Pending, Acknowledged}: true, {Pending, Declined}: true,
 		{Pending, Escalated}: true, {Pending, Revoked}: true, {Pending, Expired}: true,
@@ -29,6 +30,7 @@ func TestTransitionMatrix(t *testing.T) {
 }
 
 func TestReasonIsACode(t *testing.T) {
+	t.Parallel()
 	for _, ok := range []string{"imminent_danger", "override:child_at_risk", "sms_no", "a"} {
 		if checkReason(ok) != nil {
 			t.Errorf("%q refused", ok)
