@@ -69,25 +69,9 @@ func TestAdminPortalInChromium(t *testing.T) {
 	}
 	now := time.Now().In(lima)
 	s := shots{t: t, dir: t.ArtifactDir()}
-	submit := func(form string) chromedp.Action[chromedp.Void] {
-		return chromedp.Click(`main form[action` + form + `] button[type=submit]`)
-	}
-	if err := chromedp.Do(browser, chromedp.Navigate(base+"/demo/staff")); err != nil {
-		t.Fatalf("browser: %v", err)
-	}
-	code, err := chromedp.Run(browser, chromedp.Text(`#code-demo-admin`))
-	if err != nil {
-		t.Fatalf("demo codes page: %v", err)
-	}
+	demoSignIn(t, browser, base, "demo-admin")
 	var checked, applied, roster string
 	err = chromedp.Do(browser,
-		chromedp.Navigate(base+"/sign-in"),
-		chromedp.SendKeys(`#username`, "demo-admin"),
-		chromedp.SendKeys(`#password`, "amparo-demo-2026"),
-		submit(`="/sign-in"`),
-		chromedp.WaitVisible(`img.qr`),
-		chromedp.SendKeys(`#code`, strings.TrimSpace(code)),
-		submit(`="/sign-in/code"`),
 		chromedp.WaitVisible(`header a[href="/admin/directory"]`),
 		chromedp.Navigate(base+"/admin/directory"),
 		chromedp.WaitVisible(`tr[data-service="demo-cs-el-porvenir"]`),

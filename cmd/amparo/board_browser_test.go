@@ -61,25 +61,12 @@ func TestSupervisorWatchesTheBoardInChromium(t *testing.T) {
 	waitPage(t, base, notice(ignored))
 
 	s := shots{t: t, dir: t.ArtifactDir()}
-	if err := chromedp.Do(browser, chromedp.Navigate(base+"/demo/staff")); err != nil {
-		t.Fatalf("browser: %v", err)
-	}
-	codes, err := chromedp.Run(browser, chromedp.Text(`#code-demo-supervisor`))
-	if err != nil {
-		t.Fatalf("demo codes page: %v", err)
-	}
+	demoSignIn(t, browser, base, "demo-supervisor")
 	row := func(state, ref string) string {
 		return `section[data-state="` + state + `"] tr[data-ref="` + ref + `"]`
 	}
 	var before string
 	err = chromedp.Do(browser,
-		chromedp.Navigate(base+"/sign-in"),
-		chromedp.SendKeys(`#username`, "demo-supervisor"),
-		chromedp.SendKeys(`#password`, "amparo-demo-2026"),
-		chromedp.Click(`main form[action="/sign-in"] button[type=submit]`),
-		chromedp.WaitVisible(`img.qr`),
-		chromedp.SendKeys(`#code`, strings.TrimSpace(codes)),
-		chromedp.Click(`main form[action="/sign-in/code"] button[type=submit]`),
 		chromedp.WaitVisible(`ol.queue`),
 		chromedp.Click(`header a[href="/board"]`),
 		chromedp.WaitVisible(`#board-live`),
@@ -120,23 +107,9 @@ func TestSupervisorWatchesTheBoardInChromium(t *testing.T) {
 	// passes it to the next provider in the station's chain. Two hours on
 	// the demo's clock outlast her session too, so she signs in again.
 	clk.set(time.Date(y, m, d, 12, 5, 0, 0, lima))
-	if err := chromedp.Do(browser, chromedp.Navigate(base+"/demo/staff")); err != nil {
-		t.Fatalf("browser: %v", err)
-	}
-	if codes, err = chromedp.Run(browser, chromedp.Text(`#code-demo-supervisor`)); err != nil {
-		t.Fatalf("demo codes page: %v", err)
-	}
+	demoSignIn(t, browser, base, "demo-supervisor")
 	var escalated string
 	err = chromedp.Do(browser,
-		chromedp.Navigate(base+"/board?need=police"),
-		chromedp.WaitVisible(`#username`),
-		chromedp.SendKeys(`#username`, "demo-supervisor"),
-		chromedp.SendKeys(`#password`, "amparo-demo-2026"),
-		chromedp.Click(`main form[action="/sign-in"] button[type=submit]`),
-		chromedp.WaitVisible(`#code`),
-		chromedp.SendKeys(`#code`, strings.TrimSpace(codes)),
-		chromedp.Click(`main form[action="/sign-in/code"] button[type=submit]`),
-		chromedp.WaitVisible(`ol.queue`),
 		chromedp.Navigate(base+"/board?need=police"),
 		chromedp.WaitVisible(`tr[data-ref="`+ignored+`"] td.chain .was`),
 		outerHTML(`tr[data-ref="`+ignored+`"]`, &escalated),

@@ -132,9 +132,6 @@ func TestPortalInChromium(t *testing.T) {
 
 	s := shots{t: t, dir: t.ArtifactDir()}
 	var desk, casePage string
-	submit := func(form string) chromedp.Action[chromedp.Void] {
-		return chromedp.Click(`main form[action` + form + `] button[type=submit]`)
-	}
 	err = chromedp.Do(browser, chromedp.Navigate(base+"/demo/staff"))
 	if err != nil {
 		t.Fatalf("browser: %v", err)
@@ -264,3 +261,37 @@ type shiftedClock struct{ offset atomic.Int64 }
 
 func (c *shiftedClock) Now() time.Time  { return time.Now().Add(time.Duration(c.offset.Load())) }
 func (c *shiftedClock) set(t time.Time) { c.offset.Store(int64(time.Until(t))) }
+
+// demoSignIn signs the demo's account user in, with the TOTP code
+// /demo/staff shows for it now, and returns once the portal shows her
+// signed in. It serves a first sign-in (the enrolment QR beside the code
+// field) and a later one alike.
+func demoSignIn(t *testing.T, browser context.Context, base, user string) {
+	t.Helper()
+	if err := chromedp.Do(browser, chromedp.Navigate(base+"/demo/staff")); err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	code, err := chromedp.Run(browser, chromedp.Text(`#code-`+user))
+	if err != nil {
+		t.Fatalf("demo codes page: %v", err)
+	}
+	err = chromedp.Do(browser,
+		chromedp.Navigate(base+"/sign-in"),
+		chromedp.SendKeys(`#username`, user),
+		chromedp.SendKeys(`#password`, "amparo-demo-2026"),
+		chromedp.Click(`main form[action="/sign-in"] button[type=submit]`),
+		chromedp.WaitVisible(`#code`),
+		chromedp.SendKeys(`#code`, strings.TrimSpace(code)),
+		chromedp.Click(`main form[action="/sign-in/code"] button[type=submit]`),
+		chromedp.WaitVisible(`header form[action="/sign-out"]`),
+	)
+	if err != nil {
+		t.Fatalf("signing in as %s: %v", user, err)
+	}
+}
+
+// submit clicks the submit button of the page's form whose action matches
+// the attribute-selector tail form (`="/sign-in"`, `$="/notes"`).
+func submit(form string) chromedp.Action[chromedp.Void] {
+	return chromedp.Click(`main form[action` + form + `] button[type=submit]`)
+}

@@ -74,25 +74,9 @@ func TestProviderPortalInChromium(t *testing.T) {
 	police, _, _ := referralOf("demo-pnp-trujillo")
 
 	s := shots{t: t, dir: t.ArtifactDir()}
-	submit := func(form string) chromedp.Action[chromedp.Void] {
-		return chromedp.Click(`main form[action` + form + `] button[type=submit]`)
-	}
-	if err := chromedp.Do(browser, chromedp.Navigate(base+"/demo/staff")); err != nil {
-		t.Fatalf("browser: %v", err)
-	}
-	totp, err := chromedp.Run(browser, chromedp.Text(`#code-demo-provider`))
-	if err != nil {
-		t.Fatalf("demo codes page: %v", err)
-	}
+	demoSignIn(t, browser, base, "demo-provider")
 	var inbox, foreign, packet, revealed, acknowledged string
 	err = chromedp.Do(browser,
-		chromedp.Navigate(base+"/sign-in"),
-		chromedp.SendKeys(`#username`, "demo-provider"),
-		chromedp.SendKeys(`#password`, "amparo-demo-2026"),
-		submit(`="/sign-in"`),
-		chromedp.WaitVisible(`img.qr`),
-		chromedp.SendKeys(`#code`, strings.TrimSpace(totp)),
-		submit(`="/sign-in/code"`),
 		chromedp.WaitVisible(`ol.queue`),
 		outerHTML(`main`, &inbox),
 		s.take("p01-inbox"),
