@@ -13,9 +13,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/amparo/amparo/internal/pgtest"
 	"github.com/amparo/amparo/referral"
 )
 
@@ -27,19 +25,8 @@ import (
 func TestAdminPortalInChromium(t *testing.T) {
 	t.Parallel()
 	browser := chromium(t)
-	dbURL := pgtest.NewDatabase(t)
-	addr := freeAddr(t)
-	env, _, stderr := testEnv(map[string]string{"DATABASE_URL": dbURL}, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	exited := start(ctx, env, "demo", "-addr", addr, "-dir", t.TempDir())
-	t.Cleanup(func() { cancel(); <-exited.done })
-	base := "http://" + addr
-	waitStatus(t, exited, stderr, base+"/readyz", 200, 30*time.Second)
-	pool, err := pgxpool.New(context.Background(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	demo := startBrowserDemo(t, nil, nil)
+	base, pool, stderr := demo.base, demo.pool, demo.stderr
 
 	// The demo directory with one more service: a night clinic.
 	var d referral.Directory

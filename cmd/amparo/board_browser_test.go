@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/amparo/amparo/internal/pgtest"
 )
 
 // TestSupervisorWatchesTheBoardInChromium: a supervisor keeps the SLA
@@ -24,22 +22,11 @@ import (
 func TestSupervisorWatchesTheBoardInChromium(t *testing.T) {
 	t.Parallel()
 	browser := chromium(t)
-	dbURL := pgtest.NewDatabase(t)
-	addr := freeAddr(t)
-	env, _, stderr := testEnv(map[string]string{"DATABASE_URL": dbURL}, nil)
-	lima, err := time.LoadLocation("America/Lima")
-	if err != nil {
-		t.Fatal(err)
-	}
-	y, m, d := time.Now().In(lima).AddDate(0, 0, 1).Date()
+	at := tomorrowInLima(t, 10)
 	clk := &shiftedClock{}
-	clk.set(time.Date(y, m, d, 10, 0, 0, 0, lima))
-	env.Clock = clk
-	ctx, cancel := context.WithCancel(context.Background())
-	exited := start(ctx, env, "demo", "-addr", addr, "-dir", t.TempDir())
-	t.Cleanup(func() { cancel(); <-exited.done })
-	base := "http://" + addr
-	waitStatus(t, exited, stderr, base+"/readyz", 200, 30*time.Second)
+	clk.set(at)
+	demo := startBrowserDemo(t, clk, nil)
+	base, stderr := demo.base, demo.stderr
 
 	// Two survivors in El Porvenir, each consenting to every referral:
 	// health and a police report.
@@ -66,7 +53,7 @@ func TestSupervisorWatchesTheBoardInChromium(t *testing.T) {
 		return `section[data-state="` + state + `"] tr[data-ref="` + ref + `"]`
 	}
 	var before string
-	err = chromedp.Do(browser,
+	err := chromedp.Do(browser,
 		chromedp.WaitVisible(`ol.queue`),
 		chromedp.Click(`header a[href="/board"]`),
 		chromedp.WaitVisible(`#board-live`),
@@ -106,7 +93,7 @@ func TestSupervisorWatchesTheBoardInChromium(t *testing.T) {
 	// Nobody answers the second: past its 120 minutes the escalation job
 	// passes it to the next provider in the station's chain. Two hours on
 	// the demo's clock outlast her session too, so she signs in again.
-	clk.set(time.Date(y, m, d, 12, 5, 0, 0, lima))
+	clk.set(at.Add(2*time.Hour + 5*time.Minute))
 	demoSignIn(t, browser, base, "demo-supervisor")
 	var escalated string
 	err = chromedp.Do(browser,

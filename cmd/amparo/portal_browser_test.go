@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -86,39 +87,22 @@ func outerHTML(sel string, into *string) chromedp.Action[chromedp.Void] {
 func TestPortalInChromium(t *testing.T) {
 	t.Parallel()
 	browser := chromium(t)
-	dbURL := pgtest.NewDatabase(t)
-	addr := freeAddr(t)
-	env, stdout, stderr := testEnv(map[string]string{"DATABASE_URL": dbURL}, nil)
 	// Tomorrow at 14:00 in Trujillo, after the mornings she allows, and
 	// after everything the demo sets up on the real clock.
-	lima, err := time.LoadLocation("America/Lima")
-	if err != nil {
-		t.Fatal(err)
-	}
-	y, m, d := time.Now().In(lima).AddDate(0, 0, 1).Date()
+	at := tomorrowInLima(t, 14)
 	clk := &shiftedClock{}
-	clk.set(time.Date(y, m, d, 14, 0, 0, 0, lima))
-	env.Clock = clk
-	ctx, cancel := context.WithCancel(context.Background())
-	exited := start(ctx, env, "demo", "-addr", addr, "-dir", t.TempDir())
+	clk.set(at)
 	var free string // a caseworker's own text to her, below
-	t.Cleanup(func() {
-		cancel()
-		<-exited.done
-		if !strings.Contains(stdout.String(), "demo-caseworker") {
-			t.Errorf("demo did not say how to sign in as its caseworker:\n%s", stdout)
+	var demo *browserDemo
+	demo = startBrowserDemo(t, clk, func() {
+		if !strings.Contains(demo.stdout.String(), "demo-caseworker") {
+			t.Errorf("demo did not say how to sign in as its caseworker:\n%s", demo.stdout)
 		}
-		if free != "" && (strings.Contains(stdout.String(), free) || strings.Contains(stderr.String(), free)) {
+		if free != "" && (strings.Contains(demo.stdout.String(), free) || strings.Contains(demo.stderr.String(), free)) {
 			t.Errorf("logs contain the free text %q", free)
 		}
 	})
-	base := "http://" + addr
-	waitStatus(t, exited, stderr, base+"/readyz", 200, 30*time.Second)
-	pool, err := pgxpool.New(context.Background(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	base, pool, stderr, dbURL := demo.base, demo.pool, demo.stderr, demo.dbURL
 
 	// A survivor texts: not in danger, opens a case, needs health and a
 	// police report, yesterday, El Porvenir, consents to health only,
@@ -132,7 +116,7 @@ func TestPortalInChromium(t *testing.T) {
 
 	s := shots{t: t, dir: t.ArtifactDir()}
 	var desk, casePage string
-	err = chromedp.Do(browser, chromedp.Navigate(base+"/demo/staff"))
+	err := chromedp.Do(browser, chromedp.Navigate(base+"/demo/staff"))
 	if err != nil {
 		t.Fatalf("browser: %v", err)
 	}
@@ -210,7 +194,7 @@ func TestPortalInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatalf("browser: %v\nstderr:\n%s", err, stderr)
 	}
-	opens := time.Date(y, m, d+1, 8, 0, 0, 0, lima)
+	opens := at.Add(18 * time.Hour) // 08:00 the day after
 	if want := "se enviará a las 08:00 del " + opens.Format("02/01/2006"); !strings.Contains(sent, want) {
 		t.Fatalf("message page lacks %q:\n%s", want, sent)
 	}
@@ -294,4 +278,56 @@ func demoSignIn(t *testing.T, browser context.Context, base, user string) {
 // the attribute-selector tail form (`="/sign-in"`, `$="/notes"`).
 func submit(form string) chromedp.Action[chromedp.Void] {
 	return chromedp.Click(`main form[action` + form + `] button[type=submit]`)
+}
+
+// browserDemo is `amparo demo` run for a browser test, on a database and
+// an address of its own.
+type browserDemo struct {
+	base           string // http://host:port
+	dbURL          string
+	pool           *pgxpool.Pool
+	stdout, stderr *bytes.Buffer
+}
+
+// startBrowserDemo runs the demo on clk (the real clock when nil) and
+// returns once it is ready; afterExit, when set, runs after it has exited
+// at the end of the test.
+func startBrowserDemo(t *testing.T, clk *shiftedClock, afterExit func()) *browserDemo {
+	t.Helper()
+	d := &browserDemo{dbURL: pgtest.NewDatabase(t)}
+	addr := freeAddr(t)
+	var env Env
+	env, d.stdout, d.stderr = testEnv(map[string]string{"DATABASE_URL": d.dbURL}, nil)
+	if clk != nil {
+		env.Clock = clk
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	exited := start(ctx, env, "demo", "-addr", addr, "-dir", t.TempDir())
+	t.Cleanup(func() {
+		cancel()
+		<-exited.done
+		if afterExit != nil {
+			afterExit()
+		}
+	})
+	d.base = "http://" + addr
+	waitStatus(t, exited, d.stderr, d.base+"/readyz", 200, 30*time.Second)
+	pool, err := pgxpool.New(context.Background(), d.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	d.pool = pool
+	return d
+}
+
+// tomorrowInLima is tomorrow at hour:00 in Trujillo's time zone.
+func tomorrowInLima(t *testing.T, hour int) time.Time {
+	t.Helper()
+	lima, err := time.LoadLocation("America/Lima")
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, m, d := time.Now().In(lima).AddDate(0, 0, 1).Date()
+	return time.Date(y, m, d, hour, 0, 0, 0, lima)
 }

@@ -5,13 +5,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/amparo/amparo/internal/pgtest"
 )
 
 // TestProviderPortalInChromium is a health post's morning in a real browser
@@ -25,28 +21,11 @@ import (
 func TestProviderPortalInChromium(t *testing.T) {
 	t.Parallel()
 	browser := chromium(t)
-	dbURL := pgtest.NewDatabase(t)
-	addr := freeAddr(t)
-	env, _, stderr := testEnv(map[string]string{"DATABASE_URL": dbURL}, nil)
 	// Tomorrow at 10:00 in Trujillo: inside the mornings she allows.
-	lima, err := time.LoadLocation("America/Lima")
-	if err != nil {
-		t.Fatal(err)
-	}
-	y, m, d := time.Now().In(lima).AddDate(0, 0, 1).Date()
 	clk := &shiftedClock{}
-	clk.set(time.Date(y, m, d, 10, 0, 0, 0, lima))
-	env.Clock = clk
-	ctx, cancel := context.WithCancel(context.Background())
-	exited := start(ctx, env, "demo", "-addr", addr, "-dir", t.TempDir())
-	t.Cleanup(func() { cancel(); <-exited.done })
-	base := "http://" + addr
-	waitStatus(t, exited, stderr, base+"/readyz", 200, 30*time.Second)
-	pool, err := pgxpool.New(context.Background(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	clk.set(tomorrowInLima(t, 10))
+	demo := startBrowserDemo(t, clk, nil)
+	base, pool, stderr := demo.base, demo.pool, demo.stderr
 
 	// Not in danger, opens a case, health and a police report, yesterday,
 	// El Porvenir, consents to both, texts and calls, mornings, code word.
@@ -76,7 +55,7 @@ func TestProviderPortalInChromium(t *testing.T) {
 	s := shots{t: t, dir: t.ArtifactDir()}
 	demoSignIn(t, browser, base, "demo-provider")
 	var inbox, foreign, packet, revealed, acknowledged string
-	err = chromedp.Do(browser,
+	err := chromedp.Do(browser,
 		chromedp.WaitVisible(`ol.queue`),
 		outerHTML(`main`, &inbox),
 		s.take("p01-inbox"),
