@@ -77,6 +77,11 @@ func TestAdminManagesAccounts(t *testing.T) {
 	adm := e.user("adm", RoleAdmin)
 	b := e.browser()
 	b.signIn("adm")
+	// She lands on her own pages, and no link offers her the desk she may not see.
+	if p := b.get("/"); p.location != "/admin/users" {
+		t.Fatalf("an admin's / goes to %q, want /admin/users", p.location)
+	}
+	mustLack(t, b.get("/admin/users"), `href="/desk"`)
 
 	p := b.post("/admin/users", url.Values{"username": {"Rosa.P"}, "role": {"provider"}, "org": {"org"},
 		"communities": {"El Porvenir, la-esperanza"}, "password": {testPassword}})
