@@ -359,6 +359,36 @@ var dayWords = map[string][2]int{
 	"day before yesterday": {2, 0}, "the day before yesterday": {2, 0},
 }
 
+// dayWordIn finds the day she named inside a sentence ("ayer en la
+// noche", "fue anoche"): she answers in her own words, not ours. It takes
+// the day only when the sentence names one day and negates nothing, and the
+// earliest moment of that day, so a deadline is never overstated.
+func dayWordIn(norm string) ([2]int, bool) {
+	padded := " " + strings.Join(fields(norm), " ") + " "
+	if strings.Contains(padded, " no ") || strings.Contains(padded, " not ") {
+		return [2]int{}, false
+	}
+	words := make([]string, 0, len(dayWords))
+	for w := range dayWords {
+		words = append(words, w)
+	}
+	// Longest first, so "day before yesterday" is not also read as "yesterday".
+	slices.SortFunc(words, func(a, b string) int { return len(b) - len(a) })
+	var found [][2]int
+	for _, w := range words {
+		if strings.Contains(padded, " "+w+" ") {
+			padded = strings.ReplaceAll(padded, " "+w+" ", " | ")
+			if !slices.Contains(found, dayWords[w]) {
+				found = append(found, dayWords[w])
+			}
+		}
+	}
+	if len(found) != 1 {
+		return [2]int{}, false
+	}
+	return found[0], true
+}
+
 // maxAgo bounds a free-text answer; anything older is simply past every
 // clinical window.
 const maxAgo = 366 * 24 * time.Hour
@@ -401,7 +431,12 @@ func parseWhen(norm string, now time.Time, zone *time.Location) (*time.Time, boo
 		}
 	}
 	if qty < 0 || u == 0 {
-		return nil, false
+		d, ok := dayWordIn(norm)
+		if !ok {
+			return nil, false
+		}
+		t := startOfDay(now, d[0], zone).Add(time.Duration(d[1]) * time.Hour)
+		return &t, true
 	}
 	var t time.Time
 	switch u {

@@ -229,6 +229,13 @@ func TestParseWhen(t *testing.T) {
 		{"hace mucho", time.Time{}, false},
 		{"hace 400 dias", time.Time{}, false},
 		{"hace 99999999999999999999 horas", time.Time{}, false},
+		// A day inside her own sentence, at its earliest moment.
+		{"ayer en la noche", midnight.Add(-day), false},
+		{"fue anoche", midnight.Add(-6 * time.Hour), false},
+		{"yesterday evening", midnight.Add(-day), false},
+		{"fue antier por la tarde", midnight.Add(-2 * day), false},
+		{"no fue ayer", time.Time{}, false},
+		{"ayer o anteayer", time.Time{}, false},
 	}
 	for _, tt := range tests {
 		got, ok := parseWhen(normalize(tt.in), now, trujillo.Zone)
