@@ -221,22 +221,45 @@ func isDigits(s string) bool {
 	return s != ""
 }
 
+// allWords and noneWords answer the referrals question as a whole, alone
+// or in a short sentence of hers ("si a todo", "yes to all", "a ninguno");
+// fillerWords may stand beside them.
+var (
+	allWords    = []string{"todos", "todas", "todo", "all", "si", "yes", "ambos", "both"}
+	noneWords   = []string{"ninguno", "ninguna", "none", "no", "nada", "nothing"}
+	fillerWords = []string{"a", "to", "of", "them", "de", "ellos", "ellas", "los", "las", "por", "favor", "please"}
+)
+
+// answersWhole: every word of the answer is one of words or filler, and at
+// least one is of words, so "si a ninguno" is neither all nor none.
+func answersWhole(norm string, words []string) bool {
+	found := false
+	for _, tok := range fields(norm) {
+		switch {
+		case slices.Contains(words, tok):
+			found = true
+		case !slices.Contains(fillerWords, tok):
+			return false
+		}
+	}
+	return found
+}
+
 // parseReferrals reads which of her needs she consents to refer: numbers
 // as listed in the referrals question (her needs, from 1), the words of the
 // needs question, or all / none.
 func parseReferrals(norm string, needs []string) (map[string]bool, bool) {
 	consent := map[string]bool{}
-	switch norm {
-	case "todos", "todas", "todo", "all", "si", "yes", "ambos", "both":
-		for _, n := range needs {
-			consent[n] = true
+	for _, whole := range []struct {
+		words []string
+		yes   bool
+	}{{allWords, true}, {noneWords, false}} {
+		if answersWhole(norm, whole.words) {
+			for _, n := range needs {
+				consent[n] = whole.yes
+			}
+			return consent, true
 		}
-		return consent, true
-	case "ninguno", "ninguna", "none", "no", "nada", "nothing":
-		for _, n := range needs {
-			consent[n] = false
-		}
-		return consent, true
 	}
 	chosen, ok := parseChoices(norm, needs)
 	if !ok {

@@ -126,6 +126,13 @@ func TestParseReferrals(t *testing.T) {
 		{"1 5", nil},
 		{"refugio", nil}, // shelter was not one of her needs
 		{"quizás", nil},
+		// Her own short sentences.
+		{"si a todo", all},
+		{"Sí, a todos por favor", all},
+		{"yes to all of them", all},
+		{"a ninguno", none},
+		{"si a ninguno", nil},
+		{"no a todo", nil},
 	}
 	for _, tt := range tests {
 		got, ok := parseReferrals(normalize(tt.in), needs)
