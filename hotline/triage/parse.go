@@ -167,6 +167,7 @@ var needWords = map[string]string{
 var negations = map[string]bool{
 	"no": true, "sin": true, "not": true, "without": true, "except": true, "excepto": true,
 	"menos": true, "ninguno": true, "ninguna": true, "none": true, "nada": true, "nothing": true,
+	"nunca": true, "never": true, "ni": true, "dont": true, "don": true,
 }
 
 // parseNeedList reads "1 3", "1,3", "13", "salud y policía" into needs in
@@ -276,12 +277,46 @@ var contactOptions = []struct{ text, call bool }{
 	{true, false}, {true, true}, {false, true}, {false, false},
 }
 
+// Words of her own for the contact question ("solo mensajes", "llamame",
+// "no contactarme"), matched by prefix after folding.
+var (
+	textWords    = []string{"mensaje", "sms", "texto", "text", "message", "escrib", "write"}
+	callWords    = []string{"llamad", "llamar", "llamen", "llama", "call", "phone"}
+	contactWords = []string{"contact"}
+)
+
+// parseContact reads an option or her own words. Words that negate anything
+// ("solo mensajes, llamadas no") are taken only as "do not contact me", and
+// only when they name no way at all: a misread here could mean a call she
+// refused, so anything unclear is asked again.
 func parseContact(norm string) (mayText, mayCall, ok bool) {
-	n, ok := option(norm, len(contactOptions))
-	if !ok {
-		return false, false, false
+	if n, ok := option(norm, len(contactOptions)); ok {
+		return contactOptions[n-1].text, contactOptions[n-1].call, true
 	}
-	return contactOptions[n-1].text, contactOptions[n-1].call, true
+	var negated, contact bool
+	for _, tok := range fields(norm) {
+		switch {
+		case negations[tok]:
+			negated = true
+		case hasPrefix(tok, textWords):
+			mayText = true
+		case hasPrefix(tok, callWords):
+			mayCall = true
+		case hasPrefix(tok, contactWords):
+			contact = true
+		}
+	}
+	switch {
+	case negated:
+		return false, false, contact && !mayText && !mayCall
+	case mayText || mayCall:
+		return mayText, mayCall, true
+	}
+	return false, false, false
+}
+
+func hasPrefix(tok string, prefixes []string) bool {
+	return slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(tok, p) })
 }
 
 var hourOptions = [][2]int{{8, 12}, {12, 18}, {18, 21}, {8, 21}}

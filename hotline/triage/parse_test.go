@@ -159,8 +159,22 @@ func TestParseCommunityContactHours(t *testing.T) {
 			t.Errorf("parseContact(%q) = %v %v %v", in, text, call, ok)
 		}
 	}
-	if _, _, ok := parseContact("5"); ok {
-		t.Error("parseContact(5) accepted")
+	// Her own words; anything that negates a way of contact is asked again
+	// unless it refuses contact altogether.
+	for in, want := range map[string][2]bool{
+		"solo mensajes": {true, false}, "Mensajes y llamadas": {true, true}, "solo llamadas": {false, true},
+		"llámame": {false, true}, "texts only": {true, false}, "No contactarme": {false, false},
+		"do not contact me": {false, false},
+	} {
+		text, call, ok := parseContact(normalize(in))
+		if !ok || [2]bool{text, call} != want {
+			t.Errorf("parseContact(%q) = %v %v %v, want %v", in, text, call, ok, want)
+		}
+	}
+	for _, in := range []string{"5", "mensajes pero no llamadas", "no me llamen", "nunca llamar", "don't call", "dont call me", "cuando quieras"} {
+		if _, _, ok := parseContact(normalize(in)); ok {
+			t.Errorf("parseContact(%q) accepted", in)
+		}
 	}
 	tests := []struct {
 		in       string
