@@ -6,7 +6,7 @@ GO    ?= go
 WITHPG := $(GO) run ./internal/pglocal/withpg
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test bench lint build release failover-test postgres-binaries chromium
+.PHONY: help demo test bench lint generate build release failover-test postgres-binaries chromium
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -16,7 +16,8 @@ help: ## list the targets
 demo: postgres-binaries build ## run the hotline locally: database, migrations, demo data, simulated phone (Ctrl-C stops it)
 	exec bin/amparo demo
 
-test: postgres-binaries chromium ## go vet and every test (race detector on), against a private PostgreSQL
+test: postgres-binaries chromium ## the SQL code current, go vet and every test (race detector on), against a private PostgreSQL
+	$(GO) tool sqlc diff
 	$(GO) vet ./...
 	@mkdir -p .test-artifacts
 	$(WITHPG) $(GO) test -race -count=1 -timeout 20m -artifacts -outputdir $(CURDIR)/.test-artifacts ./...
@@ -28,6 +29,12 @@ lint: ## gofmt, go vet and staticcheck (pinned as a tool in go.mod)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
+
+# Each package's named queries (<package>/queries/*.sql) become Go in
+# <package>/internal/<package>db; the generated code is checked in, and
+# `make test` fails when it is not what the queries and migrations give.
+generate: ## regenerate the SQL packages (sqlc.yaml) after changing a query or a migration
+	$(GO) tool sqlc generate
 
 build: ## build bin/amparo
 	$(GO) build -o bin/amparo ./cmd/amparo

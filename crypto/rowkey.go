@@ -53,6 +53,17 @@ func OpenRowKey(w KeyWrapper, table, id, kekID string, wrapped []byte) (*RowKey,
 	return &RowKey{dek: dek, table: table, id: id, KEKID: kekID, Wrapped: wrapped}, nil
 }
 
+// Rewrap returns the same data key wrapped anew with w's newest KEK, for
+// the re-wrap after a key rotation: the row's sealed columns stay as they
+// are, and the result stores KEKID and Wrapped in place of k's.
+func (k *RowKey) Rewrap(w KeyWrapper) (*RowKey, error) {
+	kekID, wrapped, err := WrapDataKey(w, k.dek, k.table+"|"+k.id)
+	if err != nil {
+		return nil, err
+	}
+	return &RowKey{dek: k.dek, table: k.table, id: k.id, KEKID: kekID, Wrapped: wrapped}, nil
+}
+
 // Seal seals plaintext for column of the key's own row.
 func (k *RowKey) Seal(column string, plaintext []byte) ([]byte, error) {
 	return k.dek.Seal(plaintext, Binding{Table: k.table, Column: column, RowID: k.id})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A RowKey writes what the separate steps wrote, so rows sealed before it
@@ -45,6 +46,47 @@ func TestRowKeyIsTheWrapAndBindSequence(t *testing.T) {
 	}
 	if back.DataKey() == nil || !bytes.Equal(back.DataKey().Bytes(), dek.Bytes()) {
 		t.Fatal("DataKey is not the row's key")
+	}
+}
+
+// After a rotation Rewrap moves a row's key to the new KEK: what it sealed
+// under the old one still opens, and the new wrapping is bound to the same
+// row as the old was.
+func TestRowKeyRewrapKeepsTheRowsSeals(t *testing.T) {
+	_, data := newTestKeyring(t)
+	old, err := ParseKeyring(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rk, err := NewRowKey(old, "contact", "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, _ := rk.Seal("phone_sealed", []byte("+51987654321"))
+	rotated, err := RotateKeyring(data, testNow.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := ParseKeyring(rotated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved, err := rk.Rewrap(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if moved.KEKID != k.CurrentKEKID() || moved.KEKID == rk.KEKID {
+		t.Fatalf("re-wrapped under %q, want the new current %q (was %q)", moved.KEKID, k.CurrentKEKID(), rk.KEKID)
+	}
+	back, err := OpenRowKey(k, "contact", "c1", moved.KEKID, moved.Wrapped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pt, err := back.Open("phone_sealed", sealed); err != nil || string(pt) != "+51987654321" {
+		t.Fatalf("a seal made before the re-wrap does not open after it: %q, %v", pt, err)
+	}
+	if _, err := OpenRowKey(k, "contact", "c2", moved.KEKID, moved.Wrapped); !errors.Is(err, ErrDecrypt) {
+		t.Fatalf("the re-wrapped key opens for another row: %v", err)
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/amparo/amparo/audit"
 	"github.com/amparo/amparo/internal/clock"
 	"github.com/amparo/amparo/phone"
+	"github.com/amparo/amparo/roster/internal/rosterdb"
 )
 
 // DB is what roster's queries run on: a pool, a connection or a transaction.
@@ -68,13 +69,11 @@ func (r *Roster) now() time.Time { return r.clk.Now().UTC().Truncate(time.Micros
 
 // OnCall returns the phones of staff on call now in role.
 func (r *Roster) OnCall(ctx context.Context, db DB, role Role) ([]string, error) {
-	rows, err := db.Query(ctx, `
-		SELECT DISTINCT phone FROM on_call WHERE role = $1 AND starts_at <= $2 AND ends_at > $2 ORDER BY phone`,
-		role, r.now())
+	phones, err := rosterdb.New(db).OnCall(ctx, string(role), r.now())
 	if err != nil {
 		return nil, fmt.Errorf("roster: on call: %w", err)
 	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
+	return phones, nil
 }
 
 // Duty returns the phones of staff on call now in the first of roles that
@@ -110,11 +109,15 @@ type Rostered struct {
 // Phones lists the phones on shifts under way or to come, by role then
 // phone, each once per role.
 func (r *Roster) Phones(ctx context.Context, db DB) ([]Rostered, error) {
-	rows, err := db.Query(ctx, `SELECT DISTINCT role, phone FROM on_call WHERE ends_at > $1 ORDER BY role, phone`, r.now())
+	rows, err := rosterdb.New(db).RosteredPhones(ctx, r.now())
 	if err != nil {
 		return nil, fmt.Errorf("roster: phones: %w", err)
 	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[Rostered])
+	out := make([]Rostered, len(rows))
+	for i, row := range rows {
+		out[i] = Rostered{Role: Role(row.Role), Phone: row.Phone}
+	}
+	return out, nil
 }
 
 // Shift is one row of the on-call roster: who in role answers alerts, on
@@ -140,9 +143,8 @@ func insertShift(ctx context.Context, db DB, sh Shift) (int64, string, error) {
 	if !sh.Ends.After(sh.Starts) {
 		return 0, "", fmt.Errorf("%w: the shift must end after it starts", ErrBadInput)
 	}
-	var id int64
-	err = db.QueryRow(ctx, `INSERT INTO on_call (role, phone, name, starts_at, ends_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-		sh.Role, e164, strings.TrimSpace(sh.Name), sh.Starts, sh.Ends).Scan(&id)
+	id, err := rosterdb.New(db).InsertShift(ctx, rosterdb.InsertShiftParams{
+		Role: string(sh.Role), Phone: e164, Name: strings.TrimSpace(sh.Name), StartsAt: sh.Starts, EndsAt: sh.Ends})
 	return id, e164, err
 }
 
@@ -164,19 +166,21 @@ func AddShift(ctx context.Context, db DB, sh Shift, actor string, now time.Time)
 
 // Shifts lists the shifts under way or still to come at now, soonest first.
 func Shifts(ctx context.Context, db DB, now time.Time) ([]Shift, error) {
-	rows, err := db.Query(ctx, `
-		SELECT id, role, phone, name, starts_at, ends_at FROM on_call WHERE ends_at > $1 ORDER BY starts_at, id`, now)
+	rows, err := rosterdb.New(db).Shifts(ctx, now)
 	if err != nil {
 		return nil, fmt.Errorf("roster: shifts: %w", err)
 	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[Shift])
+	out := make([]Shift, len(rows))
+	for i, row := range rows {
+		out[i] = Shift{ID: row.ID, Role: Role(row.Role), Phone: row.Phone, Name: row.Name, Starts: row.StartsAt, Ends: row.EndsAt}
+	}
+	return out, nil
 }
 
 // RemoveShift takes a shift off the roster, audited as actor's act.
 func RemoveShift(ctx context.Context, db DB, id int64, actor string, now time.Time) error {
 	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
-		var role, phone string // for the audit row
-		err := tx.QueryRow(ctx, `DELETE FROM on_call WHERE id = $1 RETURNING role, phone`, id).Scan(&role, &phone)
+		removed, err := rosterdb.New(tx).DeleteShift(ctx, id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("%w: no shift %d", ErrNotFound, id)
 		}
@@ -184,7 +188,7 @@ func RemoveShift(ctx context.Context, db DB, id int64, actor string, now time.Ti
 			return err
 		}
 		return audit.Append(ctx, tx, now, audit.Entry{Actor: actor, Action: "oncall.remove",
-			Detail: "shift " + strconv.FormatInt(id, 10) + " " + role + " " + MaskPhone(phone)})
+			Detail: "shift " + strconv.FormatInt(id, 10) + " " + removed.Role + " " + MaskPhone(removed.Phone)})
 	})
 }
 
