@@ -9,6 +9,9 @@
 // Roster does not send anything itself: the caller passes the Alerter (the
 // sms Notifier) that queues the text in the caller's transaction. It imports
 // no domain package, so referral, hotline, sms and the portal may all use it.
+//
+// Its SQL is in queries/*.sql, turned into Go in internal/rosterdb by sqlc
+// (make generate); being internal, nothing outside roster can run it.
 package roster
 
 import (
