@@ -321,13 +321,18 @@ func hasPrefix(tok string, prefixes []string) bool {
 
 var hourOptions = [][2]int{{8, 12}, {12, 18}, {18, 21}, {8, 21}}
 
-// parseHours reads an option or two hours ("9-13", "de 9 a 13", "9am-1pm").
+// parseHours reads an option, two hours ("9-13", "de 9 a 13", "9am-1pm")
+// or the options' own words ("en las mañanas", "tarde o noche").
 func parseHours(norm string) (from, to int, ok bool) {
 	if n, ok := option(norm, len(hourOptions)); ok {
 		return hourOptions[n-1][0], hourOptions[n-1][1], true
 	}
+	toks := fields(norm)
+	if !slices.ContainsFunc(toks, isDigits) {
+		return hoursFromDayParts(toks)
+	}
 	var hours []int
-	for _, tok := range fields(norm) {
+	for _, tok := range toks {
 		switch {
 		case isDigits(tok):
 			h, err := strconv.Atoi(tok)
@@ -345,6 +350,64 @@ func parseHours(norm string) (from, to int, ok bool) {
 		return 0, 0, false
 	}
 	return hours[0], hours[1], true
+}
+
+// dayParts are the first three hour options by their words. "mañana" is
+// also "tomorrow": followed by "en", "por" or "a" ("mañana en la tarde")
+// it is the day, not the morning.
+var dayParts = [3]struct {
+	words  []string
+	hours  [2]int
+	isPart func(toks []string, i int) bool
+}{
+	{words: []string{"mananas", "morning", "mornings"}, hours: hourOptions[0], isPart: func(toks []string, i int) bool {
+		return toks[i] == "manana" && (i+1 == len(toks) || !slices.Contains([]string{"en", "por", "a", "al"}, toks[i+1]))
+	}},
+	{words: []string{"tarde", "tardes", "afternoon", "afternoons"}, hours: hourOptions[1]},
+	{words: []string{"noche", "noches", "evening", "evenings", "night", "nights"}, hours: hourOptions[2]},
+}
+
+// anyTimeWords answer "any time", the last option ("a cualquier hora",
+// "todo el día", "anytime", "all day").
+var anyTimeWords = [][]string{{"cualquier"}, {"cualquiera"}, {"todo", "el", "dia"}, {"anytime"}, {"any", "time"}, {"all", "day"}, {"whenever"}}
+
+// hoursFromDayParts reads the parts of the day she named as one span: two
+// neighbouring parts join ("mañana y tarde" is 8-18); parts with a gap
+// between them, or any negation ("no en la noche"), are asked again rather
+// than guessed, as is "más tarde" ("later"), which names no hour.
+func hoursFromDayParts(toks []string) (from, to int, ok bool) {
+	var named [len(dayParts)]bool
+	anyTime := false
+	for i, tok := range toks {
+		if negations[tok] || tok == "mas" || tok == "more" || tok == "later" {
+			return 0, 0, false
+		}
+		for p, part := range dayParts {
+			if slices.Contains(part.words, tok) || part.isPart != nil && part.isPart(toks, i) {
+				named[p] = true
+			}
+		}
+		for _, phrase := range anyTimeWords {
+			if len(toks[i:]) >= len(phrase) && slices.Equal(toks[i:i+len(phrase)], phrase) {
+				anyTime = true
+			}
+		}
+	}
+	first := slices.Index(named[:], true)
+	switch {
+	case anyTime && first < 0:
+		return hourOptions[3][0], hourOptions[3][1], true
+	case anyTime || first < 0:
+		return 0, 0, false
+	}
+	last := first
+	for last+1 < len(named) && named[last+1] {
+		last++
+	}
+	if slices.Contains(named[last+1:], true) {
+		return 0, 0, false
+	}
+	return dayParts[first].hours[0], dayParts[last].hours[1], true
 }
 
 // Code words are compared after normalisation, so "Mango", "MANGO" and

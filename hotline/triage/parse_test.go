@@ -184,7 +184,20 @@ func TestParseCommunityContactHours(t *testing.T) {
 		{"1", 8, 12, true}, {"4", 8, 21, true}, {"9-13", 9, 13, true}, {"de 9 a 13", 9, 13, true},
 		{"9am-1pm", 9, 13, true}, {"de 8 a 5 pm", 8, 17, true}, {"20-6", 20, 6, true}, {"0-24", 0, 24, true},
 		{"9", 0, 0, false}, {"9-9", 0, 0, false}, {"9-25", 0, 0, false}, {"24-5", 0, 0, false},
-		{"9 10 11", 0, 0, false}, {"tarde", 0, 0, false}, {"5", 0, 0, false},
+		{"9 10 11", 0, 0, false}, {"5", 0, 0, false},
+		// The options' own words, as she would write them.
+		{"en las mañanas", 8, 12, true}, {"Mañana", 8, 12, true}, {"de mañana", 8, 12, true},
+		{"tarde", 12, 18, true}, {"por las tardes", 12, 18, true}, {"solo de noche", 18, 21, true},
+		{"in the morning", 8, 12, true}, {"evenings", 18, 21, true},
+		{"mañana o tarde", 8, 18, true}, {"en la tarde y en la noche", 12, 21, true},
+		{"mañana, tarde o noche", 8, 21, true}, {"a cualquier hora", 8, 21, true},
+		{"todo el día", 8, 21, true}, {"any time", 8, 21, true},
+		{"en la mañana de 9 a 11", 9, 11, true},
+		// Asked again, never guessed: tomorrow, later, a gap, a negation.
+		{"mañana en la tarde", 12, 18, true}, {"mañana", 8, 12, true}, {"manana 9", 0, 0, false},
+		{"más tarde", 0, 0, false}, {"later", 0, 0, false}, {"mañana o noche", 0, 0, false},
+		{"no en la noche", 0, 0, false}, {"not at night", 0, 0, false},
+		{"cualquier hora menos la noche", 0, 0, false}, {"cuando pueda", 0, 0, false},
 	}
 	for _, tt := range tests {
 		from, to, ok := parseHours(normalize(tt.in))

@@ -108,6 +108,31 @@ func TestConversationSpanish(t *testing.T) {
 	})
 }
 
+// A whole intake answered in her own words, no option number anywhere:
+// each answer is understood the first time, and the case is the one the
+// numbers would have opened.
+func TestIntakeInHerOwnWords(t *testing.T) {
+	// "ayer en la noche" is taken at yesterday's earliest moment: 00:00 on
+	// 09/03 in Lima, 05:00 UTC.
+	yesterday := time.Date(2026, time.March, 9, 5, 0, 0, 0, time.UTC)
+	converse(t, New(t0, "es"), t0, []turn{
+		{"Hola", [][]string{frags("¿Estas en peligro ahora?")}, nil},
+		{"no", [][]string{frags("¿Abrimos un caso?")}, nil},
+		{"sí por favor", [][]string{frags("1 Salud")}, nil},
+		{"salud y policía", [][]string{frags("¿Cuando ocurrio?")}, nil},
+		{"ayer en la noche", [][]string{frags("antes del"), frags("1 El Porvenir")}, nil},
+		{"La Esperanza", [][]string{frags("1 Salud 2 Policia", "TODOS o NINGUNO")}, nil},
+		{"si a todo", [][]string{frags("1 Solo mensajes")}, nil},
+		{"solo mensajes", [][]string{frags("¿A qué hora es seguro?")}, nil},
+		{"en las mañanas", [][]string{frags("palabra clave")}, nil},
+		{"Mangó", [][]string{frags("tu caso es "+testRef)}, []Effect{OpenCase{
+			Needs: []string{"health", "police"}, Community: "la-esperanza",
+			IncidentAt: ptr(yesterday), Consent: map[string]bool{"health": true, "police": true},
+			MayText: true, FromHour: 8, ToHour: 12, CodeWord: "mango", Lang: "es",
+		}}},
+	})
+}
+
 func TestConversationEnglishInDanger(t *testing.T) {
 	st := converse(t, New(t0, "es"), t0, []turn{
 		{"Hola", [][]string{frags("¿Estas en peligro ahora?")}, nil},
