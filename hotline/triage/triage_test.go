@@ -125,7 +125,7 @@ func TestIntakeInHerOwnWords(t *testing.T) {
 		{"si a todo", [][]string{frags("1 Solo mensajes")}, nil},
 		{"solo mensajes", [][]string{frags("¿A qué hora es seguro?")}, nil},
 		{"en las mañanas", [][]string{frags("palabra clave")}, nil},
-		{"Mangó", [][]string{frags("tu caso es "+testRef)}, []Effect{OpenCase{
+		{"Mangó", [][]string{frags("tu caso es " + testRef)}, []Effect{OpenCase{
 			Needs: []string{"health", "police"}, Community: "la-esperanza",
 			IncidentAt: ptr(yesterday), Consent: map[string]bool{"health": true, "police": true},
 			MayText: true, FromHour: 8, ToHour: 12, CodeWord: "mango", Lang: "es",
