@@ -95,6 +95,12 @@ func TestReadDanger(t *testing.T) {
 		{"no estoy bien", SaidNothing, ""},
 		{"estoy bien pero me quiere pegar", SaidDanger, "me .. pega"},
 		{"no creo estar en peligro", SaidSafe, "no creo .. peligro"},
+		{"no, ahora no", SaidSafe, "ahora no"},
+		{"Por ahora no.", SaidSafe, "por ahora no"},
+		{"ahora no puedo salir", SaidDanger, "no puedo salir"}, // not the answer "ahora no"
+		{"ahora no sé", SaidNothing, ""},
+		{"ahora no, me va a pegar", SaidDanger, "me .. pega"},
+		{"not right now", SaidSafe, "not right now"},
 		{"he's hitting me", SaidDanger, "hitting"},
 		{"he is not hitting me", SaidSafe, "not danger.en.txt"},
 		{"nobody is hurting me", SaidSafe, "not "},

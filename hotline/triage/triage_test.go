@@ -117,7 +117,7 @@ func TestIntakeInHerOwnWords(t *testing.T) {
 	yesterday := time.Date(2026, time.March, 9, 5, 0, 0, 0, time.UTC)
 	converse(t, New(t0, "es"), t0, []turn{
 		{"Hola", [][]string{frags("¿Estas en peligro ahora?")}, nil},
-		{"no", [][]string{frags("¿Abrimos un caso?")}, nil},
+		{"no, ahora no", [][]string{frags("¿Abrimos un caso?")}, nil},
 		{"sí por favor", [][]string{frags("1 Salud")}, nil},
 		{"salud y policía", [][]string{frags("¿Cuando ocurrio?")}, nil},
 		{"ayer en la noche", [][]string{frags("antes del"), frags("1 El Porvenir")}, nil},
