@@ -1,7 +1,6 @@
 package referral
 
 import (
-	"slices"
 	"testing"
 
 	"github.com/amparo/amparo/internal/pgtest"
@@ -12,15 +11,6 @@ import (
 func TestVocabularyMatchesTheSchema(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
-	for _, c := range []struct {
-		table, column string
-		want          []string
-	}{
-		{"referral", "status", pgtest.Sorted(Statuses)},
-		{"service", "kind", pgtest.Sorted(kinds)},
-	} {
-		if got := pgtest.CheckValues(t, db, c.table, c.column); !slices.Equal(got, c.want) {
-			t.Errorf("%s.%s: schema allows %q, Go names %q", c.table, c.column, got, c.want)
-		}
-	}
+	pgtest.MatchesCheck(t, db, "referral", "status", Statuses)
+	pgtest.MatchesCheck(t, db, "service", "kind", kinds)
 }

@@ -49,6 +49,9 @@ const (
 	Supervisor Role = "supervisor"
 )
 
+// Roles are all of them, as on_call's CHECK lists them.
+var Roles = []Role{Counsellor, Supervisor}
+
 // Errors the roster's calls return.
 var (
 	ErrNotFound = errors.New("roster: not found")
@@ -136,7 +139,7 @@ type Shift struct {
 
 // insertShift returns the new shift's id and its phone in E.164.
 func insertShift(ctx context.Context, db DB, sh Shift) (int64, string, error) {
-	if sh.Role != Counsellor && sh.Role != Supervisor {
+	if !slices.Contains(Roles, sh.Role) {
 		return 0, "", fmt.Errorf("%w: role must be %s or %s", ErrBadInput, Counsellor, Supervisor)
 	}
 	e164, err := phone.Normalize(sh.Phone, "")

@@ -79,3 +79,9 @@ func TestOnCallShiftsAddListRemove(t *testing.T) {
 		t.Fatalf("audit log:\n%s\nwant\n%s", strings.Join(log, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// The roster's roles are spelled in Go as on_call's CHECK spells them.
+func TestVocabularyMatchesTheSchema(t *testing.T) {
+	t.Parallel()
+	pgtest.MatchesCheck(t, pgtest.New(t), "on_call", "role", Roles)
+}

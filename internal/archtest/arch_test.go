@@ -162,4 +162,3 @@ func keys(m map[string]bool) []string {
 	slices.Sort(out)
 	return out
 }
-

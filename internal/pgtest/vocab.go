@@ -73,6 +73,17 @@ func Allows(t testing.TB, db *pgxpool.Pool, table, column, value string) bool {
 	return ok
 }
 
+// MatchesCheck fails t unless the CHECK constraints on table.column allow
+// exactly the words Go names, in any order: a constant the schema refuses
+// would fail only when a real write hits it, and a value the schema allows
+// but Go cannot name is a state no code handles.
+func MatchesCheck[T ~string](t testing.TB, db *pgxpool.Pool, table, column string, words []T) {
+	t.Helper()
+	if got, want := CheckValues(t, db, table, column), Sorted(words); !slices.Equal(got, want) {
+		t.Errorf("%s.%s: schema allows %q, Go names %q", table, column, got, want)
+	}
+}
+
 // Sorted spells a Go vocabulary as CheckValues returns a CHECK's, so the
 // two compare with slices.Equal.
 func Sorted[T ~string](vs []T) []string {
