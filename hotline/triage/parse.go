@@ -127,10 +127,19 @@ const (
 	no
 )
 
+// yesNo holds whole answers only. Beside the options it has the short
+// ways a yes or a no is said in Trujillo and in English ("ya", "dale",
+// "no quiero", "not now"); nothing longer, so a sentence is asked again
+// rather than guessed.
 var yesNo = map[string]answer{
 	"1": yes, "si": yes, "s": yes, "yes": yes, "y": yes, "ok": yes, "claro": yes, "acepto": yes,
 	"si acepto": yes, "si por favor": yes, "yes please": yes, "1 si": yes, "1 yes": yes, "sip": yes,
+	"ya": yes, "ya pues": yes, "dale": yes, "bueno": yes, "si claro": yes, "claro que si": yes,
+	"de acuerdo": yes, "okey": yes, "okay": yes, "si quiero": yes, "si gracias": yes,
+	"sure": yes, "yeah": yes, "yep": yes, "yes thanks": yes, "yes thank you": yes,
 	"2": no, "no": no, "n": no, "no gracias": no, "no thanks": no, "2 no": no, "nope": no,
+	"no quiero": no, "todavia no": no, "aun no": no, "por ahora no": no, "ahora no": no,
+	"no thank you": no, "not now": no, "not yet": no,
 }
 
 // parseYesNo accepts only whole answers: "no se" ("I don't know") must not

@@ -53,17 +53,18 @@ func TestNormalize(t *testing.T) {
 }
 
 func TestYesNo(t *testing.T) {
-	for _, in := range []string{"1", "sí", "si", "SI", "s", "S", "yes", "Y", "ok", "Sí, por favor", "1 sí"} {
+	for _, in := range []string{"1", "sí", "si", "SI", "s", "S", "yes", "Y", "ok", "Sí, por favor", "1 sí",
+		"Ya", "ya pues", "Dale", "bueno", "de acuerdo", "Claro que sí", "okay", "yeah"} {
 		if got := parseYesNo(normalize(in)); got != yes {
 			t.Errorf("%q = %d, want yes", in, got)
 		}
 	}
-	for _, in := range []string{"2", "no", "NO", "n", "No, gracias", "2 no"} {
+	for _, in := range []string{"2", "no", "NO", "n", "No, gracias", "2 no", "no quiero", "Todavía no", "ahora no", "not now"} {
 		if got := parseYesNo(normalize(in)); got != no {
 			t.Errorf("%q = %d, want no", in, got)
 		}
 	}
-	for _, in := range []string{"no sé", "si pero", "3", "12", "tal vez", ""} {
+	for _, in := range []string{"no sé", "si pero", "3", "12", "tal vez", "", "ya no", "ya no quiero", "bueno no sé", "no sé si quiero"} {
 		if got := parseYesNo(normalize(in)); got != unclear {
 			t.Errorf("%q = %d, want unclear", in, got)
 		}
