@@ -162,12 +162,15 @@ var needWords = map[string]string{
 	"salud": "health", "health": "health", "medico": "health", "medica": "health", "doctor": "health",
 	"doctora": "health", "hospital": "health", "posta": "health", "clinica": "health",
 	"policia": "police", "police": "police", "denuncia": "police", "denunciar": "police", "comisaria": "police",
-	"refugio": "shelter", "albergue": "shelter", "shelter": "shelter",
+	"pastilla": "health", "embarazo": "health", "herida": "health", "heridas": "health", "lesiones": "health",
+	"denunciarlo": "police",
+	"refugio":     "shelter", "albergue": "shelter", "shelter": "shelter", "quedarme": "shelter", "alojamiento": "shelter",
 	"legal": "legal", "abogado": "legal", "abogada": "legal", "lawyer": "legal", "juridica": "legal", "juridico": "legal",
+	"divorcio": "legal", "demanda": "legal", "pension": "legal",
 	"psicologico": "psychosocial", "psicologica": "psychosocial", "psicologo": "psychosocial",
 	"psicologa": "psychosocial", "psicosocial": "psychosocial", "emocional": "psychosocial",
 	"apoyo": "psychosocial", "emotional": "psychosocial", "support": "psychosocial",
-	"psychological": "psychosocial", "psychosocial": "psychosocial", "counselling": "psychosocial",
+	"psychological": "psychosocial", "psychosocial": "psychosocial", "counselling": "psychosocial", "terapia": "psychosocial",
 	"counseling": "psychosocial",
 }
 
@@ -487,16 +490,53 @@ var dayWords = map[string][2]int{
 	"hoy": {0, 0}, "today": {0, 0}, "ayer": {1, 0}, "yesterday": {1, 0},
 	"anteayer": {2, 0}, "antier": {2, 0}, "anoche": {1, 18}, "last night": {1, 18},
 	"day before yesterday": {2, 0}, "the day before yesterday": {2, 0},
+	"esta manana": {0, 0}, "esta tarde": {0, 0}, "hace un rato": {0, 0}, "hace rato": {0, 0},
+	"this morning": {0, 0}, "this afternoon": {0, 0}, "just now": {0, 0},
+}
+
+// weekdayWords name a day of the week: she means the last one before
+// today ("el sábado"); today's own name means a week ago, as today is "hoy".
+var weekdayWords = map[string]time.Weekday{
+	"domingo": time.Sunday, "lunes": time.Monday, "martes": time.Tuesday, "miercoles": time.Wednesday,
+	"jueves": time.Thursday, "viernes": time.Friday, "sabado": time.Saturday,
+	"sunday": time.Sunday, "monday": time.Monday, "tuesday": time.Tuesday, "wednesday": time.Wednesday,
+	"thursday": time.Thursday, "friday": time.Friday, "saturday": time.Saturday,
+}
+
+// lastWeekWords start at last week's Monday, the earliest day they cover.
+var lastWeekWords = []string{"semana pasada", "last week"}
+
+// notSaying are whole answers that leave the time unknown, as option 6
+// does: the option's own words. "No sé" is asked again instead, with the
+// options: a rough day still gives the clinic its deadlines.
+var notSaying = map[string]bool{
+	"prefiero no decir": true, "prefiero no decirlo": true, "no quiero decir": true, "no quiero decirlo": true,
+	"rather not say": true, "id rather not say": true, "i d rather not say": true, "prefer not to say": true,
 }
 
 // dayWordIn finds the day she named inside a sentence ("ayer en la
 // noche", "fue anoche"): she answers in her own words, not ours. It takes
 // the day only when the sentence names one day and negates nothing, and the
 // earliest moment of that day, so a deadline is never overstated.
-func dayWordIn(norm string) ([2]int, bool) {
+func dayWordIn(norm string, today time.Weekday) ([2]int, bool) {
 	padded := " " + strings.Join(fields(norm), " ") + " "
 	if strings.Contains(padded, " no ") || strings.Contains(padded, " not ") {
 		return [2]int{}, false
+	}
+	var found [][2]int
+	for w, wd := range weekdayWords {
+		if strings.Contains(padded, " "+w+" ") {
+			back := (int(today) - int(wd) + 7) % 7
+			if back == 0 {
+				back = 7
+			}
+			found = append(found, [2]int{back, 0})
+		}
+	}
+	for _, w := range lastWeekWords {
+		if strings.Contains(padded, " "+w+" ") {
+			found = append(found, [2]int{7 + (int(today)+6)%7, 0})
+		}
 	}
 	words := make([]string, 0, len(dayWords))
 	for w := range dayWords {
@@ -504,7 +544,6 @@ func dayWordIn(norm string) ([2]int, bool) {
 	}
 	// Longest first, so "day before yesterday" is not also read as "yesterday".
 	slices.SortFunc(words, func(a, b string) int { return len(b) - len(a) })
-	var found [][2]int
 	for _, w := range words {
 		if strings.Contains(padded, " "+w+" ") {
 			padded = strings.ReplaceAll(padded, " "+w+" ", " | ")
@@ -535,33 +574,42 @@ func parseWhen(norm string, now time.Time, zone *time.Location) (*time.Time, boo
 		t := startOfDay(now, whenBands[n-1], zone)
 		return &t, true
 	}
+	if notSaying[norm] {
+		return nil, true
+	}
 	if d, ok := dayWords[norm]; ok {
 		t := startOfDay(now, d[0], zone).Add(time.Duration(d[1]) * time.Hour)
 		return &t, true
 	}
+	// A duration ("hace 10 horas") or, failing that, a day named in her
+	// sentence ("la semana pasada" has a unit but no number).
 	qty, u := -1, unit(0)
+duration:
 	for _, tok := range fields(norm) {
 		switch {
 		case isDigits(tok) || numberWords[tok] > 0:
 			if qty >= 0 {
-				return nil, false
+				qty = -1
+				break duration
 			}
 			if qty = numberWords[tok]; qty == 0 {
 				n, err := strconv.Atoi(tok)
 				if err != nil || n > int(maxAgo/time.Minute) {
-					return nil, false
+					qty = -1
+					break duration
 				}
 				qty = n
 			}
 		case unitWords[tok] != 0:
 			if u != 0 || qty < 0 {
-				return nil, false
+				qty = -1
+				break duration
 			}
 			u = unitWords[tok]
 		}
 	}
 	if qty < 0 || u == 0 {
-		d, ok := dayWordIn(norm)
+		d, ok := dayWordIn(norm, now.In(zone).Weekday())
 		if !ok {
 			return nil, false
 		}

@@ -88,6 +88,10 @@ func TestParseNeedList(t *testing.T) {
 		{"necesito un abogado y apoyo psicológico", []string{"legal", "psychosocial"}},
 		{"shelter and a lawyer", []string{"shelter", "legal"}},
 		{"2 y refugio", []string{"police", "shelter"}},
+		{"un lugar donde quedarme y la pastilla", []string{"health", "shelter"}},
+		{"quiero denunciarlo", []string{"police"}},
+		{"pensión para mis hijos", []string{"legal"}},
+		{"terapia", []string{"psychosocial"}},
 		{"6", nil},
 		{"1 6", nil},
 		{"0", nil},
@@ -271,6 +275,22 @@ func TestParseWhen(t *testing.T) {
 		{"fue antier por la tarde", midnight.Add(-2 * day), false},
 		{"no fue ayer", time.Time{}, false},
 		{"ayer o anteayer", time.Time{}, false},
+		// 9 March 2026 is a Monday: a weekday is the last one before today.
+		{"el sábado", midnight.Add(-2 * day), false},
+		{"fue el domingo en la noche", midnight.Add(-day), false},
+		{"el lunes", midnight.Add(-7 * day), false},
+		{"on friday", midnight.Add(-3 * day), false},
+		{"la semana pasada", midnight.Add(-7 * day), false},
+		{"last week", midnight.Add(-7 * day), false},
+		{"esta mañana", midnight, false},
+		{"hace un rato", midnight, false},
+		{"el sábado o el domingo", time.Time{}, false},
+		{"ayer sábado", time.Time{}, false}, // yesterday was Sunday: she contradicts herself
+		{"ayer domingo", midnight.Add(-day), false},
+		{"Prefiero no decir", time.Time{}, true},
+		{"I'd rather not say", time.Time{}, true},
+		{"no me acuerdo", time.Time{}, false}, // asked again, with the options
+		{"no sé, ayer", time.Time{}, false},
 	}
 	for _, tt := range tests {
 		got, ok := parseWhen(normalize(tt.in), now, trujillo.Zone)
