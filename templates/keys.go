@@ -36,7 +36,8 @@ const (
 	KeyHoursRetry          = "sms.hours.retry"
 	KeyCodeWord            = "sms.codeword"
 	KeyCodeWordRetry       = "sms.codeword.retry"
-	KeySummary             = "sms.summary" // {ref}: the case reference, known after the case is stored
+	KeyCodeWordWhy         = "sms.codeword.why" // she would rather not choose one: why it matters
+	KeySummary             = "sms.summary"      // {ref}: the case reference, known after the case is stored
 	KeyDone                = "sms.done"
 	KeyHelp                = "sms.help"
 	KeyStop                = "sms.stop"            // SALIR: what stops, what still answers her, how to come back

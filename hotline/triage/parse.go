@@ -422,6 +422,13 @@ func hoursFromDayParts(toks []string) (from, to int, ok bool) {
 	return dayParts[first].hours[0], dayParts[last].hours[1], true
 }
 
+// refusesCodeWord is "no" or "no quiero" to the code word question, as
+// against "no sé" (which word?), which gets the rules again.
+func refusesCodeWord(norm string) bool {
+	return parseYesNo(norm) == no || slices.ContainsFunc([]string{"no quiero", "dont want", "don t want", "i dont want", "i don t want"},
+		func(p string) bool { return norm == p || strings.HasPrefix(norm, p+" ") })
+}
+
 // Code words are compared after normalisation, so "Mango", "MANGO" and
 // "mangó" are the same word however she types it.
 const (

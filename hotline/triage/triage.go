@@ -578,6 +578,10 @@ func respond(st State, norm string, now time.Time) (State, Output) {
 			st.CodeWord = w
 			return openCase(st)
 		}
+		if refusesCodeWord(norm) {
+			// The plain retry would only repeat the rules to her.
+			return st, reply(templates.KeyCodeWordWhy)
+		}
 	case stepEraseWord, stepEraseWait:
 		switch parseYesNo(norm) {
 		case yes:

@@ -133,6 +133,28 @@ func TestIntakeInHerOwnWords(t *testing.T) {
 	})
 }
 
+// Refusing a code word is answered with why it matters, in her language,
+// and she can still choose one; "no sé" gets the rules again.
+func TestCodeWordRefusedIsExplained(t *testing.T) {
+	st := converse(t, New(t0, "es"), t0, []turn{
+		{"hola", [][]string{frags("¿Estas en peligro ahora?")}, nil},
+		{"no", [][]string{frags("¿Abrimos un caso?")}, nil},
+		{"si", [][]string{frags("1 Salud")}, nil},
+		{"3", [][]string{frags("1 El Porvenir")}, nil},
+		{"1", [][]string{frags("1 Refugio")}, nil},
+		{"1", [][]string{frags("1 Solo mensajes")}, nil},
+		{"4", [][]string{frags("Elige una palabra clave")}, nil},
+		{"no quiero palabra clave", [][]string{frags("protege tu caso", "cualquier palabra")}, nil},
+		{"no sé", [][]string{frags("de 3 a 20 letras")}, nil},
+	})
+	if st.Step != stepCodeWord {
+		t.Fatalf("after refusing, step %q; she must still be able to choose one", st.Step)
+	}
+	en := converse(t, New(t0, "en"), t0, []turn{{"hello", [][]string{frags("in danger")}, nil}})
+	en.Step = stepCodeWord
+	converse(t, en, t0, []turn{{"I don't want one", [][]string{frags("protects your case")}, nil}})
+}
+
 func TestConversationEnglishInDanger(t *testing.T) {
 	st := converse(t, New(t0, "es"), t0, []turn{
 		{"Hola", [][]string{frags("¿Estas en peligro ahora?")}, nil},
