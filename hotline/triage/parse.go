@@ -80,7 +80,13 @@ var keywords = map[string]keyword{
 	// "Auxilio" and "socorro" are not here: they are cries for help now,
 	// which ReadDanger hears (danger.es.txt).
 	"ayuda": kwHelp, "help": kwHelp, "info": kwHelp,
+	// Her own words for the same, still whole messages: SALIR only stops
+	// what we start, and BORRAR asks for her code word before anything goes.
+	"no me escriban mas": kwStop, "no me escribas mas": kwStop, "dejen de escribirme": kwStop,
+	"no mas mensajes": kwStop, "stop texting me": kwStop, "dont text me": kwStop, "don t text me": kwStop,
 	"borrar": kwErase, "erase": kwErase, "delete": kwErase, "eliminar": kwErase,
+	"borra": kwErase, "borrar todo": kwErase, "borra todo": kwErase, "borrar mis mensajes": kwErase,
+	"borra mis mensajes": kwErase, "delete all": kwErase, "delete everything": kwErase, "erase everything": kwErase,
 	"borrar si": kwEraseYes, "borrar 1": kwEraseYes, "eliminar si": kwEraseYes,
 	"erase yes": kwEraseYes, "erase 1": kwEraseYes, "delete yes": kwEraseYes, "delete 1": kwEraseYes,
 	"inicio": kwRestart, "reiniciar": kwRestart, "empezar": kwRestart, "restart": kwRestart,

@@ -21,6 +21,8 @@ func TestKeywordNormalisation(t *testing.T) {
 		"ENGLISH": kwEnglish, "INGLÉS": kwEnglish, "ingles": kwEnglish, "Inglés.": kwEnglish, "en inglés": kwEnglish,
 		"ESPAÑOL": kwSpanish, "español": kwSpanish, "Espanol": kwSpanish, "SPANISH": kwSpanish,
 		"EN": kwEnglish, "es": kwSpanish, "ES.": kwSpanish,
+		"Borra todo": kwErase, "borrar mis mensajes": kwErase, "delete everything": kwErase,
+		"No me escriban más": kwStop, "stop texting me": kwStop, "Don't text me": kwStop,
 		// Only a whole message is a command.
 		"no quiero salir": kwNone, "salir ahora": kwNone, "ayudame": kwNone, "stopp": kwNone,
 		"borrar no": kwNone, "": kwNone, "1": kwNone,
