@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/referral/internal/referraldb"
 )
 
 // boardDue is the clock the SLA board times an open referral by:
@@ -19,6 +20,11 @@ import (
 // (migrations/sql/00210_sla_board.sql), so each state's most pressing rows
 // come from the index instead of a sort of every open referral.
 const boardDue = `(CASE WHEN status IN ('pending', 'notified') THEN ack_by ELSE serve_by END)`
+
+// boardReferralCols are a Referral's columns in Board's scan order (Board
+// builds its SQL in Go; see there).
+const boardReferralCols = `id, case_id, service_id, parent_id, need, status, urgent, override, ack_by, serve_by,
+	breached_at, reply_code, code_phone, created_at, updated_at`
 
 // BoardStates are the states the board shows, in the order a referral
 // passes through them: the open ones.
@@ -88,6 +94,7 @@ type ChainLink struct {
 func (s *Service) Board(ctx context.Context, db DB, f BoardFilter) (Board, error) {
 	now := s.now()
 	b := Board{Count: map[Status]int{}, Overdue: map[Status]int{}, Rows: map[Status][]BoardRow{}}
+	// Counts and rows are SQL built here, not named queries: the planner needs each filter's shape (bench/README.md "Portal: SLA board").
 	// Only the filters given become conditions: a catch-all such as
 	// "$1 = '' OR community = $1" leaves PostgreSQL a plan that reads every
 	// open referral's row, ten times slower than the index alone.
@@ -122,11 +129,10 @@ func (s *Service) Board(ctx context.Context, db DB, f BoardFilter) (Board, error
 		return b, fmt.Errorf("referral: board counts: %w", err)
 	}
 	var (
-		st          Status
-		n, over     int
-		listed      []uuid.UUID
-		rowByID     = map[uuid.UUID]*BoardRow{}
-		serviceName string
+		st      Status
+		n, over int
+		listed  []uuid.UUID
+		rowByID = map[uuid.UUID]*BoardRow{}
 	)
 	if _, err := pgx.ForEachRow(rows, []any{&st, &n, &over}, func() error {
 		b.Count[st], b.Overdue[st] = n, over
@@ -144,7 +150,7 @@ func (s *Service) Board(ctx context.Context, db DB, f BoardFilter) (Board, error
 			WHERE status = st.status AND `+where+`
 			ORDER BY `+boardDue+` NULLS LAST, id
 			LIMIT `+fmt.Sprintf("$%d", len(args)+2)+`) pick
-		JOIN LATERAL (SELECT `+referralCols+` FROM referral WHERE id = pick.id) r ON true
+		JOIN LATERAL (SELECT `+boardReferralCols+` FROM referral WHERE id = pick.id) r ON true
 		JOIN service s ON s.id = r.service_id
 		LEFT JOIN service nx ON nx.id = s.next_service_id`, append(args, BoardStates, f.PerState)...)
 	if err != nil {
@@ -189,34 +195,13 @@ func (s *Service) Board(ctx context.Context, db DB, f BoardFilter) (Board, error
 			rowByID[b.Rows[st][i].ID] = &b.Rows[st][i]
 		}
 	}
-	// Each link ends with the event that closed it; depth bounds a chain
-	// that, through a bug, pointed at itself.
-	rows, err = db.Query(ctx, `
-		WITH RECURSIVE chain (leaf, id, depth) AS (
-			SELECT id, parent_id, 1 FROM referral WHERE id = ANY($1) AND parent_id IS NOT NULL
-			UNION ALL
-			SELECT c.leaf, p.parent_id, c.depth + 1 FROM chain c JOIN referral p ON p.id = c.id
-			WHERE p.parent_id IS NOT NULL AND c.depth < 32)
-		SELECT c.leaf, s.name, p.status, p.updated_at,
-			COALESCE((SELECT e.reason FROM referral_event e WHERE e.referral_id = p.id AND e.to_status = p.status
-				ORDER BY e.id DESC LIMIT 1), '')
-		FROM chain c JOIN referral p ON p.id = c.id JOIN service s ON s.id = p.service_id
-		ORDER BY c.leaf, c.depth DESC`, listed)
+	links, err := referraldb.New(db).BoardChains(ctx, listed)
 	if err != nil {
 		return b, fmt.Errorf("referral: board chains: %w", err)
 	}
-	var (
-		leaf uuid.UUID
-		link ChainLink
-	)
-	_, err = pgx.ForEachRow(rows, []any{&leaf, &serviceName, &link.Status, &link.At, &link.Reason}, func() error {
-		link.Service = serviceName
-		row := rowByID[leaf]
-		row.Chain = append(row.Chain, link)
-		return nil
-	})
-	if err != nil {
-		return b, fmt.Errorf("referral: board chains: %w", err)
+	for _, l := range links {
+		row := rowByID[l.Leaf]
+		row.Chain = append(row.Chain, ChainLink{Service: l.Name, Status: Status(l.Status), Reason: l.Reason, At: l.UpdatedAt})
 	}
 	return b, nil
 }
@@ -224,11 +209,15 @@ func (s *Service) Board(ctx context.Context, db DB, f BoardFilter) (Board, error
 // BoardServices lists the services a board may be filtered by: id and
 // name, by name.
 func (s *Service) BoardServices(ctx context.Context, db DB) ([]ServiceName, error) {
-	rows, err := db.Query(ctx, `SELECT id, name FROM service ORDER BY name, id`)
+	rows, err := referraldb.New(db).BoardServices(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("referral: service names: %w", err)
 	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[ServiceName])
+	out := make([]ServiceName, len(rows))
+	for i, row := range rows {
+		out[i] = ServiceName{ID: row.ID, Name: row.Name}
+	}
+	return out, nil
 }
 
 // BoardCommunities lists the communities the directory covers, spelled as
@@ -236,12 +225,11 @@ func (s *Service) BoardServices(ctx context.Context, db DB) ([]ServiceName, erro
 // reading them from the directory costs nothing, where reading them from
 // 100,000 open referrals would cost every load.
 func (s *Service) BoardCommunities(ctx context.Context, db DB) ([]string, error) {
-	rows, err := db.Query(ctx, `SELECT DISTINCT replace(c, ' ', '-') FROM service, unnest(communities) c
-		WHERE c <> $1 ORDER BY 1`, AnyCommunity)
+	cs, err := referraldb.New(db).BoardCommunities(ctx, AnyCommunity)
 	if err != nil {
 		return nil, fmt.Errorf("referral: communities: %w", err)
 	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
+	return cs, nil
 }
 
 // ServiceName names a service for a filter.

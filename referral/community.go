@@ -6,8 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
-
+	"github.com/amparo/amparo/referral/internal/referraldb"
 	"github.com/amparo/amparo/templates"
 )
 
@@ -19,19 +18,15 @@ const otherCommunity = "other"
 // directory that lists none offers those its active services cover, by
 // name: a smaller city's file then works without the list.
 func Communities(ctx context.Context, db DB) ([]CommunityEntry, error) {
-	rows, err := db.Query(ctx, `SELECT key, name FROM community ORDER BY position`)
+	q := referraldb.New(db)
+	cs, err := storedCommunities(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("referral: communities: %w", err)
 	}
-	cs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[CommunityEntry])
-	if err != nil || len(cs) > 0 {
-		return cs, err
+	if len(cs) > 0 {
+		return cs, nil
 	}
-	rows, err = db.Query(ctx, `SELECT DISTINCT c FROM service, unnest(communities) c WHERE active AND c <> $1 ORDER BY c`, AnyCommunity)
-	if err != nil {
-		return nil, fmt.Errorf("referral: communities: %w", err)
-	}
-	covered, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	covered, err := q.CoveredCommunities(ctx, AnyCommunity)
 	if err != nil {
 		return nil, fmt.Errorf("referral: communities: %w", err)
 	}
@@ -89,11 +84,24 @@ func (d *Directory) validateCommunities() []error {
 
 // exportCommunities reads the stored list, as the file writes it.
 func exportCommunities(ctx context.Context, db DB) ([]CommunityEntry, error) {
-	rows, err := db.Query(ctx, `SELECT key, name FROM community ORDER BY position`)
+	cs, err := storedCommunities(ctx, referraldb.New(db))
 	if err != nil {
 		return nil, fmt.Errorf("referral: export: %w", err)
 	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[CommunityEntry])
+	return cs, nil
+}
+
+// storedCommunities reads the community table's list, in order.
+func storedCommunities(ctx context.Context, q *referraldb.Queries) ([]CommunityEntry, error) {
+	rows, err := q.Communities(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cs := make([]CommunityEntry, len(rows))
+	for i, row := range rows {
+		cs[i] = CommunityEntry{Key: row.Key, Name: row.Name}
+	}
+	return cs, nil
 }
 
 // diffCommunities says how the file's list differs from the stored one:

@@ -3,10 +3,12 @@ package referral
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
+
+	"github.com/amparo/amparo/referral/internal/referraldb"
 )
 
 // StalledCases returns up to limit cases with a referral that waits for a
@@ -15,23 +17,13 @@ import (
 // waiting means escalation found nobody, which needs a person. The
 // caseworker's desk ranks these after clinical windows.
 func (s *Service) StalledCases(ctx context.Context, db DB, limit int) (map[uuid.UUID]time.Time, error) {
-	rows, err := db.Query(ctx, `
-		SELECT case_id, min(ack_by) FROM (
-			SELECT case_id, ack_by FROM referral
-			WHERE status IN ('pending', 'notified') AND ack_by <= $1
-			ORDER BY ack_by LIMIT $2) s
-		GROUP BY case_id`, s.now(), limit)
+	rows, err := referraldb.New(db).StalledCases(ctx, s.now(), int32(min(limit, math.MaxInt32)))
 	if err != nil {
 		return nil, fmt.Errorf("referral: stalled cases: %w", err)
 	}
-	out := map[uuid.UUID]time.Time{}
-	var (
-		id    uuid.UUID
-		since time.Time
-	)
-	_, err = pgx.ForEachRow(rows, []any{&id, &since}, func() error { out[id] = since.UTC(); return nil })
-	if err != nil {
-		return nil, fmt.Errorf("referral: stalled cases: %w", err)
+	out := make(map[uuid.UUID]time.Time, len(rows))
+	for _, row := range rows {
+		out[row.CaseID] = row.Since.UTC()
 	}
 	return out, nil
 }

@@ -7,17 +7,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"time"
 	"unicode"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/internal/fold"
 	"github.com/amparo/amparo/phone"
+	"github.com/amparo/amparo/referral/internal/referraldb"
 )
 
 // DB is a pool or a transaction: casefile's, so one value serves both.
@@ -56,8 +57,8 @@ func DemoDirectory() io.Reader { return strings.NewReader(string(demoDirectory))
 // marked demo: `amparo demo` refuses such a database, since its fictional
 // duty phones must never receive a real survivor's referral.
 func HasRealProviders(ctx context.Context, db DB) (bool, error) {
-	var real bool
-	if err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM organization WHERE NOT demo)`).Scan(&real); err != nil {
+	real, err := referraldb.New(db).HasRealProviders(ctx)
+	if err != nil {
 		return false, fmt.Errorf("referral: directory: %w", err)
 	}
 	return real, nil
@@ -168,24 +169,21 @@ func parseDirectory(r io.Reader) (Directory, error) {
 }
 
 func (d *Directory) apply(ctx context.Context, tx pgx.Tx) error {
+	q := referraldb.New(tx)
 	if len(d.Communities) > 0 {
 		// The list is replaced whole: its order is part of what it says.
-		if _, err := tx.Exec(ctx, `DELETE FROM community`); err != nil {
+		if err := q.DeleteCommunities(ctx); err != nil {
 			return fmt.Errorf("referral: directory: communities: %w", err)
 		}
 		for i, c := range d.Communities {
-			if _, err := tx.Exec(ctx, `INSERT INTO community (key, name, position, demo) VALUES ($1, $2, $3, $4)`,
-				c.Key, c.Name, i+1, d.Demo); err != nil {
+			if err := q.InsertCommunity(ctx, referraldb.InsertCommunityParams{
+				Key: c.Key, Name: c.Name, Position: int32(i + 1), Demo: d.Demo}); err != nil {
 				return fmt.Errorf("referral: directory: community %s: %w", c.Key, err)
 			}
 		}
 	}
 	for _, o := range d.Organizations {
-		var orgID uuid.UUID
-		err := tx.QueryRow(ctx, `
-			INSERT INTO organization (key, name, demo) VALUES ($1, $2, $3)
-			ON CONFLICT (key) DO UPDATE SET name = excluded.name, demo = excluded.demo, updated_at = now()
-			RETURNING id`, o.Key, o.Name, d.Demo).Scan(&orgID)
+		orgID, err := q.UpsertOrganization(ctx, o.Key, o.Name, d.Demo)
 		if err != nil {
 			return fmt.Errorf("referral: directory: upsert organization: %w", err)
 		}
@@ -194,21 +192,17 @@ func (d *Directory) apply(ctx context.Context, tx pgx.Tx) error {
 			if err != nil {
 				return err
 			}
-			active := s.Active == nil || *s.Active
-			_, err = tx.Exec(ctx, `
-				INSERT INTO service (key, organization_id, name, kind, needs, communities, hours, timezone,
-				                     capacity, duty_phone, lang, ack_urgent_min, ack_routine_min, priority, active, demo, address)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-				ON CONFLICT (key) DO UPDATE SET
-					organization_id = excluded.organization_id, name = excluded.name, kind = excluded.kind,
-					address = excluded.address,
-					needs = excluded.needs, communities = excluded.communities, hours = excluded.hours,
-					timezone = excluded.timezone, capacity = excluded.capacity, duty_phone = excluded.duty_phone,
-					lang = excluded.lang, ack_urgent_min = excluded.ack_urgent_min,
-					ack_routine_min = excluded.ack_routine_min, priority = excluded.priority,
-					active = excluded.active, demo = excluded.demo, updated_at = now()`,
-				s.Key, orgID, s.Name, s.Kind, s.Needs, s.Communities, hours, d.Timezone,
-				s.Capacity, s.DutyPhone, s.Lang, s.AckMinutes.Urgent, s.AckMinutes.Routine, s.Priority, active, d.Demo, s.Address)
+			needs := make([]string, len(s.Needs))
+			for i, n := range s.Needs {
+				needs[i] = string(n)
+			}
+			// The integers fit int4: validate refused any that does not.
+			err = q.UpsertService(ctx, referraldb.UpsertServiceParams{
+				Key: s.Key, OrganizationID: orgID, Name: s.Name, Kind: string(s.Kind), Needs: needs,
+				Communities: s.Communities, Hours: hours, Timezone: d.Timezone, Capacity: int32(s.Capacity),
+				DutyPhone: s.DutyPhone, Lang: s.Lang, AckUrgentMin: int32(s.AckMinutes.Urgent),
+				AckRoutineMin: int32(s.AckMinutes.Routine), Priority: int32(s.Priority),
+				Active: s.Active == nil || *s.Active, Demo: d.Demo, Address: s.Address})
 			if err != nil {
 				return fmt.Errorf("referral: directory: upsert service %s: %w", s.Key, err)
 			}
@@ -218,10 +212,7 @@ func (d *Directory) apply(ctx context.Context, tx pgx.Tx) error {
 	// the file; an escalation target may also live in an earlier load.
 	for _, o := range d.Organizations {
 		for _, s := range o.Services {
-			var next *uuid.UUID
-			err := tx.QueryRow(ctx, `
-				UPDATE service SET next_service_id = (SELECT id FROM service WHERE key = NULLIF($2, ''))
-				WHERE key = $1 RETURNING next_service_id`, s.Key, s.Next).Scan(&next)
+			next, err := q.LinkService(ctx, s.Next, s.Key)
 			if err != nil {
 				return fmt.Errorf("referral: directory: link %s: %w", s.Key, err)
 			}
@@ -240,9 +231,11 @@ const defaultZone = "America/Lima"
 // zone most of its services are in), or defaultZone before any is loaded.
 // Survivors' contact hours are read in it.
 func DirectoryZone(ctx context.Context, db DB) (*time.Location, error) {
-	name := defaultZone
-	err := db.QueryRow(ctx, `SELECT timezone FROM service GROUP BY timezone ORDER BY count(*) DESC, timezone LIMIT 1`).Scan(&name)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+	name, err := referraldb.New(db).DirectoryZone(ctx)
+	if errors.Is(err, pgx.ErrNoRows) {
+		name, err = defaultZone, nil
+	}
+	if err != nil {
 		return nil, fmt.Errorf("referral: directory zone: %w", err)
 	}
 	loc, err := time.LoadLocation(name)
@@ -311,6 +304,15 @@ func (d *Directory) validate() error {
 			}
 			if s.Capacity < 0 {
 				bad("capacity", "negative")
+			}
+			// The columns are int4.
+			for _, n := range []struct {
+				field string
+				v     int
+			}{{"capacity", s.Capacity}, {"ack_minutes", s.AckMinutes.Urgent}, {"ack_minutes", s.AckMinutes.Routine}, {"priority", s.Priority}} {
+				if n.v > math.MaxInt32 || n.v < math.MinInt32 {
+					bad(n.field, "too large")
+				}
 			}
 			if s.AckMinutes.Urgent <= 0 || s.AckMinutes.Routine <= 0 {
 				bad("ack_minutes", ".urgent and .routine must be positive")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/amparo/amparo/audit"
 	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/referral/internal/referraldb"
 )
 
 // ErrDemoMix refuses to put real and demo providers in one database: a
@@ -39,21 +40,17 @@ func (e *InvalidDirectoryError) Problems() []string {
 // changes nothing: every organisation and service, retired ones included.
 func ExportDirectory(ctx context.Context, db DB) (Directory, error) {
 	d := Directory{Timezone: defaultZone, Organizations: []Organization{}}
-	rows, err := db.Query(ctx, `SELECT key, name, demo FROM organization ORDER BY key`)
+	q := referraldb.New(db)
+	orgRows, err := q.ExportOrganizations(ctx)
 	if err != nil {
 		return d, fmt.Errorf("referral: export: %w", err)
 	}
 	demos := map[bool]bool{}
 	orgs := map[string]int{}
-	var o Organization
-	var demo bool
-	if _, err := pgx.ForEachRow(rows, []any{&o.Key, &o.Name, &demo}, func() error {
+	for _, o := range orgRows {
 		orgs[o.Key] = len(d.Organizations)
 		d.Organizations = append(d.Organizations, Organization{Key: o.Key, Name: o.Name, Services: []ServiceEntry{}})
-		demos[demo] = true
-		return nil
-	}); err != nil {
-		return d, fmt.Errorf("referral: export: %w", err)
+		demos[o.Demo] = true
 	}
 	if len(demos) > 1 {
 		return d, ErrDemoMix
@@ -62,50 +59,42 @@ func ExportDirectory(ctx context.Context, db DB) (Directory, error) {
 	if d.Communities, err = exportCommunities(ctx, db); err != nil {
 		return d, err
 	}
-	rows, err = db.Query(ctx, `
-		SELECT s.key, o.key, s.name, s.address, s.kind, s.needs, s.communities, s.hours, s.timezone, s.capacity,
-		       s.duty_phone, s.lang, s.ack_urgent_min, s.ack_routine_min, s.priority, COALESCE(n.key, ''), s.active
-		FROM service s JOIN organization o ON o.id = s.organization_id
-		LEFT JOIN service n ON n.id = s.next_service_id
-		ORDER BY o.key, s.priority, s.key`)
+	services, err := q.ExportServices(ctx)
 	if err != nil {
 		return d, fmt.Errorf("referral: export: %w", err)
 	}
 	zones := map[string]bool{}
-	var (
-		s               ServiceEntry
-		org, kind, zone string
-		needs           []string
-		hours           []byte
-		active          bool
-	)
-	if _, err := pgx.ForEachRow(rows, []any{&s.Key, &org, &s.Name, &s.Address, &kind, &needs, &s.Communities, &hours,
-		&zone, &s.Capacity, &s.DutyPhone, &s.Lang, &s.AckMinutes.Urgent, &s.AckMinutes.Routine, &s.Priority, &s.Next, &active},
-		func() error {
-			e := s
-			e.Kind = Kind(kind)
-			e.Needs = make([]casefile.Need, len(needs))
-			for i, n := range needs {
-				e.Needs[i] = casefile.Need(n)
-			}
-			e.Communities = slices.Clone(s.Communities)
-			if err := json.Unmarshal(hours, &e.Hours); err != nil {
-				return fmt.Errorf("service %s: %w", e.Key, err)
-			}
-			a := active // each row's own pointer
-			e.Active = &a
-			zones[zone] = true
-			d.Timezone = zone
-			i := orgs[org]
-			d.Organizations[i].Services = append(d.Organizations[i].Services, e)
-			return nil
-		}); err != nil {
-		return d, fmt.Errorf("referral: export: %w", err)
+	for _, s := range services {
+		e, err := exportedService(s)
+		if err != nil {
+			return d, fmt.Errorf("referral: export: %w", err)
+		}
+		zones[s.Timezone] = true
+		d.Timezone = s.Timezone
+		i := orgs[s.OrganizationKey]
+		d.Organizations[i].Services = append(d.Organizations[i].Services, e)
 	}
 	if len(zones) > 1 {
 		return d, fmt.Errorf("referral: export: services are in %d time zones; the file holds one", len(zones))
 	}
 	return d, nil
+}
+
+// exportedService is a service row as the directory file writes it.
+func exportedService(s referraldb.ExportServicesRow) (ServiceEntry, error) {
+	e := ServiceEntry{
+		Key: s.Key, Name: s.Name, Address: s.Address, Kind: Kind(s.Kind), Needs: make([]casefile.Need, len(s.Needs)),
+		Communities: s.Communities, Capacity: int(s.Capacity), DutyPhone: s.DutyPhone, Lang: s.Lang,
+		Priority: int(s.Priority), Next: s.NextKey, Active: &s.Active,
+	}
+	e.AckMinutes.Urgent, e.AckMinutes.Routine = int(s.AckUrgentMin), int(s.AckRoutineMin)
+	for i, n := range s.Needs {
+		e.Needs[i] = casefile.Need(n)
+	}
+	if err := json.Unmarshal(s.Hours, &e.Hours); err != nil {
+		return e, fmt.Errorf("service %s: %w", e.Key, err)
+	}
+	return e, nil
 }
 
 // Change is one line of an import's difference from the database.
@@ -148,11 +137,12 @@ func ImportDirectory(ctx context.Context, db DB, r io.Reader, dryRun bool, actor
 	err = pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		// Two imports at once would each diff against the other's
 		// starting point.
-		if _, err := tx.Exec(ctx, `LOCK TABLE organization, service IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+		q := referraldb.New(tx)
+		if err := q.LockDirectory(ctx); err != nil {
 			return err
 		}
-		var mixed bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM organization WHERE demo <> $1)`, d.Demo).Scan(&mixed); err != nil {
+		mixed, err := q.DirectoryHoldsOtherKind(ctx, d.Demo)
+		if err != nil {
 			return err
 		}
 		if mixed {

@@ -20,4 +20,12 @@
 // transition.go (every state move, through move and the transitions table
 // in status.go), escalate.go (escalation and a need nobody can take) and
 // query.go (reads that change nothing).
+//
+// Its SQL is in queries/*.sql, turned into Go in internal/referraldb by
+// sqlc (make generate); being internal, nothing outside referral can run
+// it. QueueProviderCheck hands the hotline the generated text of one query
+// (referraldb.ProviderPhone), never a string of its own. Two statements
+// stay SQL written in Go, each saying why: the SLA board's counts and rows
+// (Board), whose filters are chosen at run time for the planner, and the
+// one update of River's own river_job table (dropJobs).
 package referral

@@ -11,6 +11,7 @@ import (
 
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/internal/jobs"
+	"github.com/amparo/amparo/referral/internal/referraldb"
 )
 
 // reasonCaseErased is the reason on the event that revokes a referral whose
@@ -60,44 +61,34 @@ func casesErased(ctx context.Context, tx pgx.Tx, n Withdrawer, q jobs.Queue, cas
 	// when we asked may create a successor (escalation, decline) before it
 	// commits, and that row is not in the snapshot of the statement that
 	// waited for it. Rows this transaction has handled never match again.
+	db := referraldb.New(tx)
 	for {
-		refs, err := lockRefs(ctx, tx, `r.case_id = ANY($1) AND (r.status = ANY($2) OR r.serve_by IS NOT NULL OR r.breached_at IS NOT NULL)`,
-			caseIDs, openStatuses)
+		rows, err := db.LockErasedReferrals(ctx, caseIDs, openStatuses)
 		if err != nil {
 			return fmt.Errorf("referral: case erased: %w", err)
 		}
-		if len(refs) == 0 {
+		if len(rows) == 0 {
 			break
 		}
-		ids := make([]uuid.UUID, len(refs))
-		for i, r := range refs {
-			ids[i] = r.ID
+		refs := make([]lockedRef, len(rows))
+		ids := make([]uuid.UUID, len(rows))
+		for i, row := range rows {
+			refs[i], ids[i] = toLockedRef(row), row.ID
 		}
 		if err := revokeLocked(ctx, tx, n, refs, references, reasonCaseErased, at); err != nil {
 			return err
 		}
-		steps := []struct {
-			sql  string
-			args []any
-		}{
-			{`UPDATE referral SET serve_by = NULL, breached_at = NULL, updated_at = $2 WHERE id = ANY($1)`, []any{ids, at}},
-			{`DELETE FROM referral_event WHERE referral_id = ANY($1) AND reason = ANY($2)`,
-				[]any{ids, []string{reasonServeNear, reasonServeBreached}}},
+		if err := db.ForgetDeadlines(ctx, at, ids); err != nil {
+			return fmt.Errorf("referral: case erased: %w", err)
 		}
-		for _, st := range steps {
-			if _, err := tx.Exec(ctx, st.sql, st.args...); err != nil {
-				return fmt.Errorf("referral: case erased: %w", err)
-			}
+		if err := db.DeleteMilestoneEvents(ctx, ids, []string{reasonServeNear, reasonServeBreached}); err != nil {
+			return fmt.Errorf("referral: case erased: %w", err)
 		}
 	}
 	// Every job of every referral of these cases, not only those handled
 	// above: a finished job's row keeps its scheduled time until River
 	// prunes it.
-	rows, err := tx.Query(ctx, `SELECT id FROM referral WHERE case_id = ANY($1)`, caseIDs)
-	if err != nil {
-		return fmt.Errorf("referral: case erased: %w", err)
-	}
-	all, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	all, err := db.CasesReferralIDs(ctx, caseIDs)
 	if err != nil {
 		return fmt.Errorf("referral: case erased: %w", err)
 	}
@@ -115,16 +106,10 @@ type lockedRef struct {
 	Lang      string // the provider's
 }
 
-// lockRefs locks, in id order, the referrals (alias r) that match where.
-func lockRefs(ctx context.Context, tx pgx.Tx, where string, args ...any) ([]lockedRef, error) {
-	rows, err := tx.Query(ctx, `
-		SELECT r.id, r.status, r.case_id, r.reply_code, r.code_phone, s.lang
-		FROM referral r JOIN service s ON s.id = r.service_id
-		WHERE `+where+` ORDER BY r.id FOR NO KEY UPDATE OF r`, args...)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[lockedRef])
+// toLockedRef is a row of LockErasedReferrals or (converted to this type,
+// its columns being the same) LockWithdrawnReferrals.
+func toLockedRef(r referraldb.LockErasedReferralsRow) lockedRef {
+	return lockedRef{ID: r.ID, Status: Status(r.Status), CaseID: r.CaseID, ReplyCode: r.ReplyCode, CodePhone: r.CodePhone, Lang: r.Lang}
 }
 
 // revokeLocked revokes the open referrals among refs, which the caller has
@@ -135,16 +120,17 @@ func lockRefs(ctx context.Context, tx pgx.Tx, where string, args ...any) ([]lock
 // provider's place; closed referrals in refs are left alone. references
 // maps case ids to case references.
 func revokeLocked(ctx context.Context, tx pgx.Tx, n Withdrawer, refs []lockedRef, references map[uuid.UUID]string, reason string, at time.Time) error {
+	db := referraldb.New(tx)
 	for _, r := range refs {
 		if !r.Status.Open() {
 			continue
 		}
-		if _, err := tx.Exec(ctx, `UPDATE referral SET status = $2, updated_at = $3 WHERE id = $1`, r.ID, Revoked, at); err != nil {
+		if err := db.RevokeReferral(ctx, string(Revoked), at, r.ID); err != nil {
 			return fmt.Errorf("referral: revoke %s: %w", r.ID, err)
 		}
-		if _, err := tx.Exec(ctx, `
-			INSERT INTO referral_event (referral_id, from_status, to_status, actor, reason, at)
-			VALUES ($1, $2, $3, $4, $5, $6)`, r.ID, r.Status, Revoked, actorSystem, reason, at); err != nil {
+		// An open referral's status is never empty, so from_status is set.
+		if err := db.InsertEvent(ctx, referraldb.InsertEventParams{ReferralID: r.ID, FromStatus: string(r.Status),
+			ToStatus: string(Revoked), Actor: actorSystem, Reason: reason, At: at}); err != nil {
 			return fmt.Errorf("referral: event %s: %w", r.ID, err)
 		}
 		if r.Status == Pending {
@@ -190,6 +176,7 @@ func dropJobs(ctx context.Context, tx pgx.Tx, q jobs.Queue, ids []uuid.UUID, at 
 			break
 		}
 	}
+	// SQL in Go, not a named query: river_job is River's table, not in our migrations.
 	if _, err := tx.Exec(ctx, `UPDATE river_job SET scheduled_at = $3
 		WHERE kind = ANY($1) AND args @> ANY($2::jsonb[]) AND state = 'running'`,
 		referralJobKinds, refs, at); err != nil {

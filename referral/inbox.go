@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/referral/internal/referraldb"
 )
 
 // Scope is what decides who may see a referral: the organisation whose
@@ -25,16 +26,14 @@ type Scope struct {
 // ReferralScope reads a referral's Scope; ErrNotFound if there is none.
 func (s *Service) ReferralScope(ctx context.Context, db DB, id uuid.UUID) (Scope, error) {
 	sc := Scope{ID: id}
-	err := db.QueryRow(ctx, `
-		SELECT r.case_id, o.key, r.status
-		FROM referral r JOIN service v ON v.id = r.service_id JOIN organization o ON o.id = v.organization_id
-		WHERE r.id = $1`, id).Scan(&sc.CaseID, &sc.OrgKey, &sc.Status)
+	row, err := referraldb.New(db).ReferralScope(ctx, id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return sc, ErrNotFound
 	}
 	if err != nil {
 		return sc, fmt.Errorf("referral: scope of %s: %w", id, err)
 	}
+	sc.CaseID, sc.OrgKey, sc.Status = row.CaseID, row.OrgKey, Status(row.Status)
 	return sc, nil
 }
 
@@ -68,26 +67,16 @@ const (
 // recently closed. It reads state only, so an answer given by SMS shows at
 // once.
 func (s *Service) Inbox(ctx context.Context, db DB, orgKey string) ([]InboxItem, error) {
-	rows, err := db.Query(ctx, inboxSQL, orgKey, inboxOpen, inboxClosed)
+	rows, err := referraldb.New(db).Inbox(ctx, orgKey, inboxOpen, inboxClosed)
 	if err != nil {
 		return nil, fmt.Errorf("referral: inbox: %w", err)
 	}
-	var (
-		items []InboxItem
-		cases []uuid.UUID
-	)
-	var (
-		it     InboxItem
-		caseID uuid.UUID
-	)
-	_, err = pgx.ForEachRow(rows, []any{&it.ID, &caseID, &it.Service, &it.Need, &it.Status, &it.Urgent, &it.AckBy,
-		&it.ServeBy, &it.Breached, &it.UpdatedAt}, func() error {
-		items = append(items, it)
-		cases = append(cases, caseID)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("referral: inbox: %w", err)
+	items := make([]InboxItem, len(rows))
+	cases := make([]uuid.UUID, len(rows))
+	for i, row := range rows {
+		items[i] = InboxItem{ID: row.ID, Service: row.Name, Need: casefile.Need(row.Need), Status: Status(row.Status),
+			Urgent: row.Urgent, AckBy: row.AckBy, ServeBy: row.ServeBy, Breached: row.Breached, UpdatedAt: row.UpdatedAt}
+		cases[i] = row.CaseID
 	}
 	refs, err := s.cases.References(ctx, db, cases)
 	if err != nil {
@@ -98,34 +87,3 @@ func (s *Service) Inbox(ctx context.Context, db DB, orgKey string) ([]InboxItem,
 	}
 	return items, nil
 }
-
-// inboxSQL reads each service's referrals along its own index and merges
-// them: an organisation's services are few, its referrals many, and an
-// index scan per service stops after what the page shows, where one scan
-// over all of them would sort every closed referral the organisation ever
-// had. The open ones' order expression is the one referral_inbox_open_idx
-// (migrations/sql/00200_provider_inbox.sql) indexes; keep them equal.
-const inboxSQL = `
-	WITH svc AS (
-		SELECT v.id, v.name FROM service v JOIN organization o ON o.id = v.organization_id WHERE o.key = $1
-	)
-	(SELECT r.id, r.case_id, svc.name, r.need, r.status, r.urgent, r.ack_by, r.serve_by, r.breached, r.updated_at
-	 FROM svc CROSS JOIN LATERAL (
-		SELECT id, case_id, need, status, urgent, ack_by, serve_by, breached_at IS NOT NULL AS breached, updated_at, created_at,
-			CASE WHEN status IN ('pending', 'notified') THEN ack_by ELSE serve_by END AS due
-		FROM referral
-		WHERE service_id = svc.id AND status IN ('pending', 'notified', 'acknowledged', 'accepted')
-		ORDER BY CASE WHEN status IN ('pending', 'notified') THEN ack_by ELSE serve_by END, urgent DESC, created_at, id
-		LIMIT $2) r
-	 ORDER BY r.due, r.urgent DESC, r.created_at, r.id
-	 LIMIT $2)
-	UNION ALL
-	(SELECT r.id, r.case_id, svc.name, r.need, r.status, r.urgent, r.ack_by, r.serve_by, r.breached, r.updated_at
-	 FROM svc CROSS JOIN LATERAL (
-		SELECT id, case_id, need, status, urgent, ack_by, serve_by, breached_at IS NOT NULL AS breached, updated_at
-		FROM referral
-		WHERE service_id = svc.id AND status NOT IN ('pending', 'notified', 'acknowledged', 'accepted')
-		ORDER BY updated_at DESC, id DESC
-		LIMIT $3) r
-	 ORDER BY r.updated_at DESC, r.id DESC
-	 LIMIT $3)`

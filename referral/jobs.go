@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/referral/internal/referraldb"
 	"github.com/amparo/amparo/roster"
 )
 
@@ -157,9 +158,7 @@ func (s *Service) serveDeadline(ctx context.Context, tx pgx.Tx, id uuid.UUID, st
 		// A microsecond is PostgreSQL's precision.
 		return river.JobSnooze(time.Microsecond)
 	}
-	var done bool
-	err = tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM referral_event WHERE referral_id = $1 AND reason = $2)`,
-		r.ID, reason).Scan(&done)
+	done, err := referraldb.New(tx).MilestoneDone(ctx, r.ID, reason)
 	if err != nil || done {
 		return err
 	}
@@ -168,7 +167,7 @@ func (s *Service) serveDeadline(ctx context.Context, tx pgx.Tx, id uuid.UUID, st
 	}
 	if stage == stageMissed {
 		s.log.WarnContext(ctx, "referral: serve-by breached", "referral_id", r.ID, "case_id", r.CaseID)
-		if _, err := tx.Exec(ctx, `UPDATE referral SET breached_at = $2, updated_at = $2 WHERE id = $1`, r.ID, now); err != nil {
+		if err := referraldb.New(tx).MarkBreached(ctx, now, r.ID); err != nil {
 			return err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/referral/internal/referraldb"
 )
 
 // Packet is what a provider needs to act on a referral and nothing more: no
@@ -55,8 +56,8 @@ func (s *Service) Packet(ctx context.Context, db DB, referralID uuid.UUID) (Pack
 	if err != nil {
 		return Packet{}, fmt.Errorf("referral: packet %s: %w", referralID, err)
 	}
-	var tz string
-	if err := db.QueryRow(ctx, `SELECT timezone FROM service WHERE id = $1`, r.ServiceID).Scan(&tz); err != nil {
+	tz, err := referraldb.New(db).ServiceTimezone(ctx, r.ServiceID)
+	if err != nil {
 		return Packet{}, fmt.Errorf("referral: packet %s: %w", referralID, err)
 	}
 	loc, err := time.LoadLocation(tz)

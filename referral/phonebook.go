@@ -4,8 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
-
+	"github.com/amparo/amparo/referral/internal/referraldb"
 	"github.com/amparo/amparo/roster"
 )
 
@@ -33,16 +32,12 @@ func (s *Service) PhoneOwners(ctx context.Context, db DB) ([]PhoneOwner, error) 
 	for _, phone := range s.roster.Fallback() {
 		owners = append(owners, PhoneOwner{Phone: phone, Fallback: true})
 	}
-	rows, err := db.Query(ctx, `SELECT duty_phone, name FROM service WHERE active ORDER BY name, duty_phone`)
+	services, err := referraldb.New(db).ActiveDutyPhones(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("referral: phone owners: %w", err)
 	}
-	services, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (PhoneOwner, error) {
-		var o PhoneOwner
-		return o, row.Scan(&o.Phone, &o.Service)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("referral: phone owners: %w", err)
+	for _, sv := range services {
+		owners = append(owners, PhoneOwner{Phone: sv.DutyPhone, Service: sv.Name})
 	}
-	return append(owners, services...), nil
+	return owners, nil
 }

@@ -8,20 +8,27 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/amparo/amparo/referral/internal/referraldb"
 )
 
 // Get returns one referral.
 func (s *Service) Get(ctx context.Context, db DB, referralID uuid.UUID) (Referral, error) {
-	return scanReferral(db.QueryRow(ctx, `SELECT `+referralCols+` FROM referral WHERE id = $1`, referralID))
+	row, err := referraldb.New(db).GetReferral(ctx, referralID)
+	return oneReferral(row.Referral, err)
 }
 
 // ForCase lists a case's referrals, oldest first, escalated ones included.
 func (s *Service) ForCase(ctx context.Context, db DB, caseID uuid.UUID) ([]Referral, error) {
-	rows, err := db.Query(ctx, `SELECT `+referralCols+` FROM referral WHERE case_id = $1 ORDER BY created_at, id`, caseID)
+	rows, err := referraldb.New(db).CaseReferrals(ctx, caseID)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Referral, error) { return scanReferral(row) })
+	out := make([]Referral, len(rows))
+	for i, row := range rows {
+		out[i] = fromRow(row.Referral)
+	}
+	return out, nil
 }
 
 // Event is one line of a referral's history.
@@ -35,13 +42,15 @@ type Event struct {
 
 // History returns a referral's events, oldest first.
 func (s *Service) History(ctx context.Context, db DB, referralID uuid.UUID) ([]Event, error) {
-	rows, err := db.Query(ctx, `
-		SELECT COALESCE(from_status, ''), to_status, actor, reason, at
-		FROM referral_event WHERE referral_id = $1 ORDER BY id`, referralID)
+	rows, err := referraldb.New(db).History(ctx, referralID)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[Event])
+	out := make([]Event, len(rows))
+	for i, row := range rows {
+		out[i] = Event{From: Status(row.FromStatus), To: Status(row.ToStatus), Actor: row.Actor, Reason: row.Reason, At: row.At}
+	}
+	return out, nil
 }
 
 // Overdue is the SLA board: open referrals past their acknowledge-by or
@@ -49,15 +58,15 @@ func (s *Service) History(ctx context.Context, db DB, referralID uuid.UUID) ([]E
 // A serve-by time is met up to and including its instant (as in serveBy and
 // the missed job), so it is overdue only strictly after it.
 func (s *Service) Overdue(ctx context.Context, db DB) ([]Referral, error) {
-	rows, err := db.Query(ctx, `
-		SELECT `+referralCols+` FROM referral
-		WHERE status = ANY($1) AND (breached_at IS NOT NULL OR serve_by < $2
-			OR (ack_by <= $2 AND status IN ('pending', 'notified')))
-		ORDER BY urgent DESC, LEAST(serve_by, ack_by), id`, openStatuses, s.now())
+	rows, err := referraldb.New(db).Overdue(ctx, openStatuses, s.now())
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Referral, error) { return scanReferral(row) })
+	out := make([]Referral, len(rows))
+	for i, row := range rows {
+		out[i] = fromRow(row.Referral)
+	}
+	return out, nil
 }
 
 // StillOpen reports whether a referral may still be acted on (pending,
@@ -65,12 +74,11 @@ func (s *Service) Overdue(ctx context.Context, db DB) ([]Referral, error) {
 // asks while it holds a message row, and must not queue behind an erasure
 // that holds the referral.
 func (s *Service) StillOpen(ctx context.Context, db DB, id uuid.UUID) (bool, error) {
-	var st Status
-	err := db.QueryRow(ctx, `SELECT status FROM referral WHERE id = $1`, id).Scan(&st)
+	st, err := referraldb.New(db).ReferralStatus(ctx, id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
 	}
-	return err == nil && st.Open(), err
+	return err == nil && Status(st).Open(), err
 }
 
 // stallGrace is how long past its acknowledge-by time a referral may wait
@@ -89,11 +97,7 @@ type Stats struct {
 // Stats counts the open referrals.
 func (s *Service) Stats(ctx context.Context, db DB) (Stats, error) {
 	now := s.now()
-	rows, err := db.Query(ctx, `
-		SELECT status, count(*),
-			count(*) FILTER (WHERE status IN ('pending', 'notified') AND ack_by < $2),
-			count(*) FILTER (WHERE serve_by < $3)
-		FROM referral WHERE status = ANY($1) GROUP BY status`, openStatuses, now.Add(-stallGrace), now)
+	rows, err := referraldb.New(db).Stats(ctx, now.Add(-stallGrace), now, openStatuses)
 	if err != nil {
 		return Stats{}, fmt.Errorf("referral: stats: %w", err)
 	}
@@ -101,16 +105,10 @@ func (s *Service) Stats(ctx context.Context, db DB) (Stats, error) {
 	for _, name := range openStatuses {
 		st.Open[Status(name)] = 0
 	}
-	var (
-		status              Status
-		n, stalled, overdue int
-	)
-	_, err = pgx.ForEachRow(rows, []any{&status, &n, &stalled, &overdue}, func() error {
-		st.Open[status], st.AckStalled, st.ServeOverdue = n, st.AckStalled+stalled, st.ServeOverdue+overdue
-		return nil
-	})
-	if err != nil {
-		return Stats{}, fmt.Errorf("referral: stats: %w", err)
+	for _, row := range rows {
+		st.Open[Status(row.Status)] = int(row.Open)
+		st.AckStalled += int(row.AckStalled)
+		st.ServeOverdue += int(row.ServeOverdue)
 	}
 	return st, nil
 }

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/amparo/amparo/internal/fold"
+	"github.com/amparo/amparo/referral/internal/referraldb"
 	"github.com/amparo/amparo/roster"
 )
 
@@ -110,14 +113,6 @@ func ParseReply(text string) (accept bool, code string, ok bool) {
 	return false, "", false
 }
 
-// providerPhoneSQL asks whether $1 (E.164) may be a provider's phone: a
-// service's duty phone, or the phone a live referral's code went to. The
-// literal status list lets the planner use the partial index instead of
-// scanning referrals.
-const providerPhoneSQL = `SELECT EXISTS (SELECT 1 FROM service WHERE duty_phone = $1)
-	OR EXISTS (SELECT 1 FROM referral WHERE code_phone = $1
-	           AND status IN ('pending', 'notified', 'acknowledged', 'accepted'))`
-
 // QueueProviderCheck queues in b referral's question whether phone (E.164)
 // may be a provider's (a service's duty phone, or the phone a live
 // referral's code went to); provider holds the answer once b's results are
@@ -127,7 +122,9 @@ const providerPhoneSQL = `SELECT EXISTS (SELECT 1 FROM service WHERE duty_phone 
 // statement whose results the caller reads itself: pgx runs the callback
 // when the batch is closed.
 func QueueProviderCheck(b *pgx.Batch, phone string, provider *bool) {
-	b.Queue(providerPhoneSQL, phone).QueryRow(func(row pgx.Row) error {
+	// The generated query's text (queries/replies.sql), queued by hand:
+	// the batch is the hotline's.
+	b.Queue(referraldb.ProviderPhone, phone).QueryRow(func(row pgx.Row) error {
 		if err := row.Scan(provider); err != nil {
 			return fmt.Errorf("referral: provider check: %w", err)
 		}
@@ -142,9 +139,9 @@ func QueueProviderCheck(b *pgx.Batch, phone string, provider *bool) {
 // the referral already moved and does nothing again. "NO" declines and sends
 // the need on to the next provider.
 func (s *Service) HandleProviderReply(ctx context.Context, tx pgx.Tx, fromE164, text string) (ReplyOutcome, error) {
-	var provider bool
-	err := tx.QueryRow(ctx, providerPhoneSQL, fromE164).Scan(&provider)
-	if err != nil || !provider {
+	db := referraldb.New(tx)
+	provider, err := db.ProviderPhone(ctx, fromE164)
+	if err != nil || provider == nil || !*provider {
 		return ReplyOutcome{}, err
 	}
 	out := ReplyOutcome{Handled: true}
@@ -163,10 +160,7 @@ func (s *Service) HandleProviderReply(ctx context.Context, tx pgx.Tx, fromE164, 
 	}
 	// A locked phone's codes are not even looked up: a right guess after
 	// the limit must act no more than a wrong one.
-	var locked bool
-	err = tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM provider_code_miss
-		WHERE phone = $1 AND window_start > $2 AND misses >= $3)`,
-		fromE164, s.now().Add(-s.missWindow), s.missLimit).Scan(&locked)
+	locked, err := db.CodesLocked(ctx, fromE164, s.now().Add(-s.missWindow), int32(s.missLimit))
 	if err != nil {
 		return out, fmt.Errorf("referral: wrong-code limit: %w", err)
 	}
@@ -174,9 +168,8 @@ func (s *Service) HandleProviderReply(ctx context.Context, tx pgx.Tx, fromE164, 
 		out.Result = ReplyCodesLocked
 		return out, nil
 	}
-	r, err := scanReferral(tx.QueryRow(ctx, `
-		SELECT `+referralCols+` FROM referral
-		WHERE code_phone = $1 AND reply_code = $2 AND status = ANY($3) FOR NO KEY UPDATE`, fromE164, code, openStatuses))
+	row, err := db.LockOpenReferralByCode(ctx, fromE164, code, openStatuses)
+	r, err := oneReferral(row.Referral, err)
 	if errors.Is(err, ErrNotFound) {
 		return s.closedReply(ctx, tx, fromE164, code, out)
 	}
@@ -214,22 +207,18 @@ func (s *Service) HandleProviderReply(ctx context.Context, tx pgx.Tx, fromE164, 
 // that, and the answer does not count as a wrong code; otherwise the code
 // is unknown, and counts (wrongCode). It changes no referral.
 func (s *Service) closedReply(ctx context.Context, tx pgx.Tx, fromE164, code string, out ReplyOutcome) (ReplyOutcome, error) {
-	var status Status
-	err := tx.QueryRow(ctx, `
-		SELECT id, status FROM referral
-		WHERE code_phone = $1 AND reply_code = $2 AND status = ANY($3) AND updated_at > $4
-		ORDER BY updated_at DESC LIMIT 1`,
-		fromE164, code, []string{string(Escalated), string(Revoked)}, s.now().Add(-codeQuarantine)).Scan(&out.ReferralID, &status)
+	closed, err := referraldb.New(tx).RecentlyClosedByCode(ctx, referraldb.RecentlyClosedByCodeParams{
+		Phone: fromE164, Code: code, Statuses: []string{string(Escalated), string(Revoked)}, Since: s.now().Add(-codeQuarantine)})
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		out.Result, err = s.wrongCode(ctx, tx, fromE164)
 		return out, err
 	case err != nil:
 		return out, fmt.Errorf("referral: closed reply: %w", err)
-	case status == Escalated:
-		out.Result = ReplyPassedOn
+	case Status(closed.Status) == Escalated:
+		out.ReferralID, out.Result = closed.ID, ReplyPassedOn
 	default:
-		out.Result = ReplyWithdrawn
+		out.ReferralID, out.Result = closed.ID, ReplyWithdrawn
 	}
 	s.log.InfoContext(ctx, "referral: provider reply to a closed request", "referral_id", out.ReferralID, "result", out.Result)
 	return out, nil
@@ -238,18 +227,11 @@ func (s *Service) closedReply(ctx context.Context, tx pgx.Tx, fromE164, code str
 // overLimit counts this reply against the phone's fixed window and reports
 // whether the phone is past its limit.
 func (s *Service) overLimit(ctx context.Context, tx pgx.Tx, phone string) (bool, error) {
-	now := s.now()
-	var n int
-	err := tx.QueryRow(ctx, `
-		INSERT INTO provider_reply_limit AS l (phone, window_start, count) VALUES ($1, $2, 1)
-		ON CONFLICT (phone) DO UPDATE SET
-			window_start = CASE WHEN l.window_start <= $2 - $3::interval THEN $2 ELSE l.window_start END,
-			count        = CASE WHEN l.window_start <= $2 - $3::interval THEN 1 ELSE l.count + 1 END
-		RETURNING count`, phone, now, s.replyWindow).Scan(&n)
+	n, err := referraldb.New(tx).CountReply(ctx, phone, s.now(), interval(s.replyWindow))
 	if err != nil {
 		return false, fmt.Errorf("referral: reply rate limit: %w", err)
 	}
-	return n > s.replyLimit, nil
+	return int(n) > s.replyLimit, nil
 }
 
 // wrongCode counts a code that matched nothing against the phone's window.
@@ -258,17 +240,12 @@ func (s *Service) overLimit(ctx context.Context, tx pgx.Tx, phone string) (bool,
 // someone is guessing from the duty phone's number, or a provider cannot
 // answer her requests and needs a call.
 func (s *Service) wrongCode(ctx context.Context, tx pgx.Tx, phone string) (string, error) {
-	now := s.now()
-	var n int
-	err := tx.QueryRow(ctx, `
-		INSERT INTO provider_code_miss AS m (phone, window_start, misses) VALUES ($1, $2, 1)
-		ON CONFLICT (phone) DO UPDATE SET
-			window_start = CASE WHEN m.window_start <= $2 - $3::interval THEN $2 ELSE m.window_start END,
-			misses       = CASE WHEN m.window_start <= $2 - $3::interval THEN 1 ELSE m.misses + 1 END
-		RETURNING misses`, phone, now, s.missWindow).Scan(&n)
+	db := referraldb.New(tx)
+	misses, err := db.CountWrongCode(ctx, phone, s.now(), interval(s.missWindow))
 	if err != nil {
 		return "", fmt.Errorf("referral: wrong-code limit: %w", err)
 	}
+	n := int(misses)
 	switch {
 	case n < s.missLimit:
 		return ReplyUnknownCode, nil
@@ -276,22 +253,19 @@ func (s *Service) wrongCode(ctx context.Context, tx pgx.Tx, phone string) (strin
 		return ReplyCodesLocked, nil
 	}
 	// The alert names the service, which staff know; never the number.
-	var (
-		serviceID uuid.UUID
-		name      string
-	)
-	err = tx.QueryRow(ctx, `
-		SELECT id, name FROM (
-			SELECT id, name, 0 AS o FROM service WHERE duty_phone = $1
-			UNION ALL
-			SELECT s.id, s.name, 1 FROM referral r JOIN service s ON s.id = r.service_id WHERE r.code_phone = $1
-		) p ORDER BY o, name LIMIT 1`, phone).Scan(&serviceID, &name)
+	svc, err := db.PhoneService(ctx, phone)
 	if err != nil {
 		return "", fmt.Errorf("referral: locked phone's service: %w", err)
 	}
-	s.log.WarnContext(ctx, "referral: provider phone locked after wrong reply codes", "service_id", serviceID, "misses", n)
-	if _, _, err := s.roster.Alert(ctx, tx, s.notifier, roster.AlertCodesLocked, uuid.Nil, name); err != nil {
+	s.log.WarnContext(ctx, "referral: provider phone locked after wrong reply codes", "service_id", svc.ID, "misses", n)
+	if _, _, err := s.roster.Alert(ctx, tx, s.notifier, roster.AlertCodesLocked, uuid.Nil, svc.Name); err != nil {
 		return "", err
 	}
 	return ReplyCodesLocked, nil
+}
+
+// interval is d as the interval a generated query takes, as pgx itself
+// sends a time.Duration: microseconds, no days or months.
+func interval(d time.Duration) pgtype.Interval {
+	return pgtype.Interval{Microseconds: d.Microseconds(), Valid: true}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/referral/internal/referraldb"
 )
 
 // provider is a service row as routing needs it.
@@ -34,27 +35,34 @@ type provider struct {
 	Active      bool
 }
 
-const providerCols = `id, kind, needs, communities, hours, timezone, capacity, duty_phone, lang,
-	ack_urgent_min, ack_routine_min, next_service_id, active`
-
-func scanProvider(row pgx.Row) (provider, error) {
-	var (
-		p     provider
-		hours []byte
-		tz    string
-	)
-	err := row.Scan(&p.ID, &p.Kind, &p.Needs, &p.Communities, &hours, &tz, &p.Capacity, &p.DutyPhone, &p.Lang,
-		&p.AckUrgent, &p.AckRoutine, &p.Next, &p.Active)
-	if err != nil {
-		return p, err
+// toProvider is a service row (sqlc.embed(service)) as routing needs it,
+// its schedule read and its time zone loaded.
+func toProvider(v referraldb.Service) (provider, error) {
+	p := provider{
+		ID: v.ID, Kind: Kind(v.Kind), Needs: make([]casefile.Need, len(v.Needs)), Communities: v.Communities,
+		Capacity: int(v.Capacity), DutyPhone: v.DutyPhone, Lang: v.Lang,
+		AckUrgent: int(v.AckUrgentMin), AckRoutine: int(v.AckRoutineMin), Next: v.NextServiceID, Active: v.Active,
 	}
-	if err := json.Unmarshal(hours, &p.Hours); err != nil {
+	for i, n := range v.Needs {
+		p.Needs[i] = casefile.Need(n)
+	}
+	if err := json.Unmarshal(v.Hours, &p.Hours); err != nil {
 		return p, fmt.Errorf("referral: service %s: %w", p.ID, err)
 	}
-	if p.Loc, err = time.LoadLocation(tz); err != nil {
+	var err error
+	if p.Loc, err = time.LoadLocation(v.Timezone); err != nil {
 		return p, fmt.Errorf("referral: service %s: %w", p.ID, err)
 	}
 	return p, nil
+}
+
+// providerByID reads one service as routing needs it.
+func providerByID(ctx context.Context, db *referraldb.Queries, id uuid.UUID) (provider, error) {
+	row, err := db.Provider(ctx, id)
+	if err != nil {
+		return provider{}, err
+	}
+	return toProvider(row.Service)
 }
 
 // fits reports whether p could take need for community at now, leaving
@@ -72,17 +80,18 @@ func (p provider) fits(need casefile.Need, community string, now time.Time) bool
 func (s *Service) pick(ctx context.Context, tx pgx.Tx, need casefile.Need, community string, from *uuid.UUID, exclude []uuid.UUID) (provider, bool, error) {
 	community = normalizeCommunity(community)
 	now := s.now()
+	db := referraldb.New(tx)
 	seen := slices.Clone(exclude)
 	if from != nil {
 		seen = append(seen, *from)
-		next, err := scanProvider(tx.QueryRow(ctx, `SELECT `+providerCols+` FROM service WHERE id = $1`, *from))
+		next, err := providerByID(ctx, db, *from)
 		if err != nil {
 			return provider{}, false, fmt.Errorf("referral: chain start %s: %w", *from, err)
 		}
 		for next.Next != nil && !slices.Contains(seen, *next.Next) {
 			id := *next.Next
 			seen = append(seen, id)
-			if next, err = scanProvider(tx.QueryRow(ctx, `SELECT `+providerCols+` FROM service WHERE id = $1`, id)); err != nil {
+			if next, err = providerByID(ctx, db, id); err != nil {
 				return provider{}, false, fmt.Errorf("referral: chain %s: %w", id, err)
 			}
 			if ok, err := s.take(ctx, tx, next, need, community, now); ok || err != nil {
@@ -90,16 +99,15 @@ func (s *Service) pick(ctx context.Context, tx pgx.Tx, need casefile.Need, commu
 			}
 		}
 	}
-	rows, err := tx.Query(ctx, `
-		SELECT `+providerCols+` FROM service
-		WHERE active AND $1 = ANY(needs) AND ($2 = ANY(communities) OR '*' = ANY(communities)) AND NOT (id = ANY($3))
-		ORDER BY priority, key`, need, community, seen)
+	rows, err := db.Candidates(ctx, string(need), community, seen)
 	if err != nil {
 		return provider{}, false, err
 	}
-	candidates, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (provider, error) { return scanProvider(row) })
-	if err != nil {
-		return provider{}, false, err
+	candidates := make([]provider, len(rows))
+	for i, row := range rows {
+		if candidates[i], err = toProvider(row.Service); err != nil {
+			return provider{}, false, err
+		}
 	}
 	for _, p := range candidates {
 		if ok, err := s.take(ctx, tx, p, need, community, now); ok || err != nil {
@@ -116,16 +124,15 @@ func (s *Service) take(ctx context.Context, tx pgx.Tx, p provider, need casefile
 	if !p.fits(need, community, now) {
 		return false, nil
 	}
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM service WHERE id = $1 FOR NO KEY UPDATE`, p.ID); err != nil {
+	db := referraldb.New(tx)
+	if err := db.LockService(ctx, p.ID); err != nil {
 		return false, fmt.Errorf("referral: lock %s: %w", p.ID, err)
 	}
-	var open int
-	err := tx.QueryRow(ctx, `SELECT count(*) FROM referral WHERE service_id = $1 AND status = ANY($2)`,
-		p.ID, openStatuses).Scan(&open)
+	open, err := db.CountOpenReferrals(ctx, p.ID, openStatuses)
 	if err != nil {
 		return false, fmt.Errorf("referral: capacity of %s: %w", p.ID, err)
 	}
-	return open < p.Capacity, nil
+	return open < int64(p.Capacity), nil
 }
 
 // Job stages; with the referral id they make a job unique.
@@ -158,12 +165,10 @@ func (s *Service) insert(ctx context.Context, tx pgx.Tx, c casefile.Facts, need 
 	if prev != nil {
 		r.ParentID = &prev.ID
 	}
-	_, err = tx.Exec(ctx, `
-		INSERT INTO referral (id, case_id, service_id, parent_id, need, status, urgent, override, ack_by, serve_by,
-		                      reply_code, code_phone, created_at, updated_at, community)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, lower($14))`,
-		r.ID, r.CaseID, r.ServiceID, r.ParentID, r.Need, r.Status, r.Urgent, r.Override, r.AckBy, r.ServeBy,
-		r.ReplyCode, r.CodePhone, now, c.Community)
+	err = referraldb.New(tx).InsertReferral(ctx, referraldb.InsertReferralParams{
+		ID: r.ID, CaseID: r.CaseID, ServiceID: r.ServiceID, ParentID: r.ParentID, Need: string(r.Need),
+		Status: string(r.Status), Urgent: r.Urgent, Override: r.Override, AckBy: r.AckBy, ServeBy: r.ServeBy,
+		ReplyCode: r.ReplyCode, CodePhone: r.CodePhone, Now: now, Community: c.Community})
 	if err != nil {
 		return Referral{}, fmt.Errorf("referral: insert: %w", err)
 	}
@@ -247,19 +252,17 @@ const codeQuarantine = 24 * time.Hour
 // choice per phone; the partial unique index on (code_phone, reply_code) is
 // the backstop.
 func nextCode(ctx context.Context, tx pgx.Tx, phone string, now time.Time, pick codePicker) (string, error) {
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('referral.code:' || $1, 0))`, phone); err != nil {
+	db := referraldb.New(tx)
+	if err := db.LockPhoneCodes(ctx, phone); err != nil {
 		return "", err
 	}
-	rows, err := tx.Query(ctx, `
-		SELECT DISTINCT reply_code::int FROM referral
-		WHERE code_phone = $1 AND (status = ANY($2) OR updated_at > $3)
-		ORDER BY 1`, phone, openStatuses, now.Add(-codeQuarantine))
+	codes, err := db.UsedCodes(ctx, phone, openStatuses, now.Add(-codeQuarantine))
 	if err != nil {
 		return "", fmt.Errorf("referral: reply code: %w", err)
 	}
-	used, err := pgx.CollectRows(rows, pgx.RowTo[int])
-	if err != nil {
-		return "", fmt.Errorf("referral: reply code: %w", err)
+	used := make([]int, len(codes))
+	for i, c := range codes {
+		used[i] = int(c)
 	}
 	code, err := freeCode(pick, used)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/internal/clock"
 	"github.com/amparo/amparo/internal/jobs"
+	"github.com/amparo/amparo/referral/internal/referraldb"
 	"github.com/amparo/amparo/roster"
 )
 
@@ -92,17 +93,24 @@ type Referral struct {
 	UpdatedAt  time.Time
 }
 
-const referralCols = `id, case_id, service_id, parent_id, need, status, urgent, override, ack_by, serve_by,
-	breached_at, reply_code, code_phone, created_at, updated_at`
-
-func scanReferral(row pgx.Row) (Referral, error) {
-	var r Referral
-	err := row.Scan(&r.ID, &r.CaseID, &r.ServiceID, &r.ParentID, &r.Need, &r.Status, &r.Urgent, &r.Override,
-		&r.AckBy, &r.ServeBy, &r.BreachedAt, &r.ReplyCode, &r.CodePhone, &r.CreatedAt, &r.UpdatedAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return r, ErrNotFound
+// fromRow is a referral row as referraldb reads it (sqlc.embed(referral)),
+// its need and status in our own vocabulary.
+func fromRow(r referraldb.Referral) Referral {
+	return Referral{
+		ID: r.ID, CaseID: r.CaseID, ServiceID: r.ServiceID, ParentID: r.ParentID,
+		Need: casefile.Need(r.Need), Status: Status(r.Status), Urgent: r.Urgent, Override: r.Override,
+		AckBy: r.AckBy, ServeBy: r.ServeBy, BreachedAt: r.BreachedAt, ReplyCode: r.ReplyCode, CodePhone: r.CodePhone,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
-	return r, err
+}
+
+// oneReferral is the result of a query for one referral: ErrNotFound when
+// there is none.
+func oneReferral(r referraldb.Referral, err error) (Referral, error) {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Referral{}, ErrNotFound
+	}
+	return fromRow(r), err
 }
 
 // Service is the referral API. It is safe for concurrent use.

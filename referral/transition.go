@@ -12,6 +12,7 @@ import (
 
 	"github.com/amparo/amparo/audit"
 	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/referral/internal/referraldb"
 )
 
 // CreateForCase refers every need of the case she consented to. For each it
@@ -74,13 +75,17 @@ func (s *Service) revokeWithdrawn(ctx context.Context, tx pgx.Tx, c casefile.Fac
 	// not in the snapshot of the statement that waited for it. Rows revoked
 	// here never match again.
 	for {
-		refs, err := lockRefs(ctx, tx, `r.case_id = $1 AND r.need = ANY($2) AND r.status = ANY($3) AND NOT r.override`,
-			c.ID, withdrawn, openStatuses)
+		rows, err := referraldb.New(tx).LockWithdrawnReferrals(ctx, c.ID, withdrawn, openStatuses)
 		if err != nil {
 			return fmt.Errorf("referral: consent withdrawn: %w", err)
 		}
-		if len(refs) == 0 {
+		if len(rows) == 0 {
 			return nil
+		}
+		refs := make([]lockedRef, len(rows))
+		for i, row := range rows {
+			// The same columns as LockErasedReferrals, so the same row type.
+			refs[i] = toLockedRef(referraldb.LockErasedReferralsRow(row))
 		}
 		ids := make([]uuid.UUID, len(refs))
 		for i, r := range refs {
@@ -162,7 +167,8 @@ func (s *Service) Transition(ctx context.Context, tx pgx.Tx, referralID uuid.UUI
 // lock reads a referral and holds it until tx ends, so that workers, replies
 // and the portal acting at once see each other's result instead of racing.
 func (s *Service) lock(ctx context.Context, tx pgx.Tx, id uuid.UUID) (Referral, error) {
-	return scanReferral(tx.QueryRow(ctx, `SELECT `+referralCols+` FROM referral WHERE id = $1 FOR NO KEY UPDATE`, id))
+	row, err := referraldb.New(tx).LockReferral(ctx, id)
+	return oneReferral(row.Referral, err)
 }
 
 // move applies one edge of the state machine and records it.
@@ -171,12 +177,12 @@ func (s *Service) move(ctx context.Context, tx pgx.Tx, r *Referral, to Status, a
 		return &TransitionError{From: r.Status, To: to}
 	}
 	now := s.now()
-	tag, err := tx.Exec(ctx, `UPDATE referral SET status = $2, updated_at = $3 WHERE id = $1 AND status = $4`,
-		r.ID, to, now, r.Status)
+	moved, err := referraldb.New(tx).MoveReferral(ctx, referraldb.MoveReferralParams{
+		ToStatus: string(to), Now: now, ID: r.ID, FromStatus: string(r.Status)})
 	if err != nil {
 		return fmt.Errorf("referral: move %s: %w", r.ID, err)
 	}
-	if tag.RowsAffected() != 1 {
+	if moved != 1 {
 		// Only reachable if the caller skipped lock: fail rather than record
 		// a transition that did not happen.
 		return fmt.Errorf("referral: %s changed underneath (not locked)", r.ID)
@@ -203,17 +209,16 @@ func (s *Service) tellSurvivor(ctx context.Context, tx pgx.Tx, r *Referral) erro
 	}
 	n := SurvivorNotice{CaseID: c.ID, ReferralID: r.ID, Need: r.Need, Lang: string(c.Lang)}
 	if r.Need == casefile.NeedHealth {
-		var name, address, tz string
-		if err := tx.QueryRow(ctx, `SELECT name, address, timezone FROM service WHERE id = $1`, r.ServiceID).
-			Scan(&name, &address, &tz); err != nil {
+		place, err := referraldb.New(tx).ServicePlace(ctx, r.ServiceID)
+		if err != nil {
 			return fmt.Errorf("referral: service of %s: %w", r.ID, err)
 		}
-		if n.Loc, err = time.LoadLocation(tz); err != nil {
+		if n.Loc, err = time.LoadLocation(place.Timezone); err != nil {
 			return fmt.Errorf("referral: service of %s: %w", r.ID, err)
 		}
-		n.Place = name
-		if address != "" {
-			n.Place += ", " + address
+		n.Place = place.Name
+		if place.Address != "" {
+			n.Place += ", " + place.Address
 		}
 		// The window still open now: PEP may have closed since the
 		// referral was made while emergency contraception has not.
@@ -226,9 +231,8 @@ func (s *Service) tellSurvivor(ctx context.Context, tx pgx.Tx, r *Referral) erro
 }
 
 func (s *Service) event(ctx context.Context, tx pgx.Tx, id uuid.UUID, from, to Status, actor, reason string, at time.Time) error {
-	_, err := tx.Exec(ctx, `
-		INSERT INTO referral_event (referral_id, from_status, to_status, actor, reason, at)
-		VALUES ($1, NULLIF($2, ''), $3, $4, $5, $6)`, id, from, to, actor, reason, at)
+	err := referraldb.New(tx).InsertEvent(ctx, referraldb.InsertEventParams{
+		ReferralID: id, FromStatus: string(from), ToStatus: string(to), Actor: actor, Reason: reason, At: at})
 	if err != nil {
 		return fmt.Errorf("referral: event %s: %w", id, err)
 	}
@@ -239,9 +243,11 @@ func (s *Service) event(ctx context.Context, tx pgx.Tx, id uuid.UUID, from, to S
 // and language.
 func (s *Service) notice(ctx context.Context, tx pgx.Tx, r *Referral, reference string) (ProviderNotice, error) {
 	n := ProviderNotice{ReferralID: r.ID, Phone: r.CodePhone, Reference: reference, ReplyCode: r.ReplyCode}
-	if err := tx.QueryRow(ctx, `SELECT lang FROM service WHERE id = $1`, r.ServiceID).Scan(&n.Lang); err != nil {
+	lang, err := referraldb.New(tx).ServiceLang(ctx, r.ServiceID)
+	if err != nil {
 		return n, fmt.Errorf("referral: service of %s: %w", r.ID, err)
 	}
+	n.Lang = lang
 	return n, nil
 }
 
@@ -271,20 +277,16 @@ func (s *Service) caseGone(ctx context.Context, err error, r *Referral) error {
 // refer creates a referral for need, or an urgent task and alert if no
 // provider fits. An open referral for the same need is returned as is.
 func (s *Service) refer(ctx context.Context, tx pgx.Tx, c casefile.Facts, need casefile.Need, prev *Referral, override bool, actor, reason string) (Referral, bool, error) {
-	existing, err := scanReferral(tx.QueryRow(ctx,
-		`SELECT `+referralCols+` FROM referral WHERE case_id = $1 AND need = $2 AND status = ANY($3)`,
-		c.ID, need, openStatuses))
+	q := referraldb.New(tx)
+	open, err := q.OpenReferralForNeed(ctx, c.ID, string(need), openStatuses)
+	existing, err := oneReferral(open.Referral, err)
 	if err == nil {
 		return existing, true, nil
 	}
 	if !errors.Is(err, ErrNotFound) {
 		return Referral{}, false, err
 	}
-	rows, err := tx.Query(ctx, `SELECT DISTINCT service_id FROM referral WHERE case_id = $1 AND need = $2`, c.ID, need)
-	if err != nil {
-		return Referral{}, false, err
-	}
-	tried, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	tried, err := q.TriedServices(ctx, c.ID, string(need))
 	if err != nil {
 		return Referral{}, false, err
 	}
