@@ -115,7 +115,8 @@ func (h *Hotline) dangerUnanswered(ctx context.Context, tx pgx.Tx, caseID uuid.U
 	if err != nil {
 		return fmt.Errorf("hotline: danger alert: %w", err)
 	}
-	// sqlc cannot type min() over the CTE: pgx reads a timestamptz, or nil.
+	// sqlc cannot type min() over the CTE: pgx reads a time.Time, or nil
+	// when the case has no alert (it reached nobody): nothing to escalate.
 	answerBy, found := alerts.AnswerBy.(time.Time)
 	if !found || alerts.Answered || alerts.Escalated {
 		return nil

@@ -116,7 +116,8 @@ func (q *Queries) InsertDangerAlert(ctx context.Context, arg InsertDangerAlertPa
 
 const LockDangerAlert = `-- name: LockDangerAlert :one
 WITH locked AS (SELECT answered_at, escalated_at, answer_by FROM danger_alert WHERE case_id = $1 FOR UPDATE)
-SELECT bool_or(answered_at IS NOT NULL) AS answered, bool_or(escalated_at IS NOT NULL) AS escalated,
+SELECT COALESCE(bool_or(answered_at IS NOT NULL), false)::boolean AS answered,
+    COALESCE(bool_or(escalated_at IS NOT NULL), false)::boolean AS escalated,
     min(answer_by) AS answer_by
 FROM locked
 `
@@ -129,7 +130,9 @@ type LockDangerAlertRow struct {
 
 // A case's danger alerts, locked while the escalation decides and records
 // itself, so it acts once: whether any was answered or escalated, and the
-// earliest answer-by time (NULL when the case has none).
+// earliest answer-by time. A case may have none (the alert reached nobody):
+// then answer_by is NULL and the flags are false, not NULL (the casts
+// are for sqlc, which cannot type COALESCE here).
 func (q *Queries) LockDangerAlert(ctx context.Context, caseID uuid.UUID) (LockDangerAlertRow, error) {
 	row := q.db.QueryRow(ctx, LockDangerAlert, caseID)
 	var i LockDangerAlertRow
