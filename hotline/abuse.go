@@ -8,8 +8,10 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/amparo/amparo/audit"
+	"github.com/amparo/amparo/hotline/internal/hotlinedb"
 	"github.com/amparo/amparo/phone"
 )
 
@@ -23,36 +25,20 @@ var (
 	ErrNotFound = errors.New("hotline: not found")
 )
 
-// admitSQL decides whether a recorded message is processed: a blocked
-// caller or one over the rate limit gets nothing more. It counts the message
-// against the caller's window; the counter's row lock is held to the end of
-// the transaction, which also serialises one caller's messages, so her
-// conversation is never stepped twice at once. Arguments are admitArgs; the
-// row it returns (hits, blocked) goes to admitVerdict. receiveSMS sends it
+// admitParams are hotlinedb.Admit's, for her message or call now: it
+// decides whether a recorded message is processed, counting it against her
+// window and locking her counter to the end of the transaction (see the
+// query). Its row (hits, blocked) goes to admitVerdict. receiveSMS sends it
 // in the pipeline that opens the webhook's transaction.
-const admitSQL = `WITH hit AS (
-		INSERT INTO caller_rate (phone_index, window_start, hits, index_key_id) VALUES ($1, $2, 1, $5)
-		ON CONFLICT (phone_index) DO UPDATE SET
-			hits = CASE WHEN caller_rate.window_start <= $2 - $3::interval THEN 1 ELSE caller_rate.hits + 1 END,
-			window_start = CASE WHEN caller_rate.window_start <= $2 - $3::interval THEN $2 ELSE caller_rate.window_start END
-		RETURNING hits)
-	SELECT hit.hits, EXISTS (SELECT 1 FROM caller_block WHERE phone_index = ANY($4) AND lifted_at IS NULL AND until > $2)
-	FROM hit`
-
-func (h *Hotline) admitArgs(current []byte, candidates [][]byte) []any {
-	return []any{current, h.clk.Now(), h.cfg.RateWindow, candidates, h.index.CurrentKeyID()}
+func (h *Hotline) admitParams(current []byte, candidates [][]byte) hotlinedb.AdmitParams {
+	return hotlinedb.AdmitParams{Candidates: candidates, Now: h.clk.Now(), PhoneIndex: current,
+		IndexKeyID: h.index.CurrentKeyID(), RateWindow: interval(h.cfg.RateWindow)}
 }
 
-// standingSQL reads what admitSQL would decide without counting anything:
-// for a later step of a call that was counted when it began. Arguments are
-// standingArgs; the row (hits, blocked) goes to admitVerdict.
-const standingSQL = `SELECT
-		COALESCE((SELECT hits FROM caller_rate WHERE phone_index = $1 AND window_start > $2), 0),
-		EXISTS (SELECT 1 FROM caller_block WHERE phone_index = ANY($3) AND lifted_at IS NULL AND until > $4)`
-
-func (h *Hotline) standingArgs(current []byte, candidates [][]byte) []any {
-	now := h.clk.Now()
-	return []any{current, now.Add(-h.cfg.RateWindow), candidates, now}
+// interval is d as PostgreSQL's interval, as pgx would send a
+// time.Duration: whole microseconds.
+func interval(d time.Duration) pgtype.Interval {
+	return pgtype.Interval{Microseconds: d.Microseconds(), Valid: true}
 }
 
 // admitVerdict is the outcome for a refused message, or "" to process it.
@@ -77,15 +63,12 @@ func (h *Hotline) admitCall(ctx context.Context, from string) string {
 		return ""
 	}
 	candidates := h.index.Candidates(e164)
-	var (
-		hits    int
-		blocked bool
-	)
-	if err := h.pool.QueryRow(ctx, admitSQL, h.admitArgs(candidates[0], candidates)...).Scan(&hits, &blocked); err != nil {
+	row, err := hotlinedb.New(h.pool).Admit(ctx, h.admitParams(candidates[0], candidates))
+	if err != nil {
 		h.log.Error("hotline: voice rate limit", "err", err)
 		return ""
 	}
-	verdict := h.admitVerdict(hits, blocked)
+	verdict := h.admitVerdict(int(row.Hits), row.Blocked)
 	if verdict != "" {
 		h.log.Info("hotline: call refused", "outcome", verdict)
 	}
@@ -96,14 +79,13 @@ func (h *Hotline) admitCall(ctx context.Context, from string) string {
 // call began is refused now: a block may come in the middle of a call.
 func (h *Hotline) callStanding(ctx context.Context, tx pgx.Tx, e164 string) (string, error) {
 	candidates := h.index.Candidates(e164)
-	var (
-		hits    int
-		blocked bool
-	)
-	if err := tx.QueryRow(ctx, standingSQL, h.standingArgs(candidates[0], candidates)...).Scan(&hits, &blocked); err != nil {
+	now := h.clk.Now()
+	row, err := hotlinedb.New(tx).Standing(ctx, hotlinedb.StandingParams{
+		PhoneIndex: candidates[0], WindowOpened: now.Add(-h.cfg.RateWindow), Candidates: candidates, Now: now})
+	if err != nil {
 		return "", err
 	}
-	verdict := h.admitVerdict(hits, blocked)
+	verdict := h.admitVerdict(int(row.Hits), row.Blocked)
 	if verdict != "" {
 		h.log.Info("hotline: danger call refused", "outcome", verdict)
 	}
@@ -147,22 +129,22 @@ func (h *Hotline) BlockCaller(ctx context.Context, b Block) (uuid.UUID, error) {
 		idx, keyID = h.index.Current(e164), new(h.index.CurrentKeyID())
 	} else {
 		// A conversation that has ended no longer knows its caller.
-		err := tx.QueryRow(ctx, `SELECT phone_index, index_key_id FROM conversation WHERE id = $1 AND phone_index IS NOT NULL`,
-			b.ConversationID).Scan(&idx, &keyID)
+		caller, err := hotlinedb.New(tx).ConversationCaller(ctx, b.ConversationID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return uuid.Nil, ErrNotFound
 		}
 		if err != nil {
 			return uuid.Nil, err
 		}
+		idx, keyID = caller.PhoneIndex, caller.IndexKeyID
 	}
 	id := uuid.New()
 	var caseID *uuid.UUID
 	if b.CaseID != uuid.Nil {
 		caseID = &b.CaseID
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO caller_block (id, phone_index, index_key_id, reason, until, set_by, created_at, case_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, id, idx, keyID, b.Reason, b.Until, b.SetBy, now, caseID); err != nil {
+	if err := hotlinedb.New(tx).InsertBlock(ctx, hotlinedb.InsertBlockParams{ID: id, PhoneIndex: idx, IndexKeyID: keyID,
+		Reason: b.Reason, Until: b.Until, SetBy: b.SetBy, CreatedAt: now, CaseID: caseID}); err != nil {
 		return uuid.Nil, err
 	}
 	if err := audit.Append(ctx, tx, now, audit.Entry{Actor: b.SetBy, Action: "caller.block", CaseID: auditCase(caseID),
@@ -189,9 +171,7 @@ func (h *Hotline) lift(ctx context.Context, blockID uuid.UUID, caseID *uuid.UUID
 	}
 	defer tx.Rollback(ctx)
 	now := h.clk.Now()
-	var blockCase *uuid.UUID
-	err = tx.QueryRow(ctx, `UPDATE caller_block SET lifted_at = $2 WHERE id = $1 AND lifted_at IS NULL
-		AND ($3::uuid IS NULL OR case_id = $3) RETURNING case_id`, blockID, now, caseID).Scan(&blockCase)
+	blockCase, err := hotlinedb.New(tx).LiftBlock(ctx, now, blockID, caseID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return ErrNotFound
 	}

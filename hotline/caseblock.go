@@ -7,7 +7,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
+
+	"github.com/amparo/amparo/hotline/internal/hotlinedb"
 )
 
 // BlockReasons lists the reasons a block may give, for forms.
@@ -53,10 +54,17 @@ type CaseBlock struct {
 
 // CaseBlocks lists the blocks in force set from the case, oldest first.
 func (h *Hotline) CaseBlocks(ctx context.Context, caseID uuid.UUID) ([]CaseBlock, error) {
-	rows, err := h.pool.Query(ctx, `SELECT id, reason, until, set_by, created_at FROM caller_block
-		WHERE case_id = $1 AND lifted_at IS NULL AND until > $2 ORDER BY created_at, id`, caseID, h.clk.Now())
+	rows, err := hotlinedb.New(h.pool).CaseBlocks(ctx, caseID, h.clk.Now())
 	if err != nil {
 		return nil, fmt.Errorf("hotline: case blocks: %w", err)
 	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[CaseBlock])
+	out := make([]CaseBlock, len(rows))
+	for i, r := range rows {
+		out[i] = caseBlock(r)
+	}
+	return out, nil
+}
+
+func caseBlock(r hotlinedb.CaseBlocksRow) CaseBlock {
+	return CaseBlock{ID: r.ID, Reason: r.Reason, Until: r.Until, SetBy: r.SetBy, CreatedAt: r.CreatedAt}
 }

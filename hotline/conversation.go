@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/hotline/internal/hotlinedb"
 	"github.com/amparo/amparo/hotline/triage"
 	"github.com/amparo/amparo/templates"
 )
@@ -428,9 +429,8 @@ func (t *turn) erase(ctx context.Context, verified bool) error {
 	if err != nil {
 		return err
 	}
-	if _, err := t.tx.Exec(ctx, `UPDATE conversation SET status = 'erased', contact_id = NULL, case_id = NULL, kek_id = NULL,
-			wrapped_dek = NULL, state_sealed = NULL, phone_index = NULL, index_key_id = NULL
-		WHERE phone_index = ANY($1) AND status = 'active'`, t.candidates); err != nil {
+	q := hotlinedb.New(t.tx)
+	if err := q.EraseActiveConversation(ctx, t.candidates); err != nil {
 		return err
 	}
 	if verified {
@@ -440,8 +440,7 @@ func (t *turn) erase(ctx context.Context, verified bool) error {
 	}
 	// Past conversations would still tie her contact and cases to the
 	// dates she wrote and whether she flagged danger.
-	if _, err := t.tx.Exec(ctx, `DELETE FROM conversation WHERE (phone_index = ANY($1) OR contact_id = $3) AND id <> $2`,
-		t.candidates, t.conv.id, t.conv.contactID); err != nil {
+	if err := q.DeletePastConversations(ctx, t.candidates, t.conv.contactID, t.conv.id); err != nil {
 		return err
 	}
 	// Her message rows first: the sender may hold one of them while it
@@ -491,29 +490,23 @@ func (t *turn) eraseWords(ctx context.Context) error {
 // row of her number, and returns their Twilio sids: Twilio keeps her texts
 // under them.
 func (t *turn) shredMessages(ctx context.Context) ([]string, error) {
-	return collectSIDs(ctx, t.tx, `UPDATE inbound_message SET phone_index = NULL, index_key_id = NULL, kek_id = NULL,
-			wrapped_dek = NULL, body_sealed = NULL, reply_sealed = NULL, outcome = 'erased'
-		WHERE phone_index = ANY($1) RETURNING message_sid`, t.candidates)
+	sids, err := hotlinedb.New(t.tx).ShredCallerMessages(ctx, t.candidates)
+	if err != nil {
+		return nil, err
+	}
+	return setSIDs(sids), nil
 }
 
-// collectSIDs runs a statement returning one nullable sid per row and
-// returns the sids that are set.
-func collectSIDs(ctx context.Context, tx pgx.Tx, sql string, args ...any) ([]string, error) {
-	rows, err := tx.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, err
-	}
-	all, err := pgx.CollectRows(rows, pgx.RowTo[*string])
-	if err != nil {
-		return nil, err
-	}
+// setSIDs returns the sids that are set: a message row past its retention
+// has none left.
+func setSIDs(all []*string) []string {
 	var sids []string
 	for _, s := range all {
 		if s != nil {
 			sids = append(sids, *s)
 		}
 	}
-	return sids, nil
+	return sids
 }
 
 // checkCodeWord compares her word with her contact's. A word that cannot be

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/amparo/amparo/crypto"
+	"github.com/amparo/amparo/hotline/internal/hotlinedb"
 )
 
 // conversation is a live triage conversation, locked for this transaction.
@@ -23,11 +24,6 @@ type conversation struct {
 	state        []byte // triage.State as JSON; nil for a new conversation
 }
 
-// activeConversationSQL loads her live conversation and locks it. Its one
-// argument is her phone index candidates.
-const activeConversationSQL = `SELECT id, contact_id, case_id, danger, last_activity, kek_id, wrapped_dek, state_sealed
-	FROM conversation WHERE phone_index = ANY($1) AND status = 'active' FOR UPDATE`
-
 // convRow is a conversation row as read, still sealed: it is opened only if
 // the message gets as far as her conversation.
 type convRow struct {
@@ -38,7 +34,8 @@ type convRow struct {
 	wrapped, sealed []byte
 }
 
-// scanConversationRow reads the result of activeConversationSQL.
+// scanConversationRow reads the result of hotlinedb.ActiveConversation,
+// queued in the webhook's opening pipeline.
 func scanConversationRow(row pgx.Row, candidates [][]byte) (*convRow, error) {
 	r := &convRow{candidates: candidates}
 	err := row.Scan(&r.c.id, &r.c.contactID, &r.c.caseID, &r.c.danger, &r.c.lastActivity, &r.kekID, &r.wrapped, &r.sealed)
@@ -88,25 +85,16 @@ func (h *Hotline) saveConversation(w *webhookTx, c *conversation, phoneIndex []b
 		return err
 	}
 	now := h.clk.Now()
-	var (
-		sql  string
-		args []any
-	)
+	keyID := h.index.CurrentKeyID()
 	if !isNew {
-		// Her index is written again: one found under an index key that a
-		// rotation has since replaced moves to the current key. Unchanged,
-		// it keeps the update HOT.
-		sql = `UPDATE conversation SET state_sealed = $2, contact_id = $3, case_id = $4, danger = $5, last_activity = $6,
-			phone_index = $7, index_key_id = $8
-			WHERE id = $1`
-		args = []any{c.id, sealed, c.contactID, c.caseID, c.danger, now, phoneIndex, h.index.CurrentKeyID()}
+		w.queue(hotlinedb.UpdateConversation, queryArgs(hotlinedb.UpdateConversationParams{
+			StateSealed: sealed, ContactID: c.contactID, CaseID: c.caseID, Danger: c.danger, LastActivity: now,
+			PhoneIndex: phoneIndex, IndexKeyID: new(keyID), ID: c.id})...)
 	} else {
-		sql = `INSERT INTO conversation
-			(id, phone_index, index_key_id, contact_id, case_id, kek_id, wrapped_dek, state_sealed, danger, started_at, last_activity)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`
-		args = []any{c.id, phoneIndex, h.index.CurrentKeyID(), c.contactID, c.caseID, c.key.KEKID, c.key.Wrapped, sealed, c.danger, now}
+		w.queue(hotlinedb.InsertConversation, queryArgs(hotlinedb.InsertConversationParams{
+			ID: c.id, PhoneIndex: phoneIndex, IndexKeyID: new(keyID), ContactID: c.contactID, CaseID: c.caseID,
+			KekID: new(c.key.KEKID), WrappedDek: c.key.Wrapped, StateSealed: sealed, Danger: c.danger, Now: now})...)
 	}
-	w.queue(sql, args...)
 	return nil
 }
 
@@ -114,8 +102,5 @@ func (h *Hotline) saveConversation(w *webhookTx, c *conversation, phoneIndex []b
 // answered lives on only in the case, if she opened one. Its phone index
 // goes too: kept, it would tie her number to when she wrote and to her case.
 func (h *Hotline) closeConversation(ctx context.Context, tx pgx.Tx, id uuid.UUID, status string) error {
-	_, err := tx.Exec(ctx, `UPDATE conversation SET status = $2, kek_id = NULL, wrapped_dek = NULL, state_sealed = NULL,
-		phone_index = NULL, index_key_id = NULL
-		WHERE id = $1`, id, status)
-	return err
+	return hotlinedb.New(tx).CloseConversation(ctx, status, id)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"github.com/amparo/amparo/hotline/internal/hotlinedb"
 	"github.com/amparo/amparo/phone"
 	"github.com/amparo/amparo/referral"
 	"github.com/amparo/amparo/roster"
@@ -69,8 +70,8 @@ func (h *Hotline) alertDanger(ctx context.Context, tx pgx.Tx, caseID uuid.UUID, 
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO danger_alert (id, case_id, phone, reply_code, created_at, answer_by)
-			VALUES ($1, $2, $3, $4, $5, $6)`, uuid.New(), caseID, to, code, now, answerBy); err != nil {
+		if err := hotlinedb.New(tx).InsertDangerAlert(ctx, hotlinedb.InsertDangerAlertParams{
+			ID: uuid.New(), CaseID: caseID, Phone: to, ReplyCode: code, CreatedAt: now, AnswerBy: answerBy}); err != nil {
 			return fmt.Errorf("hotline: danger alert: %w", err)
 		}
 		if _, err := h.out.Enqueue(ctx, tx, sms.Message{Purpose: sms.PurposeStaff, CaseID: &caseID, To: to, Body: body, TTL: sms.StaffAlertTTL}); err != nil {
@@ -85,17 +86,17 @@ func (h *Hotline) alertDanger(ctx context.Context, tx pgx.Tx, caseID uuid.UUID, 
 // dangerCode is the smallest four-digit code no danger alert of the last
 // dangerCodeLife holds. The advisory lock serialises the choice.
 func (h *Hotline) dangerCode(ctx context.Context, tx pgx.Tx, now time.Time) (string, error) {
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('hotline.danger_code', 0))`); err != nil {
+	q := hotlinedb.New(tx)
+	if err := q.LockDangerCodes(ctx); err != nil {
 		return "", err
 	}
-	rows, err := tx.Query(ctx, `SELECT DISTINCT reply_code::int FROM danger_alert WHERE created_at > $1 ORDER BY 1`,
-		now.Add(-dangerCodeLife))
+	codes, err := q.DangerCodesInUse(ctx, now.Add(-dangerCodeLife))
 	if err != nil {
 		return "", fmt.Errorf("hotline: danger code: %w", err)
 	}
-	used, err := pgx.CollectRows(rows, pgx.RowTo[int])
-	if err != nil {
-		return "", fmt.Errorf("hotline: danger code: %w", err)
+	used := make([]int, len(codes))
+	for i, c := range codes {
+		used[i] = int(c)
 	}
 	// Drawn at random: "OK" with the code silences the alert's escalation,
 	// so it must not be guessable by whoever spoofs a counsellor's number.
@@ -110,17 +111,14 @@ func (h *Hotline) dangerCode(ctx context.Context, tx pgx.Tx, now time.Time) (str
 // call and the fallback duty phones, unless someone answered it. It acts
 // once: the rows stay locked while it decides and record the escalation.
 func (h *Hotline) dangerUnanswered(ctx context.Context, tx pgx.Tx, caseID uuid.UUID) error {
-	var (
-		answered, escalated bool
-		answerBy            *time.Time
-	)
-	err := tx.QueryRow(ctx, `WITH locked AS (SELECT answered_at, escalated_at, answer_by FROM danger_alert WHERE case_id = $1 FOR UPDATE)
-		SELECT bool_or(answered_at IS NOT NULL), bool_or(escalated_at IS NOT NULL), min(answer_by) FROM locked`, caseID).
-		Scan(&answered, &escalated, &answerBy)
+	alerts, err := hotlinedb.New(tx).LockDangerAlert(ctx, caseID)
 	if err != nil {
 		return fmt.Errorf("hotline: danger alert: %w", err)
 	}
-	if answerBy == nil || answered || escalated {
+	// sqlc cannot type min() over the CTE: pgx reads a time.Time, or nil
+	// when the case has no alert (it reached nobody): nothing to escalate.
+	answerBy, found := alerts.AnswerBy.(time.Time)
+	if !found || alerts.Answered || alerts.Escalated {
 		return nil
 	}
 	now := h.clk.Now()
@@ -154,7 +152,7 @@ func (h *Hotline) dangerUnanswered(ctx context.Context, tx pgx.Tx, caseID uuid.U
 			return err
 		}
 	}
-	if _, err := tx.Exec(ctx, `UPDATE danger_alert SET escalated_at = $2 WHERE case_id = $1`, caseID, now); err != nil {
+	if err := hotlinedb.New(tx).EscalateDangerAlert(ctx, now, caseID); err != nil {
 		return err
 	}
 	h.log.Warn("hotline: danger alert unanswered, escalated", "case_id", caseID, "phones", len(phones))
@@ -173,10 +171,8 @@ func (h *Hotline) dangerReply(ctx context.Context, tx pgx.Tx, e164, body string)
 		return nil, false, nil
 	}
 	now := h.clk.Now()
-	var caseID uuid.UUID
-	err = tx.QueryRow(ctx, `UPDATE danger_alert SET answered_at = COALESCE(answered_at, $4)
-		WHERE phone = $1 AND reply_code = $2 AND created_at > $3 RETURNING case_id`,
-		e164, code, now.Add(-dangerCodeLife), now).Scan(&caseID)
+	caseID, err := hotlinedb.New(tx).AnswerDangerAlert(ctx, hotlinedb.AnswerDangerAlertParams{
+		Now: now, Phone: e164, ReplyCode: code, Since: now.Add(-dangerCodeLife)})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, false, nil
 	}
@@ -194,8 +190,3 @@ func (h *Hotline) dangerReply(ctx context.Context, tx pgx.Tx, e164, body string)
 	}
 	return []string{text}, true, nil
 }
-
-// alertedSQL asks whether a danger alert went to phone $1 since $2: its
-// sender may be answering it with a code. referral asks the same of
-// provider phones (referral.QueueProviderCheck).
-const alertedSQL = `SELECT EXISTS (SELECT 1 FROM danger_alert WHERE phone = $1 AND created_at > $2)`

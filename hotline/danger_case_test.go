@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/roster"
@@ -179,4 +180,16 @@ func TestDangerAlertsAShiftAddedByAnAdministrator(t *testing.T) {
 	e.sim.Phone(counsellor).ExpectNothing()
 	e.sim.Settle()
 	e.sim.AssertQuiet()
+}
+
+// A danger alert that reached nobody (an empty roster and no fallback
+// phones) still queues its escalation job; with no alert to escalate, the
+// job ends instead of failing at every attempt.
+func TestDangerEscalationWithoutAlertsEnds(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, false)
+	err := pgx.BeginFunc(e.ctx, e.pool, func(tx pgx.Tx) error { return e.h.dangerUnanswered(e.ctx, tx, uuid.New()) })
+	if err != nil {
+		t.Fatalf("escalating a case without danger alerts: %v", err)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/hotline/internal/hotlinedb"
 	"github.com/amparo/amparo/roster"
 )
 
@@ -56,34 +57,12 @@ func (h *Hotline) expireBatch(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	defer tx.Rollback(ctx)
-	// last_activity is deliberately not indexed, so that a message's update
-	// of it can be HOT; started_at never changes and is never later than
-	// last_activity, so its index narrows the scan to conversations old
-	// enough to be idle, however many live ones there are.
-	rows, err := tx.Query(ctx, `SELECT id, case_id, danger FROM conversation
-		WHERE status = 'active' AND started_at < $1 AND last_activity < $1
-		ORDER BY last_activity LIMIT $2 FOR UPDATE SKIP LOCKED`, h.clk.Now().Add(-h.cfg.IdleAfter), expireBatch)
+	batch, err := hotlinedb.New(tx).IdleConversations(ctx, h.clk.Now().Add(-h.cfg.IdleAfter), expireBatch)
 	if err != nil {
 		return 0, err
 	}
-	type idle struct {
-		id     uuid.UUID
-		caseID *uuid.UUID
-		danger bool
-	}
-	var batch []idle
-	for rows.Next() {
-		var c idle
-		if err := rows.Scan(&c.id, &c.caseID, &c.danger); err != nil {
-			return 0, err
-		}
-		batch = append(batch, c)
-	}
-	if err := rows.Err(); err != nil {
-		return 0, err
-	}
 	for _, c := range batch {
-		if err := h.abandon(ctx, tx, c.id, c.caseID, c.danger); err != nil {
+		if err := h.abandon(ctx, tx, c.ID, c.CaseID, c.Danger); err != nil {
 			return 0, err
 		}
 	}

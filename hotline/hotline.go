@@ -20,6 +20,10 @@
 // on it. Message bodies and phone numbers never reach a table, a job, a log
 // line or an error in the clear: bodies and states are sealed under
 // per-row or per-conversation data keys; callers are found by blind index.
+//
+// Its SQL is in queries/*.sql, turned into Go in internal/hotlinedb by sqlc
+// (make generate); being internal, nothing outside hotline can run it. The
+// webhook's pipelines queue hotlinedb's exported query texts by hand.
 package hotline
 
 import (

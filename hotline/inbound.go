@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -12,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/amparo/amparo/crypto"
+	"github.com/amparo/amparo/hotline/internal/hotlinedb"
 	"github.com/amparo/amparo/phone"
 	"github.com/amparo/amparo/referral"
 	"github.com/amparo/amparo/templates"
@@ -61,12 +63,12 @@ func (h *Hotline) receiveSMS(ctx context.Context, in InboundSMS) ([]string, erro
 	// the first commits, then inserts nothing; whatever else the pipeline
 	// did for it is rolled back, since a duplicate never commits.
 	b := &pgx.Batch{}
-	b.Queue(`INSERT INTO inbound_message (id, message_sid, phone_index, index_key_id, kek_id, wrapped_dek, body_sealed, received_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (message_sid) DO NOTHING`,
-		id, in.MessageSID, candidates[0], h.index.CurrentKeyID(), key.KEKID, key.Wrapped, body, h.clk.Now())
-	b.Queue(admitSQL, h.admitArgs(candidates[0], candidates)...)
-	b.Queue(alertedSQL, e164, h.clk.Now().Add(-dangerCodeLife))
-	b.Queue(activeConversationSQL, candidates)
+	b.Queue(hotlinedb.InsertInbound, queryArgs(hotlinedb.InsertInboundParams{
+		ID: id, MessageSid: in.MessageSID, PhoneIndex: candidates[0], IndexKeyID: new(h.index.CurrentKeyID()),
+		KekID: new(key.KEKID), WrappedDek: key.Wrapped, BodySealed: body, ReceivedAt: h.clk.Now()})...)
+	b.Queue(hotlinedb.Admit, queryArgs(h.admitParams(candidates[0], candidates))...)
+	b.Queue(hotlinedb.DangerAlerted, e164, h.clk.Now().Add(-dangerCodeLife))
+	b.Queue(hotlinedb.ActiveConversation, candidates)
 	var (
 		op                opening
 		inserted, alerted bool
@@ -120,9 +122,8 @@ func (h *Hotline) receiveSMS(ctx context.Context, in InboundSMS) ([]string, erro
 		}
 	}
 	// An erasure in this very step has already shredded the row; its reply
-	// is then sent once and not kept.
-	w.queue(`UPDATE inbound_message SET outcome = $2, reply_sealed = $3
-		WHERE id = $1 AND wrapped_dek IS NOT NULL`, id, outcome, sealedReplies)
+	// is then sent once and not kept (RecordInboundOutcome).
+	w.queue(hotlinedb.RecordInboundOutcome, outcome, sealedReplies, id)
 	if err := w.commit(ctx); err != nil {
 		return nil, err
 	}
@@ -165,16 +166,11 @@ func (h *Hotline) replay(ctx context.Context, w *webhookTx, sid string) ([]strin
 	if err != nil {
 		return nil, err
 	}
-	var (
-		id               uuid.UUID
-		kekID            *string
-		wrapped, replies []byte
-	)
-	err = tx.QueryRow(ctx, `SELECT id, kek_id, wrapped_dek, reply_sealed FROM inbound_message WHERE message_sid = $1`, sid).
-		Scan(&id, &kekID, &wrapped, &replies)
+	row, err := hotlinedb.New(tx).InboundReply(ctx, sid)
 	if err != nil {
 		return nil, fmt.Errorf("hotline: replay: %w", err)
 	}
+	id, kekID, wrapped, replies := row.ID, row.KekID, row.WrappedDek, row.ReplySealed
 	h.log.Info("hotline: duplicate sms", "inbound_id", id)
 	if kekID == nil || replies == nil {
 		return nil, nil
@@ -220,6 +216,8 @@ func beginWebhookTx(ctx context.Context, pool *pgxpool.Pool, b *pgx.Batch, resul
 		return nil, err
 	}
 	w := &webhookTx{conn: conn, open: true}
+	// Transaction control (BEGIN here, COMMIT, ROLLBACK, SELECT 1 below)
+	// stays in Go: it queries no table and sqlc has nothing to generate.
 	opening := &pgx.Batch{QueuedQueries: append([]*pgx.QueuedQuery{{SQL: `BEGIN`}}, b.QueuedQueries...)}
 	err = func() (err error) {
 		br := conn.SendBatch(ctx, opening)
@@ -240,8 +238,22 @@ func beginWebhookTx(ctx context.Context, pool *pgxpool.Pool, b *pgx.Batch, resul
 	return w, nil
 }
 
-// queue holds a write back until commit.
+// queue holds a write back until commit. sql is one of hotlinedb's
+// exported queries (or commit's COMMIT).
 func (w *webhookTx) queue(sql string, args ...any) { w.pending.Queue(sql, args...) }
+
+// queryArgs spreads the fields of a hotlinedb Params struct into the
+// arguments of a statement queued by hand (a pipeline), in the order of
+// its placeholders: sqlc declares the fields in that order, and its own
+// method passes them so.
+func queryArgs(params any) []any {
+	v := reflect.ValueOf(params)
+	args := make([]any, v.NumField())
+	for i := range args {
+		args[i] = v.Field(i).Interface()
+	}
+	return args
+}
 
 // flush sends the held-back writes, in order, in one round trip.
 func (w *webhookTx) flush(ctx context.Context) error {
@@ -291,7 +303,7 @@ func (w *webhookTx) commit(ctx context.Context) error {
 	if !w.open {
 		return pgx.ErrTxClosed
 	}
-	w.queue(`COMMIT`)
+	w.queue(`COMMIT`) // transaction control: no query for sqlc (see beginWebhookTx)
 	b := w.pending
 	w.pending = pgx.Batch{}
 	br := w.conn.SendBatch(ctx, &b)
@@ -322,7 +334,7 @@ func (w *webhookTx) commit(ctx context.Context) error {
 // or broken.
 func (w *webhookTx) release(ctx context.Context) {
 	if w.open && w.conn.Conn().PgConn().TxStatus() != 'I' {
-		_, _ = w.conn.Exec(ctx, `ROLLBACK`)
+		_, _ = w.conn.Exec(ctx, `ROLLBACK`) // transaction control: no query for sqlc
 	}
 	w.open = false
 	w.conn.Release()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/crypto"
+	"github.com/amparo/amparo/hotline/internal/hotlinedb"
 )
 
 // KeyTables is the hotline's share of what depends on the keyring: every
@@ -64,12 +65,11 @@ func (k *KeyTables) Rewrap(ctx context.Context, tx pgx.Tx, limit int) (int, erro
 		}
 		total += n
 	}
-	tag, err := tx.Exec(ctx, `DELETE FROM caller_rate WHERE phone_index IN (
-		SELECT phone_index FROM caller_rate WHERE index_key_id IS DISTINCT FROM $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, idx, limit)
+	dropped, err := hotlinedb.New(tx).DropStaleRateCounters(ctx, idx, int32(limit))
 	if err != nil {
 		return total, fmt.Errorf("hotline: rewrap caller_rate: %w", err)
 	}
-	return total + int(tag.RowsAffected()), nil
+	return total + int(dropped), nil
 }
 
 // rewrapTable re-wraps up to limit data keys of table.

@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/amparo/amparo/casefile"
+	"github.com/amparo/amparo/hotline/internal/hotlinedb"
 	"github.com/amparo/amparo/internal/clock"
 	"github.com/amparo/amparo/internal/jobs"
 	"github.com/amparo/amparo/sms"
@@ -31,11 +32,12 @@ func EraseHook(ins jobs.Inserter, clk clock.Clock) casefile.EraseHook {
 		for i, c := range cases {
 			ids[i] = c.ID
 		}
-		calls, err := collectSIDs(ctx, tx, `DELETE FROM voice_call WHERE case_id = ANY($1) RETURNING call_sid`, ids)
+		q := hotlinedb.New(tx)
+		calls, err := q.EraseCalls(ctx, ids)
 		if err != nil {
 			return fmt.Errorf("hotline: erase calls: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM voice_event WHERE call_sid = ANY($1)`, calls); err != nil {
+		if err := q.EraseCallEvents(ctx, calls); err != nil {
 			return fmt.Errorf("hotline: erase calls: %w", err)
 		}
 		return enqueuePurges(ctx, tx, ins, clk.Now().Add(purgeDelay), nil, calls)

@@ -6,8 +6,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+
+	"github.com/amparo/amparo/hotline/internal/hotlinedb"
 )
 
 // Message texts are kept only while they serve. An inbound text's stored
@@ -50,16 +51,23 @@ func (w *shredWorker) Work(ctx context.Context, _ *river.Job[ShredMessagesArgs])
 	return err
 }
 
-// A sweep shreds, or deletes, one batch of the rows past their time ($1)
-// and returns one row per row it changed: the Twilio sid that Twilio's log
-// keeps of it (kind "message" or "call"), or NULL. SKIP LOCKED leaves a row
-// that a webhook or the sender is using to the next sweep.
+// A sweep shreds, or deletes, one batch of the rows past their time (each
+// query says why its rows go) and returns how many it changed, with the
+// Twilio sids that Twilio's log keeps of them. SKIP LOCKED leaves a row that
+// a webhook or the sender is using to the next sweep.
 type sweep struct {
-	sql string
+	run func(ctx context.Context, q *hotlinedb.Queries, cutoff time.Time) (swept, error)
 	// before is how long a row is kept: it is swept once older.
 	before func(h *Hotline) time.Duration
-	// outbox, instead of sql, sweeps sms's outbound texts through sms.
+	// outbox, instead of run, sweeps sms's outbound texts through sms.
 	outbox bool
+}
+
+// swept is what one batch of a sweep changed.
+type swept struct {
+	n        int
+	messages []string // sids of texts, for Twilio to forget
+	calls    []string // sids of calls, likewise; may repeat
 }
 
 func keptForRetention(*Hotline) time.Duration { return messageRetention }
@@ -68,28 +76,32 @@ func keptForRetention(*Hotline) time.Duration { return messageRetention }
 // retries of a webhook (within its 15 s timeout) and its status callbacks
 // (hours at most), so by then no sid is needed to recognise a duplicate.
 var sweeps = []sweep{
-	// Her texts: body, reply, key, index, and the sid.
-	{`WITH old AS (SELECT id, message_sid FROM inbound_message WHERE message_sid IS NOT NULL AND received_at < $1
-			ORDER BY received_at LIMIT $2 FOR UPDATE SKIP LOCKED),
-		done AS (UPDATE inbound_message i SET phone_index = NULL, index_key_id = NULL, kek_id = NULL, wrapped_dek = NULL,
-			body_sealed = NULL, reply_sealed = NULL, message_sid = NULL FROM old WHERE i.id = old.id)
-		SELECT 'message', message_sid FROM old`, keptForRetention, false},
+	// Her texts.
+	{run: func(ctx context.Context, q *hotlinedb.Queries, cutoff time.Time) (swept, error) {
+		sids, err := q.ShredOldInbound(ctx, cutoff, shredBatch)
+		return swept{n: len(sids), messages: setSIDs(sids)}, err
+	}, before: keptForRetention},
 	// Ours (sms.Outbox.Shred).
 	{outbox: true, before: keptForRetention},
 	// A call's steps, and the link between the call and her case.
-	{`DELETE FROM voice_event WHERE id IN (SELECT id FROM voice_event WHERE at < $1 ORDER BY at LIMIT $2 FOR UPDATE SKIP LOCKED)
-		RETURNING 'call', call_sid`, keptForRetention, false},
-	{`DELETE FROM voice_call WHERE call_sid IN (SELECT call_sid FROM voice_call WHERE at < $1 ORDER BY at LIMIT $2 FOR UPDATE SKIP LOCKED)
-		RETURNING 'call', call_sid`, keptForRetention, false},
-	// A rate counter whose window has passed counts nothing any more, but
-	// still says when her number last wrote.
-	{`DELETE FROM caller_rate WHERE phone_index IN (SELECT phone_index FROM caller_rate WHERE window_start < $1
-		LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING '', NULL::text`, func(h *Hotline) time.Duration { return h.cfg.RateWindow }, false},
-	// A block that is over blocks nothing: its reason and times stay, for
-	// the record, but not whom it was about.
-	{`UPDATE caller_block SET phone_index = NULL, index_key_id = NULL WHERE id IN (SELECT id FROM caller_block
-		WHERE phone_index IS NOT NULL AND (lifted_at IS NOT NULL OR until < $1) LIMIT $2 FOR UPDATE SKIP LOCKED)
-		RETURNING '', NULL::text`, func(*Hotline) time.Duration { return 0 }, false},
+	{run: func(ctx context.Context, q *hotlinedb.Queries, cutoff time.Time) (swept, error) {
+		sids, err := q.DeleteOldVoiceEvents(ctx, cutoff, shredBatch)
+		return swept{n: len(sids), calls: sids}, err
+	}, before: keptForRetention},
+	{run: func(ctx context.Context, q *hotlinedb.Queries, cutoff time.Time) (swept, error) {
+		sids, err := q.DeleteOldVoiceCalls(ctx, cutoff, shredBatch)
+		return swept{n: len(sids), calls: sids}, err
+	}, before: keptForRetention},
+	// Rate counters whose window has passed.
+	{run: func(ctx context.Context, q *hotlinedb.Queries, cutoff time.Time) (swept, error) {
+		n, err := q.DeleteOldRateCounters(ctx, cutoff, shredBatch)
+		return swept{n: int(n)}, err
+	}, before: func(h *Hotline) time.Duration { return h.cfg.RateWindow }},
+	// Blocks that are over.
+	{run: func(ctx context.Context, q *hotlinedb.Queries, cutoff time.Time) (swept, error) {
+		n, err := q.UnlinkEndedBlocks(ctx, cutoff, shredBatch)
+		return swept{n: int(n)}, err
+	}, before: func(*Hotline) time.Duration { return 0 }},
 }
 
 // ShredOldMessages runs every sweep until it finds nothing more, asks
@@ -134,33 +146,12 @@ func (h *Hotline) sweepBatch(ctx context.Context, sw sweep, cutoff time.Time) (i
 		}
 		return n, tx.Commit(ctx)
 	}
-	rows, err := tx.Query(ctx, sw.sql, cutoff, shredBatch)
+	done, err := sw.run(ctx, hotlinedb.New(tx), cutoff)
 	if err != nil {
 		return 0, err
 	}
-	var (
-		kind     string
-		sid      *string
-		n        int
-		messages []string
-		calls    []string
-	)
-	_, err = pgx.ForEachRow(rows, []any{&kind, &sid}, func() error {
-		n++
-		switch {
-		case sid == nil:
-		case kind == "message":
-			messages = append(messages, *sid)
-		case kind == "call":
-			calls = append(calls, *sid)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := enqueuePurges(ctx, tx, h.jobs, h.clk.Now(), done.messages, slices.Compact(slices.Sorted(slices.Values(done.calls)))); err != nil {
 		return 0, err
 	}
-	if err := enqueuePurges(ctx, tx, h.jobs, h.clk.Now(), messages, slices.Compact(slices.Sorted(slices.Values(calls)))); err != nil {
-		return 0, err
-	}
-	return n, tx.Commit(ctx)
+	return done.n, tx.Commit(ctx)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/crypto"
+	"github.com/amparo/amparo/hotline/internal/hotlinedb"
 	"github.com/amparo/amparo/hotline/triage"
 	"github.com/amparo/amparo/internal/fold"
 	"github.com/amparo/amparo/phone"
@@ -310,8 +311,8 @@ func (h *Hotline) dialDuty(lang string, caseID uuid.UUID, phones []string) voice
 // voiceCase opens the urgent case of a call, or finds the one a retried
 // webhook of the same call already opened.
 func (h *Hotline) voiceCase(ctx context.Context, tx pgx.Tx, callSID, e164, lang string) (uuid.UUID, error) {
-	var caseID uuid.UUID
-	err := tx.QueryRow(ctx, `SELECT case_id FROM voice_call WHERE call_sid = $1`, callSID).Scan(&caseID)
+	q := hotlinedb.New(tx)
+	caseID, err := q.VoiceCallCase(ctx, callSID)
 	if err == nil {
 		return caseID, nil
 	}
@@ -322,12 +323,11 @@ func (h *Hotline) voiceCase(ctx context.Context, tx pgx.Tx, callSID, e164, lang 
 	if err != nil {
 		return uuid.Nil, err
 	}
-	tag, err := tx.Exec(ctx, `INSERT INTO voice_call (call_sid, case_id, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-		callSID, c.ID, h.clk.Now())
+	inserted, err := q.InsertVoiceCall(ctx, callSID, c.ID, h.clk.Now())
 	if err != nil {
 		return uuid.Nil, err
 	}
-	if tag.RowsAffected() == 0 {
+	if inserted == 0 {
 		return uuid.Nil, errors.New("hotline: concurrent voice webhook for one call")
 	}
 	return c.ID, nil
@@ -358,13 +358,13 @@ func (h *Hotline) voiceOnce(ctx context.Context, callSID, step string, effects f
 		return nil, err
 	}
 	defer tx.Rollback(ctx)
-	tag, err := tx.Exec(ctx, `INSERT INTO voice_event (id, call_sid, step, kek_id, wrapped_dek, at)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (call_sid, step) DO NOTHING`,
-		id, callSID, step, key.KEKID, key.Wrapped, h.clk.Now())
+	q := hotlinedb.New(tx)
+	inserted, err := q.InsertVoiceEvent(ctx, hotlinedb.InsertVoiceEventParams{
+		ID: id, CallSid: callSID, Step: step, KekID: key.KEKID, WrappedDek: key.Wrapped, At: h.clk.Now()})
 	if err != nil {
 		return nil, err
 	}
-	if tag.RowsAffected() == 0 {
+	if inserted == 0 {
 		return h.voiceReplay(ctx, tx, callSID, step)
 	}
 	resp, err := effects(ctx, tx)
@@ -379,7 +379,7 @@ func (h *Hotline) voiceOnce(ctx context.Context, callSID, step string, effects f
 	if err != nil {
 		return nil, err
 	}
-	if _, err := tx.Exec(ctx, `UPDATE voice_event SET twiml_sealed = $2 WHERE id = $1`, id, sealed); err != nil {
+	if err := q.SealVoiceAnswer(ctx, sealed, id); err != nil {
 		return nil, err
 	}
 	return out, tx.Commit(ctx)
@@ -387,25 +387,18 @@ func (h *Hotline) voiceOnce(ctx context.Context, callSID, step string, effects f
 
 // voiceReplay returns the TwiML a step of a call was first answered with.
 func (h *Hotline) voiceReplay(ctx context.Context, tx pgx.Tx, callSID, step string) ([]byte, error) {
-	var (
-		id      uuid.UUID
-		kekID   string
-		wrapped []byte
-		sealed  []byte
-	)
-	err := tx.QueryRow(ctx, `SELECT id, kek_id, wrapped_dek, twiml_sealed FROM voice_event WHERE call_sid = $1 AND step = $2`,
-		callSID, step).Scan(&id, &kekID, &wrapped, &sealed)
+	ev, err := hotlinedb.New(tx).VoiceAnswer(ctx, callSID, step)
 	if err != nil {
 		return nil, err
 	}
-	if sealed == nil {
+	if ev.TwimlSealed == nil {
 		return nil, errors.New("hotline: voice event without its answer")
 	}
-	key, err := crypto.OpenRowKey(h.keys, "voice_event", id.String(), kekID, wrapped)
+	key, err := crypto.OpenRowKey(h.keys, "voice_event", ev.ID.String(), ev.KekID, ev.WrappedDek)
 	if err != nil {
 		return nil, err
 	}
-	return key.Open("twiml_sealed", sealed)
+	return key.Open("twiml_sealed", ev.TwimlSealed)
 }
 
 // writeTwiMLBytes answers with TwiML already marshalled, exactly as
