@@ -5,6 +5,9 @@
 // one) show a chain rebuilt from scratch by someone who can write to it. Details
 // are coarse facts ("opened notes", "override: reason recorded"), never
 // survivor content: the log is read by more people than the case.
+//
+// Its SQL is in queries/*.sql, turned into Go in internal/auditdb by sqlc
+// (make generate); being internal, nothing outside audit can run it.
 package audit
 
 import (
@@ -21,6 +24,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/amparo/amparo/audit/internal/auditdb"
 )
 
 // DB is what Append and Verify need: a pool, a connection or a transaction.
@@ -47,20 +52,22 @@ func Append(ctx context.Context, db DB, at time.Time, e Entry) error {
 	if e.Actor == "" || e.Action == "" {
 		return errors.New("audit: actor and action are required")
 	}
-	if _, err := db.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", chainLockKey); err != nil {
+	q := auditdb.New(db)
+	if err := q.LockChain(ctx, chainLockKey); err != nil {
 		return fmt.Errorf("audit: lock chain: %w", err)
 	}
 	prev := []byte{}
-	err := db.QueryRow(ctx, "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").Scan(&prev)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+	head, err := q.ChainHead(ctx)
+	switch {
+	case err == nil:
+		prev = head.Hash
+	case !errors.Is(err, pgx.ErrNoRows):
 		return fmt.Errorf("audit: read chain head: %w", err)
 	}
 	at = at.UTC().Truncate(time.Microsecond) // what PostgreSQL keeps
 	h := rowHash(prev, at, e)
-	_, err = db.Exec(ctx,
-		`INSERT INTO audit_log (at, actor, action, case_id, detail, prev_hash, hash)
-		 VALUES ($1, $2, $3, NULLIF($4, '')::uuid, $5, $6, $7)`,
-		at, e.Actor, e.Action, e.CaseID, e.Detail, prev, h)
+	err = q.AppendRow(ctx, auditdb.AppendRowParams{At: at, Actor: e.Actor, Action: e.Action, CaseID: e.CaseID,
+		Detail: e.Detail, PrevHash: prev, Hash: h})
 	if err != nil {
 		return fmt.Errorf("audit: append: %w", err)
 	}
@@ -97,7 +104,9 @@ func ParseHead(s string) (Head, error) {
 // newest row, or ErrBroken naming the first row whose hash does not match
 // or an anchor the chain no longer passes through.
 func Verify(ctx context.Context, db DB, anchors ...Head) (int, Head, error) {
-	rows, err := db.Query(ctx, `SELECT id, at, actor, action, COALESCE(case_id::text, ''), detail, prev_hash, hash FROM audit_log ORDER BY id`)
+	// Streamed, not through auditdb's Chain, which would hold the whole
+	// log in memory at once.
+	rows, err := db.Query(ctx, auditdb.Chain)
 	if err != nil {
 		return 0, Head{}, err
 	}
@@ -145,11 +154,14 @@ func Verify(ctx context.Context, db DB, anchors ...Head) (int, Head, error) {
 // Latest returns the newest row of the chain without verifying it, for
 // writing down as an anchor; ok is false while the log is empty.
 func Latest(ctx context.Context, db DB) (head Head, ok bool, err error) {
-	err = db.QueryRow(ctx, `SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1`).Scan(&head.ID, &head.Hash)
+	row, err := auditdb.New(db).ChainHead(ctx)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Head{}, false, nil
 	}
-	return head, err == nil, err
+	if err != nil {
+		return Head{}, false, err
+	}
+	return Head{ID: row.ID, Hash: row.Hash}, true, nil
 }
 
 // rowHash is SHA-256 over the previous hash and the length-prefixed fields,

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/amparo/amparo/audit/internal/auditdb"
 )
 
 // Row is one stored audit row as a reader sees it.
@@ -21,10 +21,18 @@ type Row struct {
 // limit, newest first. Rows hold coarse facts only, so showing them to a
 // supervisor shows nothing of the case's content.
 func ForCase(ctx context.Context, db DB, caseID string, limit int) ([]Row, error) {
-	rows, err := db.Query(ctx, `SELECT id, at, actor, action, detail FROM audit_log
-		WHERE case_id = $1::uuid ORDER BY id DESC LIMIT $2`, caseID, limit)
+	rows, err := auditdb.New(db).ForCase(ctx, caseID, int32(limit))
 	if err != nil {
 		return nil, fmt.Errorf("audit: trail of %s: %w", caseID, err)
 	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[Row])
+	out := make([]Row, len(rows))
+	for i, r := range rows {
+		out[i] = trailRow(r)
+	}
+	return out, nil
+}
+
+// trailRow is a generated row as a reader sees it.
+func trailRow(r auditdb.ForCaseRow) Row {
+	return Row{ID: r.ID, At: r.At, Actor: r.Actor, Action: r.Action, Detail: r.Detail}
 }

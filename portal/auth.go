@@ -14,6 +14,7 @@ import (
 
 	"github.com/amparo/amparo/audit"
 	"github.com/amparo/amparo/crypto"
+	"github.com/amparo/amparo/portal/internal/portaldb"
 )
 
 // Lockout: the first freeFailures wrong answers in a row cost nothing; each
@@ -54,15 +55,8 @@ func (p *Accounts) checkPassword(ctx context.Context, username, password string)
 	if err := p.ensureDummyHash(ctx); err != nil {
 		return uuid.Nil, err
 	}
-	var (
-		id          uuid.UUID
-		hash        string
-		lockedUntil *time.Time
-		disabled    bool
-	)
-	err := p.pool.QueryRow(ctx, `SELECT id, password_hash, locked_until, disabled_at IS NOT NULL
-		FROM staff_user WHERE username = $1`, strings.ToLower(strings.TrimSpace(username))).
-		Scan(&id, &hash, &lockedUntil, &disabled)
+	acct, err := portaldb.New(p.pool).PasswordCheck(ctx, strings.ToLower(strings.TrimSpace(username)))
+	id, hash, lockedUntil, disabled := acct.ID, acct.PasswordHash, acct.LockedUntil, acct.Disabled
 	known := err == nil
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return uuid.Nil, fmt.Errorf("portal: read account: %w", err)
@@ -100,13 +94,13 @@ func (p *Accounts) checkPassword(ctx context.Context, username, password string)
 func (p *Accounts) recordFailure(ctx context.Context, id uuid.UUID, step string) error {
 	now := p.now()
 	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-		var n int
-		if err := tx.QueryRow(ctx, `UPDATE staff_user SET failed_attempts = failed_attempts + 1
-			WHERE id = $1 RETURNING failed_attempts`, id).Scan(&n); err != nil {
+		q := portaldb.New(tx)
+		n, err := q.CountFailure(ctx, id)
+		if err != nil {
 			return err
 		}
-		if d := lockFor(n); d > 0 {
-			if _, err := tx.Exec(ctx, `UPDATE staff_user SET locked_until = $2 WHERE id = $1`, id, now.Add(d)); err != nil {
+		if d := lockFor(int(n)); d > 0 {
+			if err := q.LockAccount(ctx, now.Add(d), id); err != nil {
 				return err
 			}
 		}
@@ -126,38 +120,30 @@ func (p *Accounts) recordFailure(ctx context.Context, id uuid.UUID, step string)
 func (p *Accounts) checkCode(ctx context.Context, id uuid.UUID, code string) error {
 	now := p.now()
 	code = strings.TrimSpace(code)
-	var (
-		kekID           string
-		wrapped, sealed []byte
-		lastStep        int64
-		lockedUntil     *time.Time
-		disabled        bool
-	)
-	err := p.pool.QueryRow(ctx, `SELECT kek_id, wrapped_dek, totp_sealed, totp_last_step, locked_until, disabled_at IS NOT NULL
-		FROM staff_user WHERE id = $1`, id).Scan(&kekID, &wrapped, &sealed, &lastStep, &lockedUntil, &disabled)
+	q := portaldb.New(p.pool)
+	acct, err := q.CodeCheck(ctx, id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return errBadSignIn
 	}
 	if err != nil {
 		return fmt.Errorf("portal: read account: %w", err)
 	}
-	if disabled || (lockedUntil != nil && now.Before(*lockedUntil)) {
+	if acct.Disabled || (acct.LockedUntil != nil && now.Before(*acct.LockedUntil)) {
 		return errBadSignIn
 	}
-	secret, err := p.totpSecret(id, kekID, wrapped, sealed)
+	secret, err := p.totpSecret(id, acct.KekID, acct.WrappedDek, acct.TotpSealed)
 	if err != nil {
 		return err
 	}
 	step, ok := matchStep(secret, code, now)
-	if !ok || step <= lastStep {
+	if !ok || step <= acct.TotpLastStep {
 		return p.recordFailure(ctx, id, "code")
 	}
-	tag, err := p.pool.Exec(ctx, `UPDATE staff_user SET totp_last_step = $2, failed_attempts = 0, locked_until = NULL,
-		totp_enrolled_at = COALESCE(totp_enrolled_at, $3) WHERE id = $1 AND totp_last_step < $2`, id, step, now)
+	n, err := q.AcceptCode(ctx, step, now, id)
 	if err != nil {
 		return fmt.Errorf("portal: record code: %w", err)
 	}
-	if tag.RowsAffected() == 0 {
+	if n == 0 {
 		// Another request took this step first: the same code twice.
 		return p.recordFailure(ctx, id, "code")
 	}
@@ -195,25 +181,18 @@ func matchStep(secret, code string, now time.Time) (int64, bool) {
 // enrolmentURI is the otpauth URI of an account that has not enrolled yet;
 // once enrolled the secret is never shown again (ErrUnknownUser).
 func (p *Accounts) enrolmentURI(ctx context.Context, id uuid.UUID) (string, error) {
-	var (
-		username        string
-		kekID           string
-		wrapped, sealed []byte
-		enrolled        bool
-	)
-	err := p.pool.QueryRow(ctx, `SELECT username, kek_id, wrapped_dek, totp_sealed, totp_enrolled_at IS NOT NULL
-		FROM staff_user WHERE id = $1 AND disabled_at IS NULL`, id).Scan(&username, &kekID, &wrapped, &sealed, &enrolled)
-	if errors.Is(err, pgx.ErrNoRows) || enrolled {
+	acct, err := portaldb.New(p.pool).Enrolment(ctx, id)
+	if errors.Is(err, pgx.ErrNoRows) || acct.Enrolled {
 		return "", ErrUnknownUser
 	}
 	if err != nil {
 		return "", fmt.Errorf("portal: read account: %w", err)
 	}
-	secret, err := p.totpSecret(id, kekID, wrapped, sealed)
+	secret, err := p.totpSecret(id, acct.KekID, acct.WrappedDek, acct.TotpSealed)
 	if err != nil {
 		return "", err
 	}
-	return totpURI(username, secret), nil
+	return totpURI(acct.Username, secret), nil
 }
 
 func totpURI(username, secret string) string {
@@ -224,20 +203,14 @@ func totpURI(username, secret string) string {
 // CurrentCode is the code an account's authenticator shows at now. Only
 // the demo's code page and tests call it.
 func (p *Accounts) CurrentCode(ctx context.Context, username string, now time.Time) (string, error) {
-	var (
-		id              uuid.UUID
-		kekID           string
-		wrapped, sealed []byte
-	)
-	err := p.pool.QueryRow(ctx, `SELECT id, kek_id, wrapped_dek, totp_sealed FROM staff_user WHERE username = $1`,
-		strings.ToLower(username)).Scan(&id, &kekID, &wrapped, &sealed)
+	acct, err := portaldb.New(p.pool).TOTPSecret(ctx, strings.ToLower(username))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", ErrUnknownUser
 	}
 	if err != nil {
 		return "", fmt.Errorf("portal: read account: %w", err)
 	}
-	secret, err := p.totpSecret(id, kekID, wrapped, sealed)
+	secret, err := p.totpSecret(acct.ID, acct.KekID, acct.WrappedDek, acct.TotpSealed)
 	if err != nil {
 		return "", err
 	}

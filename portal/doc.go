@@ -10,4 +10,9 @@
 // The portal never imports the hotline or a Twilio client: it reads and
 // writes cases through casefile, referrals through referral, and leaves
 // messages to a survivor to the Messenger that cmd/amparo wires.
+//
+// It owns staff_user, and sweeps the sessions table whose rows scs's
+// pgxstore writes. Its SQL is in queries/*.sql, turned into Go in
+// internal/portaldb by sqlc (make generate); being internal, nothing
+// outside portal can run it.
 package portal

@@ -15,6 +15,7 @@ import (
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/crypto"
 	"github.com/amparo/amparo/internal/clock"
+	"github.com/amparo/amparo/portal/internal/portaldb"
 	"github.com/amparo/amparo/referral"
 )
 
@@ -151,7 +152,7 @@ func deleteExpiredSessions(ctx context.Context, pool *pgxpool.Pool, log *slog.Lo
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := pool.Exec(ctx, `DELETE FROM sessions WHERE expiry < current_timestamp`); err != nil && ctx.Err() == nil {
+			if err := portaldb.New(pool).DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
 				log.Warn("portal: delete expired sessions", "err", err)
 			}
 		}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/amparo/amparo/audit"
 	"github.com/amparo/amparo/crypto"
+	"github.com/amparo/amparo/portal/internal/portaldb"
 )
 
 // Role is what a staff account may do; the policy function reads it.
@@ -108,10 +109,9 @@ func (p *Accounts) CreateUser(ctx context.Context, in NewUser) (User, string, er
 		return User{}, "", err
 	}
 	err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `
-			INSERT INTO staff_user (id, username, role, org_key, communities, password_hash, kek_id, wrapped_dek, totp_sealed, created_at)
-			VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6, $7, $8, $9, $10)`,
-			u.ID, u.Username, u.Role, u.OrgKey, u.Communities, hash, kekID, wrapped, sealed, u.CreatedAt)
+		err := portaldb.New(tx).InsertUser(ctx, portaldb.InsertUserParams{ID: u.ID, Username: u.Username, Role: string(u.Role),
+			OrgKey: u.OrgKey, Communities: u.Communities, PasswordHash: hash, KekID: kekID, WrappedDek: wrapped,
+			TotpSealed: sealed, CreatedAt: u.CreatedAt})
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 			return ErrUserExists
@@ -160,8 +160,7 @@ func (p *Accounts) ResetTOTP(ctx context.Context, username, by string) (string, 
 		return "", err
 	}
 	err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE staff_user SET kek_id = $2, wrapped_dek = $3, totp_sealed = $4,
-			totp_enrolled_at = NULL, totp_last_step = 0 WHERE id = $1`, u.ID, kekID, wrapped, sealed)
+		err := portaldb.New(tx).ResetTOTP(ctx, portaldb.ResetTOTPParams{KekID: kekID, WrappedDek: wrapped, TotpSealed: sealed, ID: u.ID})
 		if err != nil {
 			return fmt.Errorf("portal: reset totp: %w", err)
 		}
@@ -177,9 +176,7 @@ func (p *Accounts) ResetTOTP(ctx context.Context, username, by string) (string, 
 // every request re-reads the account. by is who asked, as for NewUser.By.
 func (p *Accounts) DisableUser(ctx context.Context, username, by string) error {
 	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-		var id uuid.UUID
-		err := tx.QueryRow(ctx, `UPDATE staff_user SET disabled_at = COALESCE(disabled_at, $2) WHERE username = $1 RETURNING id`,
-			strings.ToLower(username), p.now()).Scan(&id)
+		id, err := portaldb.New(tx).DisableUser(ctx, p.now(), strings.ToLower(username))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrUnknownUser
 		}
@@ -192,39 +189,49 @@ func (p *Accounts) DisableUser(ctx context.Context, username, by string) error {
 
 // ListUsers lists every account by username.
 func (p *Accounts) ListUsers(ctx context.Context) ([]User, error) {
-	rows, err := p.pool.Query(ctx, `SELECT `+userColumns+` FROM staff_user ORDER BY username`)
+	rows, err := portaldb.New(p.pool).ListUsers(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("portal: list users: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (User, error) { return scanUser(r) })
+	out := make([]User, len(rows))
+	for i, r := range rows {
+		out[i] = toUser(userRow(r))
+	}
+	return out, nil
 }
 
-const userColumns = `id, username, role, COALESCE(org_key, ''), communities, totp_enrolled_at IS NOT NULL, disabled_at IS NOT NULL, created_at`
+// userRow is an account as the three queries that read a User give it:
+// they select the same columns, so each generated row converts to it (and
+// stops compiling the day one of them drifts).
+type userRow portaldb.UserByIDRow
 
-func scanUser(r pgx.Row) (User, error) {
-	var u User
-	err := r.Scan(&u.ID, &u.Username, &u.Role, &u.OrgKey, &u.Communities, &u.Enrolled, &u.Disabled, &u.CreatedAt)
+// toUser is the one place a stored account becomes a User.
+func toUser(r userRow) User {
+	return User{ID: r.ID, Username: r.Username, Role: Role(r.Role), OrgKey: r.OrgKey, Communities: r.Communities,
+		Enrolled: r.Enrolled, Disabled: r.Disabled, CreatedAt: r.CreatedAt.UTC()}
+}
+
+// readUser is what every single-account read answers: ErrUnknownUser for
+// no row.
+func readUser(r userRow, err error) (User, error) {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return User{}, ErrUnknownUser
 	}
 	if err != nil {
 		return User{}, fmt.Errorf("portal: read user: %w", err)
 	}
-	u.CreatedAt = u.CreatedAt.UTC()
-	return u, nil
+	return toUser(r), nil
 }
 
-func (p *Accounts) userByName(ctx context.Context, db queryer, username string) (User, error) {
-	return scanUser(db.QueryRow(ctx, `SELECT `+userColumns+` FROM staff_user WHERE username = $1`, strings.ToLower(username)))
+func (p *Accounts) userByName(ctx context.Context, db portaldb.DBTX, username string) (User, error) {
+	r, err := portaldb.New(db).UserByName(ctx, strings.ToLower(username))
+	return readUser(userRow(r), err)
 }
 
 // UserByID reads an account; ErrUnknownUser if there is none.
 func (p *Accounts) UserByID(ctx context.Context, id uuid.UUID) (User, error) {
-	return scanUser(p.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM staff_user WHERE id = $1`, id))
-}
-
-type queryer interface {
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	r, err := portaldb.New(p.pool).UserByID(ctx, id)
+	return readUser(userRow(r), err)
 }
 
 // normalizeCommunities spells communities as cases do ("el-porvenir"):

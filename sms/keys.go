@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/crypto"
+	"github.com/amparo/amparo/sms/internal/smsdb"
 )
 
 // KeyTables is the outbox's share of what depends on the keyring: each
@@ -46,45 +46,32 @@ func (*KeyTables) KeyColumns() []casefile.KeyColumn {
 // accepted key.
 func (k *KeyTables) Rewrap(ctx context.Context, tx pgx.Tx, limit int) (int, error) {
 	kek, idx := k.keys.CurrentKEKID(), k.index.CurrentKeyID()
-	rows, err := tx.Query(ctx, `SELECT id, kek_id, wrapped_dek, to_sealed FROM outbound_message
-		WHERE wrapped_dek IS NOT NULL AND (kek_id <> $1 OR (to_index IS NOT NULL AND index_key_id IS DISTINCT FROM $3))
-		LIMIT $2 FOR UPDATE SKIP LOCKED`, kek, limit, idx)
-	if err != nil {
-		return 0, fmt.Errorf("sms: rewrap outbound_message: %w", err)
-	}
-	type row struct {
-		id              uuid.UUID
-		kekID           string
-		wrapped, toSeal []byte
-	}
-	todo, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
-		var x row
-		return x, r.Scan(&x.id, &x.kekID, &x.wrapped, &x.toSeal)
-	})
+	todo, err := smsdb.New(tx).RewrapCandidates(ctx, kek, idx, int32(limit))
 	if err != nil {
 		return 0, fmt.Errorf("sms: rewrap outbound_message: %w", err)
 	}
 	var b pgx.Batch
 	for _, r := range todo {
-		owner := outboundOwner(r.id)
-		dek, err := crypto.UnwrapDataKey(k.keys, r.kekID, r.wrapped, owner)
+		owner := outboundTable + "|" + r.ID.String()
+		if r.KekID == nil {
+			// A data key with no KEK id cannot be opened: loud, with the row.
+			return 0, fmt.Errorf("sms: rewrap: data key of %s has no KEK id", owner)
+		}
+		key, err := crypto.OpenRowKey(k.keys, outboundTable, r.ID.String(), *r.KekID, r.WrappedDek)
 		if err != nil {
 			// Loud, with the row: the fix is restoring the KEK.
 			return 0, fmt.Errorf("sms: rewrap: unwrap data key of %s: %w", owner, err)
 		}
-		newKEK, wrapped, err := crypto.WrapDataKey(k.keys, dek, owner)
+		rewrapped, err := key.Rewrap(k.keys)
 		if err != nil {
 			return 0, fmt.Errorf("sms: rewrap: wrap data key of %s: %w", owner, err)
 		}
-		to, err := dek.Open(r.toSeal, outboundBinding(r.id, "to"))
+		to, err := key.Open("to", r.ToSealed)
 		if err != nil {
 			return 0, fmt.Errorf("sms: rewrap: open recipient of %s: %w", owner, err)
 		}
-		// A row already shredded of its index keeps none.
-		b.Queue(`UPDATE outbound_message SET kek_id = $2, wrapped_dek = $3,
-			to_index = CASE WHEN to_index IS NULL THEN NULL ELSE $4::bytea END,
-			index_key_id = CASE WHEN to_index IS NULL THEN NULL ELSE $5 END WHERE id = $1`,
-			r.id, newKEK, wrapped, k.index.Current(string(to)), idx)
+		// One statement per row, pipelined in one round trip.
+		b.Queue(smsdb.Rewrap, &rewrapped.KEKID, rewrapped.Wrapped, k.index.Current(string(to)), idx, r.ID)
 	}
 	if b.Len() == 0 {
 		return 0, nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/amparo/amparo/phone"
 	"github.com/amparo/amparo/referral"
+	"github.com/amparo/amparo/sms/internal/smsdb"
 	"github.com/amparo/amparo/templates"
 )
 
@@ -66,42 +67,29 @@ func (o *Outbox) NotifyPassedOn(ctx context.Context, tx pgx.Tx, n referral.Provi
 // nothing more, as NotifyWithdrawn describes.
 func (o *Outbox) callOff(ctx context.Context, tx pgx.Tx, n referral.ProviderNotice, key string) error {
 	now := o.clk.Now()
-	// SKIP LOCKED rather than a wait: the sender holds a notice's row
-	// across its call to Twilio and may then lock the referral
-	// (NoticeFailed), which our caller already holds.
-	rows, err := tx.Query(ctx, `
-		UPDATE outbound_message
-		SET status = 'canceled', status_rank = $3, wrapped_dek = NULL, to_sealed = NULL, body_sealed = NULL, updated_at = $4
-		WHERE id IN (SELECT id FROM outbound_message WHERE referral_id = $1 AND purpose = $2 AND status = 'pending'
-			FOR UPDATE SKIP LOCKED)
-		RETURNING attempts`, n.ReferralID, PurposeProvider, statusRank["canceled"], now)
-	if err != nil {
-		return err
-	}
-	attempts, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	q := smsdb.New(tx)
+	attempts, err := q.CancelPendingNotices(ctx, smsdb.CancelPendingNoticesParams{
+		StatusRank: statusRank[StatusCanceled], Now: now, ReferralID: &n.ReferralID, Purpose: string(PurposeProvider),
+	})
 	if err != nil {
 		return err
 	}
 	// A canceled notice that was tried before may have arrived: a timeout
 	// does not say it did not. One the carrier reported failed did not,
 	// and a text after it would fail the same way.
-	tried := slices.ContainsFunc(attempts, func(a int) bool { return a > 0 })
-	var inFlight, handedOver int
-	if err := tx.QueryRow(ctx, `
-		SELECT count(*) FILTER (WHERE status = 'pending'),
-		       count(*) FILTER (WHERE status NOT IN ('pending', 'canceled', 'expired', 'failed', 'undelivered'))
-		FROM outbound_message WHERE referral_id = $1 AND purpose = $2`, n.ReferralID, PurposeProvider).
-		Scan(&inFlight, &handedOver); err != nil {
+	tried := slices.ContainsFunc(attempts, func(a int32) bool { return a > 0 })
+	notices, err := q.NoticesInFlight(ctx, &n.ReferralID, string(PurposeProvider))
+	if err != nil {
 		return err
 	}
-	if !tried && inFlight == 0 && handedOver == 0 {
+	if !tried && notices.InFlight == 0 && notices.HandedOver == 0 {
 		return nil
 	}
 	out, err := providerText(n, PurposeWithdrawal, key, WithdrawalTTL)
 	if err != nil {
 		return err
 	}
-	if inFlight > 0 {
+	if notices.InFlight > 0 {
 		// A notice being handed over right now: the withdrawal must not
 		// overtake it.
 		out.Delay = SendTimeout

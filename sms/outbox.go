@@ -13,6 +13,7 @@ import (
 	"github.com/amparo/amparo/crypto"
 	"github.com/amparo/amparo/internal/clock"
 	"github.com/amparo/amparo/internal/jobs"
+	"github.com/amparo/amparo/sms/internal/smsdb"
 )
 
 // SendArgs is the sms.send job: the row id only, since River keeps args in
@@ -27,14 +28,6 @@ func (SendArgs) Kind() string { return "sms.send" }
 // outboundTable names the outbox's rows to crypto.RowKey: its data keys and
 // sealed columns are bound to it.
 const outboundTable = "outbound_message"
-
-// outboundOwner and outboundBinding are RowKey's bindings spelled out, for
-// the key rotation, which re-wraps a key rather than sealing with it.
-func outboundOwner(id uuid.UUID) string { return outboundTable + "|" + id.String() }
-
-func outboundBinding(id uuid.UUID, column string) crypto.Binding {
-	return crypto.Binding{Table: outboundTable, Column: column, RowID: id.String()}
-}
 
 // Outbox queues outbound SMS: provider notices and withdrawals and staff
 // alerts; Notifier adds texts to a survivor. It needs no case store, so
@@ -71,12 +64,11 @@ func (o *Outbox) Enqueue(ctx context.Context, tx pgx.Tx, m Message) (uuid.UUID, 
 	}
 	now := o.clk.Now()
 	notBefore := now.Add(m.Delay)
-	_, err = tx.Exec(ctx, `INSERT INTO outbound_message
-		(id, purpose, referral_id, case_id, to_index, index_key_id, kek_id, wrapped_dek, to_sealed, body_sealed,
-		 not_before, expires_at, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
-		id, m.Purpose, m.ReferralID, m.CaseID, o.index.Current(m.To), o.index.CurrentKeyID(), key.KEKID, key.Wrapped, toSealed, bodySealed,
-		notBefore, now.Add(m.TTL), now)
+	err = smsdb.New(tx).InsertOutbound(ctx, smsdb.InsertOutboundParams{
+		ID: id, Purpose: string(m.Purpose), ReferralID: m.ReferralID, CaseID: m.CaseID,
+		ToIndex: o.index.Current(m.To), IndexKeyID: ptr(o.index.CurrentKeyID()), KekID: &key.KEKID, WrappedDek: key.Wrapped,
+		ToSealed: toSealed, BodySealed: bodySealed, NotBefore: notBefore, ExpiresAt: now.Add(m.TTL), Now: now,
+	})
 	if err != nil {
 		return uuid.Nil, fmt.Errorf("sms: insert outbound: %w", err)
 	}
@@ -90,35 +82,46 @@ func (o *Outbox) Enqueue(ctx context.Context, tx pgx.Tx, m Message) (uuid.UUID, 
 	return id, nil
 }
 
-// statusRank orders delivery states so a row only moves forward. Terminal
-// states share the top rank: none replaces another.
-var statusRank = map[string]int{
-	"pending": 0, "accepted": 1, "scheduled": 1, "queued": 2, "sending": 3, "sent": 4,
-	"delivered": 9, "undelivered": 9, "failed": 9, "canceled": 9, "expired": 9,
-}
-
-func isFailure(status string) bool { return status == "undelivered" || status == "failed" }
-
 // outboundRow is what the sender and the status callback need of a row.
 type outboundRow struct {
 	id                   uuid.UUID
 	purpose              Purpose
 	referralID, caseID   *uuid.UUID
 	toIndex              []byte
-	kekID                string
+	kekID                *string
 	wrapped, toS, bodyS  []byte
-	status               string
+	status               Status
 	notBefore, expiresAt time.Time
+}
+
+// lockedRow is the row Send locked.
+func lockedRow(id uuid.UUID, r smsdb.LockOutboundRow) outboundRow {
+	return outboundRow{id: id, purpose: Purpose(r.Purpose), referralID: r.ReferralID, caseID: r.CaseID, toIndex: r.ToIndex,
+		kekID: r.KekID, wrapped: r.WrappedDek, toS: r.ToSealed, bodyS: r.BodySealed, status: Status(r.Status),
+		notBefore: r.NotBefore, expiresAt: r.ExpiresAt}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// sidsOf drops the rows that never had a Twilio sid.
+func sidsOf(all []*string) []string {
+	var out []string
+	for _, s := range all {
+		if s != nil {
+			out = append(out, *s)
+		}
+	}
+	return out
 }
 
 var errGone = errors.New("sms: outbound message erased")
 
 // openOutbound returns the recipient and body of a row.
 func openOutbound(keys crypto.KeyWrapper, r outboundRow) (to, body string, err error) {
-	if r.wrapped == nil {
+	if r.wrapped == nil || r.kekID == nil {
 		return "", "", errGone
 	}
-	key, err := crypto.OpenRowKey(keys, outboundTable, r.id.String(), r.kekID, r.wrapped)
+	key, err := crypto.OpenRowKey(keys, outboundTable, r.id.String(), *r.kekID, r.wrapped)
 	if err != nil {
 		return "", "", err
 	}
@@ -140,24 +143,22 @@ func openOutbound(keys crypto.KeyWrapper, r outboundRow) (to, body string, err e
 // Replies to her own messages are not affected: they answer her in the
 // webhook's response, not through the outbox.
 func (o *Outbox) Stop(ctx context.Context, tx pgx.Tx, candidates [][]byte) error {
-	if _, err := tx.Exec(ctx, `INSERT INTO sms_opt_out (phone_index, index_key_id, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-		candidates[0], o.index.CurrentKeyID(), o.clk.Now()); err != nil {
+	q := smsdb.New(tx)
+	if err := q.InsertOptOut(ctx, candidates[0], ptr(o.index.CurrentKeyID()), o.clk.Now()); err != nil {
 		return fmt.Errorf("sms: opt-out: %w", err)
 	}
-	_, err := tx.Exec(ctx, `UPDATE outbound_message
-		SET status = 'canceled', status_rank = $2, wrapped_dek = NULL, to_sealed = NULL, body_sealed = NULL, updated_at = $3
-		WHERE to_index = ANY($1) AND purpose = $4 AND status = 'pending'`,
-		candidates, statusRank["canceled"], o.clk.Now(), PurposeSurvivor)
-	return err
+	return q.CancelPendingToRecipient(ctx, smsdb.CancelPendingToRecipientParams{
+		StatusRank: statusRank[StatusCanceled], Now: o.clk.Now(), Candidates: candidates, Purpose: string(PurposeSurvivor),
+	})
 }
 
 // Resume lifts her SALIR, in tx, and says whether there was one.
 func (o *Outbox) Resume(ctx context.Context, tx pgx.Tx, candidates [][]byte) (lifted bool, err error) {
-	tag, err := tx.Exec(ctx, `DELETE FROM sms_opt_out WHERE phone_index = ANY($1)`, candidates)
+	n, err := smsdb.New(tx).DeleteOptOut(ctx, candidates)
 	if err != nil {
 		return false, fmt.Errorf("sms: opt-out: %w", err)
 	}
-	return tag.RowsAffected() > 0, nil
+	return n > 0, nil
 }
 
 // Shred shreds, in tx, up to limit texts created before cutoff that still
@@ -168,24 +169,11 @@ func (o *Outbox) Resume(ctx context.Context, tx pgx.Tx, candidates [][]byte) (li
 // the next sweep. It returns the sids Twilio's log keeps, for the caller
 // to have Twilio forget, and how many rows it changed.
 func (o *Outbox) Shred(ctx context.Context, tx pgx.Tx, cutoff time.Time, limit int) (sids []string, n int, err error) {
-	rows, err := tx.Query(ctx, `WITH old AS (SELECT id, twilio_sid FROM outbound_message WHERE (to_index IS NOT NULL OR twilio_sid IS NOT NULL)
-			AND created_at < $1 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED),
-		done AS (UPDATE outbound_message o SET to_index = NULL, index_key_id = NULL, kek_id = NULL, wrapped_dek = NULL,
-			to_sealed = NULL, body_sealed = NULL, twilio_sid = NULL FROM old WHERE o.id = old.id)
-		SELECT twilio_sid FROM old`, cutoff, limit)
+	all, err := smsdb.New(tx).Shred(ctx, cutoff, int32(limit))
 	if err != nil {
 		return nil, 0, fmt.Errorf("sms: shred: %w", err)
 	}
-	all, err := pgx.CollectRows(rows, pgx.RowTo[*string])
-	if err != nil {
-		return nil, 0, fmt.Errorf("sms: shred: %w", err)
-	}
-	for _, s := range all {
-		if s != nil {
-			sids = append(sids, *s)
-		}
-	}
-	return sids, len(all), nil
+	return sidsOf(all), len(all), nil
 }
 
 // ForgetRecipient shreds, in tx, every text to her number (any of her phone
@@ -194,22 +182,9 @@ func (o *Outbox) Shred(ctx context.Context, tx pgx.Tx, cutoff time.Time, limit i
 // Twilio sids of those that went out, for the caller to have Twilio forget
 // them too.
 func (o *Outbox) ForgetRecipient(ctx context.Context, tx pgx.Tx, candidates [][]byte) ([]string, error) {
-	rows, err := tx.Query(ctx, `UPDATE outbound_message SET status = CASE WHEN status = 'pending' THEN 'canceled' ELSE status END,
-			status_rank = CASE WHEN status = 'pending' THEN $3 ELSE status_rank END, to_index = NULL, index_key_id = NULL,
-			wrapped_dek = NULL, to_sealed = NULL, body_sealed = NULL, updated_at = $2
-		WHERE to_index = ANY($1) RETURNING twilio_sid`, candidates, o.clk.Now(), statusRank["canceled"])
+	all, err := smsdb.New(tx).ForgetRecipient(ctx, statusRank[StatusCanceled], o.clk.Now(), candidates)
 	if err != nil {
 		return nil, err
 	}
-	sids, err := pgx.CollectRows(rows, pgx.RowTo[*string])
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, s := range sids {
-		if s != nil {
-			out = append(out, *s)
-		}
-	}
-	return out, nil
+	return sidsOf(all), nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/amparo/amparo/crypto"
 	"github.com/amparo/amparo/internal/clock"
 	"github.com/amparo/amparo/referral"
+	"github.com/amparo/amparo/sms/internal/smsdb"
 )
 
 // Sender hands queued texts to Twilio (the sms.send job) and records what
@@ -136,24 +137,21 @@ func (s *Sender) Send(ctx context.Context, id uuid.UUID, finalAttempt bool) erro
 		return err
 	}
 	defer tx.Rollback(ctx)
-	r := outboundRow{id: id}
-	err = tx.QueryRow(ctx, `SELECT purpose, referral_id, case_id, to_index, kek_id, wrapped_dek, to_sealed, body_sealed,
-			status, not_before, expires_at
-		FROM outbound_message WHERE id = $1 FOR UPDATE`, id).Scan(
-		&r.purpose, &r.referralID, &r.caseID, &r.toIndex, &r.kekID, &r.wrapped, &r.toS, &r.bodyS,
-		&r.status, &r.notBefore, &r.expiresAt)
+	q := smsdb.New(tx)
+	locked, err := q.LockOutbound(ctx, id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	if r.status != "pending" {
+	r := lockedRow(id, locked)
+	if r.status != StatusPending {
 		return nil // already handed over, or stopped: at-least-once delivery of the job
 	}
 	now := s.clk.Now()
 	if !now.Before(r.expiresAt) {
-		return s.finish(ctx, tx, r, "expired", nil)
+		return s.finish(ctx, tx, r, StatusExpired, nil)
 	}
 	if r.purpose == PurposeProvider && r.referralID != nil {
 		// A retry of a notice whose request has since been withdrawn,
@@ -164,12 +162,12 @@ func (s *Sender) Send(ctx context.Context, id uuid.UUID, finalAttempt bool) erro
 			return err
 		}
 		if !open {
-			return s.finish(ctx, tx, r, "canceled", nil)
+			return s.finish(ctx, tx, r, StatusCanceled, nil)
 		}
 	}
 	to, body, err := openOutbound(s.keys, r)
 	if errors.Is(err, errGone) {
-		return s.finish(ctx, tx, r, "canceled", nil)
+		return s.finish(ctx, tx, r, StatusCanceled, nil)
 	}
 	if err != nil {
 		// Its KEK left the keyring (retired before the re-wrap reached
@@ -177,7 +175,7 @@ func (s *Sender) Send(ctx context.Context, id uuid.UUID, finalAttempt bool) erro
 		// now and raises the alarm, instead of retrying unseen until it
 		// expires.
 		s.log.Error("sms: outbound message cannot be opened; not sent", "outbound_id", id, "purpose", r.purpose, "err", err)
-		return s.finish(ctx, tx, r, "failed", nil)
+		return s.finish(ctx, tx, r, StatusFailed, nil)
 	}
 	due := r.notBefore
 	if r.purpose == PurposeSurvivor {
@@ -188,7 +186,7 @@ func (s *Sender) Send(ctx context.Context, id uuid.UUID, finalAttempt bool) erro
 			return err
 		}
 		if !ok {
-			return s.finish(ctx, tx, r, "canceled", nil)
+			return s.finish(ctx, tx, r, StatusCanceled, nil)
 		}
 		due = maxTime(due, at)
 	}
@@ -196,9 +194,9 @@ func (s *Sender) Send(ctx context.Context, id uuid.UUID, finalAttempt bool) erro
 		// Clocks moved, or a retry slid out of her hours: wait for them,
 		// unless they open only after the message has lost its use.
 		if !due.Before(r.expiresAt) {
-			return s.finish(ctx, tx, r, "expired", nil)
+			return s.finish(ctx, tx, r, StatusExpired, nil)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE outbound_message SET not_before = $2, updated_at = $3 WHERE id = $1`, id, due, now); err != nil {
+		if err := q.Postpone(ctx, due, now, id); err != nil {
 			return err
 		}
 		if err := tx.Commit(ctx); err != nil {
@@ -207,20 +205,20 @@ func (s *Sender) Send(ctx context.Context, id uuid.UUID, finalAttempt bool) erro
 		return river.JobSnooze(due.Sub(now))
 	}
 
-	sid, status, err := s.api.send(to, body, s.cfg.PublicURL+"/twilio/status?m="+id.String())
+	sid, answer, err := s.api.send(to, body, s.cfg.PublicURL+"/twilio/status?m="+id.String())
+	status := Status(answer)
 	var se *SendError
 	switch {
 	case err == nil:
-		_, err = tx.Exec(ctx, `UPDATE outbound_message
-			SET status = $2, status_rank = $3, twilio_sid = $4, attempts = attempts + 1, updated_at = $5
-			WHERE id = $1`, id, status, max(statusRank[status], statusRank["queued"]), sid, s.clk.Now())
+		err = q.HandedOver(ctx, smsdb.HandedOverParams{Status: string(status),
+			StatusRank: max(statusRank[status], statusRank[StatusQueued]), TwilioSid: &sid, Now: s.clk.Now(), ID: id})
 		if err != nil {
 			return err
 		}
 		return tx.Commit(ctx)
 	case errors.As(err, &se) && (se.Permanent || finalAttempt):
 		s.log.Warn("sms: send failed permanently", "outbound_id", id, "error_code", se.Code)
-		return s.finish(ctx, tx, r, "failed", &se.Code)
+		return s.finish(ctx, tx, r, StatusFailed, &se.Code)
 	case errors.As(err, &se):
 		now := s.clk.Now()
 		var wait time.Duration
@@ -230,8 +228,8 @@ func (s *Sender) Send(ctx context.Context, id uuid.UUID, finalAttempt bool) erro
 			// over. Retrying sooner would send the text twice.
 			wait = LostAnswerWait
 		}
-		if _, err := tx.Exec(ctx, `UPDATE outbound_message SET attempts = attempts + 1, error_code = NULLIF($2, 0),
-			not_before = $3, updated_at = $4 WHERE id = $1`, id, se.Code, now.Add(wait), now); err != nil {
+		if err := q.SendFailedForNow(ctx, smsdb.SendFailedForNowParams{ErrorCode: int32(se.Code),
+			NotBefore: now.Add(wait), Now: now, ID: id}); err != nil {
 			return err
 		}
 		if err := tx.Commit(ctx); err != nil {
@@ -249,20 +247,26 @@ func (s *Sender) Send(ctx context.Context, id uuid.UUID, finalAttempt bool) erro
 // finish moves a pending row to a terminal state, shreds its content (it
 // will never be read again) and raises the alarm when it did not go out for
 // a reason other than her own STOP.
-func (s *Sender) finish(ctx context.Context, tx pgx.Tx, r outboundRow, status string, code *int) error {
-	_, err := tx.Exec(ctx, `UPDATE outbound_message
-		SET status = $2, status_rank = $3, error_code = $4, attempts = attempts + CASE WHEN $2 = 'failed' THEN 1 ELSE 0 END,
-		    wrapped_dek = NULL, to_sealed = NULL, body_sealed = NULL, updated_at = $5
-		WHERE id = $1`, r.id, status, statusRank[status], code, s.clk.Now())
+func (s *Sender) finish(ctx context.Context, tx pgx.Tx, r outboundRow, status Status, code *int) error {
+	err := smsdb.New(tx).Finish(ctx, smsdb.FinishParams{Status: string(status), StatusRank: statusRank[status],
+		ErrorCode: int32Ptr(code), Now: s.clk.Now(), ID: r.id})
 	if err != nil {
 		return err
 	}
-	if status != "canceled" {
+	if status != StatusCanceled {
 		if err := s.deliveryFailed(ctx, tx, r); err != nil {
 			return err
 		}
 	}
 	return tx.Commit(ctx)
+}
+
+// int32Ptr is a Twilio error code as the error_code column holds it.
+func int32Ptr(code *int) *int32 {
+	if code == nil {
+		return nil
+	}
+	return ptr(int32(*code))
 }
 
 func maxTime(a, b time.Time) time.Time {
@@ -297,7 +301,8 @@ func (s *Sender) deliveryFailed(ctx context.Context, tx pgx.Tx, r outboundRow) e
 // the callback URL) and Twilio's sid; a row whose sid is not yet recorded
 // (the sender crashed between Twilio's answer and its commit) adopts it, so
 // the retry sees the message went out instead of sending it twice.
-func (s *Sender) ApplyStatus(ctx context.Context, id uuid.UUID, sid, status string, errorCode *int) error {
+func (s *Sender) ApplyStatus(ctx context.Context, id uuid.UUID, sid, answer string, errorCode *int) error {
+	status := Status(answer)
 	rank, known := statusRank[status]
 	if !known {
 		return nil
@@ -307,19 +312,16 @@ func (s *Sender) ApplyStatus(ctx context.Context, id uuid.UUID, sid, status stri
 		return err
 	}
 	defer tx.Rollback(ctx)
-	var r outboundRow
-	err = tx.QueryRow(ctx, `UPDATE outbound_message
-		SET status = $3, status_rank = $4, twilio_sid = $2, error_code = COALESCE($5, error_code), updated_at = $6
-		WHERE id = $1 AND (twilio_sid = $2 OR twilio_sid IS NULL) AND status_rank < $4
-		RETURNING id, purpose, referral_id, case_id`,
-		id, sid, status, rank, errorCode, s.clk.Now()).Scan(&r.id, &r.purpose, &r.referralID, &r.caseID)
+	row, err := smsdb.New(tx).ApplyStatus(ctx, smsdb.ApplyStatusParams{Status: string(status), StatusRank: rank,
+		TwilioSid: &sid, ErrorCode: int32Ptr(errorCode), Now: s.clk.Now(), ID: id})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil // stale, repeated or foreign callback: nothing moves backwards
 	}
 	if err != nil {
 		return err
 	}
-	if isFailure(status) {
+	if status.isFailure() {
+		r := outboundRow{id: row.ID, purpose: Purpose(row.Purpose), referralID: row.ReferralID, caseID: row.CaseID}
 		if err := s.deliveryFailed(ctx, tx, r); err != nil {
 			return err
 		}
@@ -340,18 +342,14 @@ type OutboxStats struct {
 // OutboxStats counts the pending texts, reading no content.
 func (s *Sender) OutboxStats(ctx context.Context) (OutboxStats, error) {
 	now := s.clk.Now()
-	var (
-		st  OutboxStats
-		due *time.Time
-	)
-	err := s.pool.QueryRow(ctx, `SELECT count(*), min(not_before) FILTER (WHERE not_before <= $1),
-			(SELECT count(*) FROM outbound_message WHERE status IN ('failed', 'undelivered') AND updated_at > $2)
-		FROM outbound_message WHERE status = 'pending'`, now, now.Add(-time.Hour)).Scan(&st.Pending, &due, &st.FailedLastHour)
+	row, err := smsdb.New(s.pool).OutboxStats(ctx, now, now.Add(-time.Hour))
 	if err != nil {
 		return OutboxStats{}, fmt.Errorf("sms: outbox stats: %w", err)
 	}
-	if due != nil {
-		st.OldestDue = now.Sub(*due)
+	st := OutboxStats{Pending: int(row.Pending), FailedLastHour: int(row.FailedLastHour)}
+	// min() of no rows is NULL, which sqlc can only type as any.
+	if due, ok := row.OldestDue.(time.Time); ok {
+		st.OldestDue = now.Sub(due)
 	}
 	return st, nil
 }

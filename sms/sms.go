@@ -29,24 +29,15 @@
 //
 // hotline asks the Outbox for its own staff alerts and hands Twilio's status
 // callbacks to the Sender; it never imports twilio-go's REST client.
+//
+// Its SQL is in queries/*.sql, turned into Go in internal/smsdb by sqlc
+// (make generate); being internal, nothing outside sms can run it.
 package sms
 
 import (
 	"time"
 
 	"github.com/google/uuid"
-)
-
-// Purpose says what a text is for; each fails differently (see
-// deliveryFailed).
-type Purpose string
-
-// Purposes, as the outbound_message.purpose column spells them.
-const (
-	PurposeProvider   Purpose = "provider_notice"
-	PurposeWithdrawal Purpose = "provider_withdrawal"
-	PurposeStaff      Purpose = "staff_alert"
-	PurposeSurvivor   Purpose = "survivor"
 )
 
 // How long a message stays worth sending. A provider notice older than its

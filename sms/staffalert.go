@@ -14,6 +14,7 @@ import (
 	"github.com/amparo/amparo/crypto"
 	"github.com/amparo/amparo/phone"
 	"github.com/amparo/amparo/roster"
+	"github.com/amparo/amparo/sms/internal/smsdb"
 	"github.com/amparo/amparo/templates"
 )
 
@@ -54,59 +55,50 @@ func (o *Outbox) AlertStaff(ctx context.Context, tx pgx.Tx, a roster.Alert) erro
 		_, err = o.Enqueue(ctx, tx, Message{Purpose: PurposeStaff, To: to, Body: body, TTL: StaffAlertTTL})
 		return err
 	}
-	// Two transactions alerting about one case to one phone take turns,
-	// so the second sees the text the first queued and joins it.
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('hotline.staff_alert:' || $1 || $2, 0))`,
-		a.CaseID.String(), to); err != nil {
+	q := smsdb.New(tx)
+	if err := q.LockStaffAlerts(ctx, a.CaseID.String(), to); err != nil {
 		return err
 	}
 	idx := o.index.Current(to)
-	var (
-		id      uuid.UUID
-		kekID   string
-		wrapped []byte
-		stored  []string
-	)
-	// SKIP LOCKED: a text the sender holds is being handed over now; the
-	// alert then waits for the next text instead.
-	err = tx.QueryRow(ctx, `SELECT id, kek_id, wrapped_dek, alert_kinds FROM outbound_message
-		WHERE case_id = $1 AND to_index = $2 AND alert_kinds IS NOT NULL AND status = 'pending' AND wrapped_dek IS NOT NULL
-		ORDER BY created_at DESC LIMIT 1 FOR UPDATE SKIP LOCKED`, a.CaseID, idx).Scan(&id, &kekID, &wrapped, &stored)
+	waiting, err := q.WaitingStaffAlert(ctx, &a.CaseID, idx)
 	switch {
 	case err == nil:
-		kinds := make([]roster.AlertKind, len(stored))
-		for i, k := range stored {
+		kinds := make([]roster.AlertKind, len(waiting.AlertKinds))
+		for i, k := range waiting.AlertKinds {
 			kinds[i] = roster.AlertKind(k)
 		}
 		if slices.Contains(kinds, a.Kind) {
 			return nil
 		}
-		return o.fold(ctx, tx, id, kekID, wrapped, append(kinds, a.Kind), a.Reference)
+		if waiting.KekID == nil {
+			// kek_id goes only with the whole row's shredding (Shred),
+			// which also clears wrapped_dek, as this query excludes.
+			return fmt.Errorf("sms: staff alert: row %s has a data key and no KEK id", waiting.ID)
+		}
+		return o.fold(ctx, tx, waiting.ID, *waiting.KekID, waiting.WrappedDek, append(kinds, a.Kind), a.Reference)
 	case !errors.Is(err, pgx.ErrNoRows):
 		return fmt.Errorf("sms: staff alert: %w", err)
 	}
 	now := o.clk.Now()
-	var last *time.Time
-	if err := tx.QueryRow(ctx, `SELECT max(not_before) FROM outbound_message
-		WHERE case_id = $1 AND to_index = $2 AND alert_kinds IS NOT NULL AND not_before <= $3`,
-		a.CaseID, idx, now).Scan(&last); err != nil {
+	last, err := q.LastStaffAlert(ctx, &a.CaseID, idx, now)
+	if err != nil {
 		return fmt.Errorf("sms: staff alert: %w", err)
 	}
 	var delay time.Duration
-	if last != nil {
+	// max() of no rows is NULL, which sqlc can only type as any.
+	if last, ok := last.(time.Time); ok {
 		delay = max(last.Add(staffFold).Sub(now), 0)
 	}
 	body, err := staffBody([]roster.AlertKind{a.Kind}, a.Reference)
 	if err != nil {
 		return err
 	}
-	id, err = o.Enqueue(ctx, tx, Message{Purpose: PurposeStaff, CaseID: &a.CaseID, To: to, Body: body,
+	id, err := o.Enqueue(ctx, tx, Message{Purpose: PurposeStaff, CaseID: &a.CaseID, To: to, Body: body,
 		TTL: delay + StaffAlertTTL, Delay: delay})
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `UPDATE outbound_message SET alert_kinds = $2 WHERE id = $1`, id, []string{string(a.Kind)})
-	return err
+	return q.SetAlertKinds(ctx, []string{string(a.Kind)}, id)
 }
 
 // fold rewrites the waiting text id to carry kinds.
@@ -127,9 +119,7 @@ func (o *Outbox) fold(ctx context.Context, tx pgx.Tx, id uuid.UUID, kekID string
 	for i, k := range kinds {
 		stored[i] = string(k)
 	}
-	_, err = tx.Exec(ctx, `UPDATE outbound_message SET body_sealed = $2, alert_kinds = $3, updated_at = $4 WHERE id = $1`,
-		id, sealed, stored, o.clk.Now())
-	return err
+	return smsdb.New(tx).FoldAlert(ctx, smsdb.FoldAlertParams{BodySealed: sealed, AlertKinds: stored, Now: o.clk.Now(), ID: id})
 }
 
 // staffBody is the text of an alert carrying kinds about case ref: the

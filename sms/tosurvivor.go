@@ -11,6 +11,7 @@ import (
 
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/referral"
+	"github.com/amparo/amparo/sms/internal/smsdb"
 	"github.com/amparo/amparo/templates"
 )
 
@@ -126,8 +127,7 @@ func (o *Notifier) profile(ctx context.Context, db casefile.DB, facts casefile.F
 		return ContactProfile{}, err
 	}
 	p := ContactProfile{MayText: facts.Contact.MayText, FromHour: facts.Contact.FromHour, ToHour: facts.Contact.ToHour, Zone: zone}
-	if err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sms_opt_out WHERE phone_index = ANY($1))`,
-		o.index.Candidates(to)).Scan(&p.Stopped); err != nil {
+	if p.Stopped, err = smsdb.New(db).SaidStop(ctx, o.index.Candidates(to)); err != nil {
 		return ContactProfile{}, fmt.Errorf("sms: opt-out: %w", err)
 	}
 	return p, nil

@@ -28,6 +28,7 @@ var unfinishedStates = []string{"available", "retryable", "scheduled", "running"
 
 // Stats reads the queue's state at now.
 func Stats(ctx context.Context, db Querier, now time.Time) (QueueStats, error) {
+	// River owns river_job and its migrations, so this query stays in Go.
 	rows, err := db.Query(ctx, `
 		SELECT state::text, count(*), min(scheduled_at) FILTER (WHERE state <> 'running' AND scheduled_at <= $2)
 		FROM river_job WHERE state = ANY($1::river_job_state[]) GROUP BY state`, unfinishedStates, now)

@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"sort"
@@ -37,8 +36,7 @@ type Config struct {
 	PublicURL string
 	// HotlineNumber is the hotline's own number (the To of inbound texts).
 	HotlineNumber string
-	// Client delivers webhooks; nil means http.DefaultClient. Use
-	// HandlerTransport to deliver in-process.
+	// Client delivers webhooks; nil means http.DefaultClient.
 	Client *http.Client
 	// T, when set, makes Expect failures fail a test. Nil in demo mode.
 	T TB
@@ -418,18 +416,4 @@ func NewSID(prefix string) string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	return prefix + hex.EncodeToString(b)
-}
-
-// HandlerTransport delivers requests to h in-process, so the demo's carrier
-// needs no network path back to the server it runs in.
-func HandlerTransport(h http.Handler) http.RoundTripper { return handlerTransport{h} }
-
-type handlerTransport struct{ h http.Handler }
-
-func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, req)
-	resp := rec.Result()
-	resp.Request = req
-	return resp, nil
 }
