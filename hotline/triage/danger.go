@@ -3,6 +3,7 @@ package triage
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
 	"slices"
@@ -168,7 +169,7 @@ func parsePattern(words []string) ([]term, error) {
 		switch w {
 		case "..":
 			if i == 0 || i == len(words)-1 {
-				return nil, fmt.Errorf("a pattern cannot begin or end with ..")
+				return nil, errors.New(`a pattern cannot begin or end with a gap ("..")`)
 			}
 			terms = append(terms, term{gap: true})
 			continue
