@@ -1,8 +1,7 @@
--- A case's columns are listed once, by the schema: reads take the whole row
--- (SELECT * or sqlc.embed) and factsOf turns it into the package's types.
-
 -- name: GetCase :one
--- The case and its key, to open it.
+-- The case and its key, to open it. A case is read as a whole row here and
+-- in every CaseRow query, so its columns are listed once, by the schema, and
+-- factsOf turns the row into the package's types.
 SELECT sqlc.embed(case_file), case_key.kek_id, case_key.wrapped_dek
 FROM case_file JOIN case_key ON case_key.case_id = case_file.id
 WHERE case_file.id = @id;

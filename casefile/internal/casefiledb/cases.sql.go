@@ -248,7 +248,6 @@ func (q *Queries) CountCases(ctx context.Context) ([]CountCasesRow, error) {
 }
 
 const GetCase = `-- name: GetCase :one
-
 SELECT case_file.id, case_file.reference, case_file.contact_id, case_file.status, case_file.urgent, case_file.needs, case_file.consented_needs, case_file.community, case_file.may_text, case_file.may_call, case_file.contact_from_hour, case_file.contact_to_hour, case_file.lang, case_file.pep_deadline, case_file.ec_deadline, case_file.next_deadline, case_file.incident_sealed, case_file.narrative_sealed, case_file.created_at, case_file.erased_at, case_file.assigned_to, case_file.incident_type, case_key.kek_id, case_key.wrapped_dek
 FROM case_file JOIN case_key ON case_key.case_id = case_file.id
 WHERE case_file.id = $1
@@ -260,9 +259,9 @@ type GetCaseRow struct {
 	WrappedDek []byte
 }
 
-// A case's columns are listed once, by the schema: reads take the whole row
-// (SELECT * or sqlc.embed) and factsOf turns it into the package's types.
-// The case and its key, to open it.
+// The case and its key, to open it. A case is read as a whole row here and
+// in every CaseRow query, so its columns are listed once, by the schema, and
+// factsOf turns the row into the package's types.
 func (q *Queries) GetCase(ctx context.Context, id uuid.UUID) (GetCaseRow, error) {
 	row := q.db.QueryRow(ctx, GetCase, id)
 	var i GetCaseRow

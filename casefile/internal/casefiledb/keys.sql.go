@@ -23,6 +23,7 @@ type CaseKeysToRewrapRow struct {
 	WrappedDek []byte
 }
 
+// Live case keys wrapped by an older KEK; SKIP LOCKED as in ContactsToRewrap.
 func (q *Queries) CaseKeysToRewrap(ctx context.Context, kekID string, max int32) ([]CaseKeysToRewrapRow, error) {
 	rows, err := q.db.Query(ctx, CaseKeysToRewrap, kekID, max)
 	if err != nil {
@@ -44,7 +45,6 @@ func (q *Queries) CaseKeysToRewrap(ctx context.Context, kekID string, max int32)
 }
 
 const ContactsToRewrap = `-- name: ContactsToRewrap :many
-
 SELECT id, kek_id, wrapped_dek, phone_sealed FROM contact
 WHERE wrapped_dek IS NOT NULL AND (kek_id <> $1::text OR index_key_id <> $2::text)
 LIMIT $3 FOR UPDATE SKIP LOCKED
@@ -57,10 +57,10 @@ type ContactsToRewrapRow struct {
 	PhoneSealed []byte
 }
 
-// The re-wrap job. SKIP LOCKED lets it run beside live traffic and beside
-// another copy of itself; a locked row is left for the next batch.
 // Contacts whose key is wrapped by an older KEK or whose phone is indexed
-// under an older index key.
+// under an older index key. SKIP LOCKED lets the re-wrap job run beside live
+// traffic and beside another copy of itself; a locked row is left for the
+// next batch.
 func (q *Queries) ContactsToRewrap(ctx context.Context, kekID string, indexKeyID string, max int32) ([]ContactsToRewrapRow, error) {
 	rows, err := q.db.Query(ctx, ContactsToRewrap, kekID, indexKeyID, max)
 	if err != nil {
