@@ -136,12 +136,12 @@ func (s *Store) rewrapContacts(ctx context.Context, tx pgx.Tx, kek, idx string) 
 		if err != nil {
 			return 0, err
 		}
-		phone, err := k.old.Open("phone_sealed", r.PhoneSealed)
+		phone, err := k.stored.Open("phone_sealed", r.PhoneSealed)
 		if err != nil {
 			return 0, fmt.Errorf("casefile: open contact.phone_sealed of %s: %w", r.ID, err)
 		}
 		p := casefiledb.RewrapContactParams{
-			ID: r.ID, KekID: k.new.KEKID, WrappedDek: k.new.Wrapped,
+			ID: r.ID, KekID: k.current.KEKID, WrappedDek: k.current.Wrapped,
 			PhoneIndex: s.index.Current(string(phone)), IndexKeyID: idx,
 		}
 		// In the order of the query's parameters (the fields of p).
@@ -163,14 +163,14 @@ func (s *Store) rewrapCases(ctx context.Context, tx pgx.Tx, kek string) (int, er
 			return 0, err
 		}
 		// In the order of the query's parameters.
-		b.Queue(casefiledb.RewrapCaseKey, k.new.KEKID, k.new.Wrapped, r.CaseID)
+		b.Queue(casefiledb.RewrapCaseKey, k.current.KEKID, k.current.Wrapped, r.CaseID)
 	}
 	return len(todo), s.sendBatch(ctx, tx, &b)
 }
 
-// rewrappedKey is a row's data key as stored (old) and wrapped anew with
-// the current KEK (new).
-type rewrappedKey struct{ old, new *crypto.RowKey }
+// rewrappedKey is a row's data key twice: as the row stores it, and wrapped
+// anew with the current KEK.
+type rewrappedKey struct{ stored, current *crypto.RowKey }
 
 // rewrapRowKey opens the data key stored with row id of table and wraps it
 // with the current KEK. A key that does not open fails loudly, with its
@@ -182,15 +182,15 @@ func (s *Store) rewrapRowKey(table string, id uuid.UUID, kekID *string, wrapped 
 		// KEK id beside it (the tables' CHECKs).
 		return rewrappedKey{}, fmt.Errorf("casefile: unwrap data key of %s: no KEK id", owner)
 	}
-	old, err := crypto.OpenRowKey(s.keys, table, id.String(), *kekID, wrapped)
+	stored, err := crypto.OpenRowKey(s.keys, table, id.String(), *kekID, wrapped)
 	if err != nil {
 		return rewrappedKey{}, fmt.Errorf("casefile: unwrap data key of %s: %w", owner, err)
 	}
-	nk, err := old.Rewrap(s.keys)
+	current, err := stored.Rewrap(s.keys)
 	if err != nil {
 		return rewrappedKey{}, fmt.Errorf("casefile: wrap data key of %s: %w", owner, err)
 	}
-	return rewrappedKey{old, nk}, nil
+	return rewrappedKey{stored, current}, nil
 }
 
 // sendBatch runs the queued updates in one round trip.
