@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/amparo/amparo/casefile/internal/casefiledb"
 	"github.com/amparo/amparo/crypto"
 )
 
@@ -17,8 +18,7 @@ import (
 // plaintext column, so it costs no key and no decryption, and it is there
 // for an erased case too (as in ListCases).
 func (s *Store) Reference(ctx context.Context, db DB, caseID uuid.UUID) (string, error) {
-	var ref string
-	err := db.QueryRow(ctx, `SELECT reference FROM case_file WHERE id = $1`, caseID).Scan(&ref)
+	ref, err := casefiledb.New(db).CaseReference(ctx, caseID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", ErrNotFound
 	}
@@ -32,22 +32,18 @@ func (s *Store) Reference(ctx context.Context, db DB, caseID uuid.UUID) (string,
 // share lock on the key row, so that a write sealed under the key cannot
 // interleave with an erasure of the case.
 func (s *Store) caseKey(ctx context.Context, db DB, caseID uuid.UUID, lock bool) (*crypto.DataKey, error) {
-	q := `SELECT kek_id, wrapped_dek FROM case_key WHERE case_id = $1`
+	read := casefiledb.New(db).KeyOfCase
 	if lock {
-		q += ` FOR SHARE`
+		read = casefiledb.New(db).KeyOfCaseForShare
 	}
-	return s.loadKey(ctx, db, q, caseID, caseOwner(caseID), "case")
+	k, err := read(ctx, caseID)
+	return s.loadKey(k.KekID, k.WrappedDek, err, caseOwner(caseID), "case")
 }
 
-// loadKey reads the (kek_id, wrapped_dek) row that q selects for id and
-// unwraps it for owner: ErrNotFound without a row, ErrErased when the key
-// was shredded.
-func (s *Store) loadKey(ctx context.Context, db DB, q string, id uuid.UUID, owner, what string) (*crypto.DataKey, error) {
-	var (
-		kekID   *string
-		wrapped []byte
-	)
-	err := db.QueryRow(ctx, q, id).Scan(&kekID, &wrapped)
+// loadKey unwraps the (kek_id, wrapped_dek) a query read, for owner, given
+// the query's error: ErrNotFound without a row, ErrErased when the key was
+// shredded.
+func (s *Store) loadKey(kekID *string, wrapped []byte, err error, owner, what string) (*crypto.DataKey, error) {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -60,43 +56,67 @@ func (s *Store) loadKey(ctx context.Context, db DB, q string, id uuid.UUID, owne
 	return s.unwrap(*kekID, wrapped, owner)
 }
 
+// factsOf turns a case_file row into Facts: the one place that knows which
+// column is which, so GetCase, CaseFacts, ListCases and CompleteCase read
+// the same row the same way. Times come back in UTC, as the store writes
+// them. It decides nothing about erasure (see caseFacts).
+func factsOf(r casefiledb.CaseFile) Facts {
+	f := Facts{
+		ID: r.ID, Reference: r.Reference, ContactID: r.ContactID, Status: Status(r.Status), Urgent: r.Urgent,
+		Needs: needsOf(r.Needs), Consent: make(map[Need]bool, len(r.Needs)), Community: r.Community,
+		Contact: ContactPrefs{MayText: r.MayText, MayCall: r.MayCall, FromHour: int(r.ContactFromHour), ToHour: int(r.ContactToHour)},
+		Lang:    Lang(r.Lang), PEPDeadline: r.PepDeadline, ECDeadline: r.EcDeadline, CreatedAt: r.CreatedAt,
+	}
+	for _, n := range r.Needs {
+		f.Consent[Need(n)] = slices.Contains(r.ConsentedNeeds, n)
+	}
+	utc(&f.CreatedAt)
+	utcOpt(&f.PEPDeadline, &f.ECDeadline)
+	return f
+}
+
+// caseOf is a Case with a row's plaintext facts; the sealed fields (the
+// incident time and the narrative) are the caller's to open.
+func caseOf(r casefiledb.CaseFile) Case {
+	f := factsOf(r)
+	return Case{
+		ID: f.ID, Reference: f.Reference, ContactID: f.ContactID, Status: f.Status, Urgent: f.Urgent,
+		Needs: f.Needs, Consent: f.Consent, Community: f.Community, Contact: f.Contact, Lang: f.Lang,
+		PEPDeadline: f.PEPDeadline, ECDeadline: f.ECDeadline, CreatedAt: f.CreatedAt,
+	}
+}
+
+// summaryOf is a row as lists show it.
+func summaryOf(r casefiledb.CaseFile) CaseSummary {
+	f := factsOf(r)
+	next := r.NextDeadline
+	utcOpt(&next)
+	return CaseSummary{
+		ID: f.ID, Reference: f.Reference, ContactID: f.ContactID, Status: f.Status, Urgent: f.Urgent,
+		Needs: f.Needs, Community: f.Community, NextDeadline: next, CreatedAt: f.CreatedAt,
+	}
+}
+
 // GetCase opens a case. It does not audit: a caller acting for a person
 // (the portal) records that person's opening in the same transaction.
 func (s *Store) GetCase(ctx context.Context, db DB, caseID uuid.UUID) (Case, error) {
-	c := Case{ID: caseID, Consent: map[Need]bool{}}
-	var (
-		consented                 []Need
-		sealedIncident, narrative []byte
-		kekID                     *string
-		wrapped                   []byte
-	)
-	err := db.QueryRow(ctx, `
-		SELECT c.reference, c.contact_id, c.status, c.urgent, c.needs, c.consented_needs, c.community,
-			c.may_text, c.may_call, c.contact_from_hour, c.contact_to_hour, c.lang,
-			c.pep_deadline, c.ec_deadline, c.incident_sealed, c.narrative_sealed, c.created_at,
-			k.kek_id, k.wrapped_dek
-		FROM case_file c JOIN case_key k ON k.case_id = c.id WHERE c.id = $1`, caseID).Scan(
-		&c.Reference, &c.ContactID, &c.Status, &c.Urgent, &c.Needs, &consented, &c.Community,
-		&c.Contact.MayText, &c.Contact.MayCall, &c.Contact.FromHour, &c.Contact.ToHour, &c.Lang,
-		&c.PEPDeadline, &c.ECDeadline, &sealedIncident, &narrative, &c.CreatedAt,
-		&kekID, &wrapped)
+	row, err := casefiledb.New(db).GetCase(ctx, caseID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Case{}, ErrNotFound
 	}
 	if err != nil {
 		return Case{}, fmt.Errorf("casefile: get case: %w", err)
 	}
-	if wrapped == nil {
+	if row.WrappedDek == nil {
 		return Case{}, ErrErased
 	}
-	utc(&c.CreatedAt)
-	utcOpt(&c.PEPDeadline, &c.ECDeadline)
-	dek, err := s.unwrap(*kekID, wrapped, caseOwner(caseID))
+	c := caseOf(row.CaseFile)
+	dek, err := s.unwrap(*row.KekID, row.WrappedDek, caseOwner(caseID))
 	if err != nil {
 		return Case{}, err
 	}
 	f := sealer{dek, "case_file", caseID}
-	incident, err := f.open("incident_sealed", sealedIncident)
+	incident, err := f.open("incident_sealed", row.CaseFile.IncidentSealed)
 	if err != nil {
 		return Case{}, err
 	}
@@ -107,14 +127,11 @@ func (s *Store) GetCase(ctx context.Context, db DB, caseID uuid.UUID) (Case, err
 		}
 		c.IncidentAt = &at
 	}
-	pt, err := f.open("narrative_sealed", narrative)
+	pt, err := f.open("narrative_sealed", row.CaseFile.NarrativeSealed)
 	if err != nil {
 		return Case{}, err
 	}
 	c.Narrative = string(pt)
-	for _, n := range c.Needs {
-		c.Consent[n] = slices.Contains(consented, n)
-	}
 	return c, nil
 }
 
@@ -132,42 +149,26 @@ func (s *Store) ListCases(ctx context.Context, db DB, f ListFilter) ([]CaseSumma
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 500
 	}
-	rows, err := db.Query(ctx, `
-		SELECT id, reference, contact_id, status, urgent, needs, community, next_deadline, created_at
-		FROM case_file
-		WHERE ($1::uuid IS NULL OR contact_id = $1) AND ($2 = '' OR status = $2)
-		ORDER BY urgent DESC, next_deadline NULLS LAST, created_at, id
-		LIMIT $3`, uuidOrNil(f.ContactID), f.Status, f.Limit)
+	rows, err := casefiledb.New(db).ListCases(ctx, uuidOrNil(f.ContactID), string(f.Status), int32(f.Limit))
 	if err != nil {
 		return nil, fmt.Errorf("casefile: list cases: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (CaseSummary, error) {
-		var c CaseSummary
-		err := r.Scan(&c.ID, &c.Reference, &c.ContactID, &c.Status, &c.Urgent, &c.Needs, &c.Community, &c.NextDeadline, &c.CreatedAt)
-		utc(&c.CreatedAt)
-		utcOpt(&c.NextDeadline)
-		return c, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("casefile: list cases: %w", err)
+	out := make([]CaseSummary, len(rows))
+	for i, r := range rows {
+		out[i] = summaryOf(r)
 	}
 	return out, nil
 }
 
 // CountCases counts cases by status, erased ones included.
 func (s *Store) CountCases(ctx context.Context, db DB) (map[Status]int, error) {
-	rows, err := db.Query(ctx, `SELECT status, count(*) FROM case_file GROUP BY status`)
+	rows, err := casefiledb.New(db).CountCases(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("casefile: count cases: %w", err)
 	}
 	out := map[Status]int{}
-	var (
-		st Status
-		n  int
-	)
-	_, err = pgx.ForEachRow(rows, []any{&st, &n}, func() error { out[st] = n; return nil })
-	if err != nil {
-		return nil, fmt.Errorf("casefile: count cases: %w", err)
+	for _, r := range rows {
+		out[Status(r.Status)] = int(r.Count)
 	}
 	return out, nil
 }
@@ -183,7 +184,7 @@ func uuidOrNil(id uuid.UUID) *uuid.UUID {
 // ErrNotFound for an unknown case and ErrErased for an erased one, but it
 // opens nothing, so it needs no key and is no opening of sealed content.
 func (s *Store) CaseFacts(ctx context.Context, db DB, caseID uuid.UUID) (Facts, error) {
-	return s.caseFacts(ctx, db, caseID, "")
+	return s.caseFacts(ctx, caseID, casefiledb.New(db).CaseRow)
 }
 
 // LockCaseFacts is CaseFacts holding the case row FOR SHARE until tx ends:
@@ -193,35 +194,20 @@ func (s *Store) CaseFacts(ctx context.Context, db DB, caseID uuid.UUID) (Facts, 
 // before the audit chain lock (audit.Append) in the same transaction, as
 // erasures take the case row before the audit lock.
 func (s *Store) LockCaseFacts(ctx context.Context, tx pgx.Tx, caseID uuid.UUID) (Facts, error) {
-	return s.caseFacts(ctx, tx, caseID, " FOR SHARE")
+	return s.caseFacts(ctx, caseID, casefiledb.New(tx).CaseRowForShare)
 }
 
-func (s *Store) caseFacts(ctx context.Context, db DB, caseID uuid.UUID, lock string) (Facts, error) {
-	c := Facts{ID: caseID, Consent: map[Need]bool{}}
-	var (
-		consented []Need
-		erased    bool
-	)
-	err := db.QueryRow(ctx, `
-		SELECT reference, contact_id, status, erased_at IS NOT NULL, urgent, needs, consented_needs, community,
-			may_text, may_call, contact_from_hour, contact_to_hour, lang, pep_deadline, ec_deadline, created_at
-		FROM case_file WHERE id = $1`+lock, caseID).Scan(
-		&c.Reference, &c.ContactID, &c.Status, &erased, &c.Urgent, &c.Needs, &consented, &c.Community,
-		&c.Contact.MayText, &c.Contact.MayCall, &c.Contact.FromHour, &c.Contact.ToHour, &c.Lang,
-		&c.PEPDeadline, &c.ECDeadline, &c.CreatedAt)
+// caseFacts reads the case row with read (locking it or not).
+func (s *Store) caseFacts(ctx context.Context, caseID uuid.UUID, read func(context.Context, uuid.UUID) (casefiledb.CaseFile, error)) (Facts, error) {
+	row, err := read(ctx, caseID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Facts{}, ErrNotFound
 	}
 	if err != nil {
 		return Facts{}, fmt.Errorf("casefile: facts of %s: %w", caseID, err)
 	}
-	if erased || c.Status == StatusErased {
+	if row.ErasedAt != nil || Status(row.Status) == StatusErased {
 		return Facts{}, ErrErased
 	}
-	utc(&c.CreatedAt)
-	utcOpt(&c.PEPDeadline, &c.ECDeadline)
-	for _, n := range c.Needs {
-		c.Consent[n] = slices.Contains(consented, n)
-	}
-	return c, nil
+	return factsOf(row), nil
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/amparo/amparo/casefile/internal/casefiledb"
 )
 
 // Reference alphabet: digits and capitals without 0/O, 1/I/L, which are
@@ -120,38 +122,36 @@ func (s *Store) OpenCase(ctx context.Context, db DB, contactID uuid.UUID, in Cas
 		return Case{}, err
 	}
 	err = inTx(ctx, db, func(tx pgx.Tx) error {
-		var erased bool
+		q := casefiledb.New(tx)
 		// FOR SHARE: an EraseContact running now either sees this case or
 		// waits for it.
-		err := tx.QueryRow(ctx, `SELECT erased_at IS NOT NULL FROM contact WHERE id = $1 FOR SHARE`, contactID).Scan(&erased)
+		erasedAt, err := q.ContactErasedForShare(ctx, contactID)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			return ErrNotFound
 		case err != nil:
 			return fmt.Errorf("casefile: open case: %w", err)
-		case erased:
+		case erasedAt != nil:
 			return ErrErased
 		}
 		for attempt := 0; c.Reference == ""; attempt++ {
 			ref := newReference(4 + attempt/4)
-			tag, err := tx.Exec(ctx, `
-				INSERT INTO case_file (id, reference, contact_id, urgent, needs, consented_needs, community,
-					may_text, may_call, contact_from_hour, contact_to_hour, lang,
-					pep_deadline, ec_deadline, incident_sealed, narrative_sealed, created_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-				ON CONFLICT (reference) DO NOTHING`,
-				c.ID, ref, contactID, c.Urgent, cc.needs, cc.consented, cc.community,
-				cc.contact.MayText, cc.contact.MayCall, cc.contact.FromHour, cc.contact.ToHour, cc.lang,
-				cc.pepDeadline, cc.ecDeadline, cc.incidentSealed, cc.narrativeSealed, now)
+			n, err := q.InsertCase(ctx, casefiledb.InsertCaseParams{
+				ID: c.ID, Reference: ref, ContactID: contactID, Urgent: c.Urgent,
+				Needs: texts(cc.needs), ConsentedNeeds: texts(cc.consented), Community: cc.community,
+				MayText: cc.contact.MayText, MayCall: cc.contact.MayCall,
+				ContactFromHour: int16(cc.contact.FromHour), ContactToHour: int16(cc.contact.ToHour), Lang: string(cc.lang),
+				PepDeadline: cc.pepDeadline, EcDeadline: cc.ecDeadline,
+				IncidentSealed: cc.incidentSealed, NarrativeSealed: cc.narrativeSealed, CreatedAt: now,
+			})
 			if err != nil {
 				return fmt.Errorf("casefile: open case: %w", err)
 			}
-			if tag.RowsAffected() == 1 {
+			if n == 1 {
 				c.Reference = ref
 			}
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO case_key (case_id, kek_id, wrapped_dek) VALUES ($1, $2, $3)`,
-			c.ID, kekID, wrapped); err != nil {
+		if err := q.InsertCaseKey(ctx, c.ID, kekID, wrapped); err != nil {
 			return fmt.Errorf("casefile: open case: %w", err)
 		}
 		if in.CodeWord != "" {
@@ -183,44 +183,39 @@ func (s *Store) CompleteCase(ctx context.Context, db DB, caseID uuid.UUID, in Ca
 	if err != nil {
 		return Case{}, err
 	}
-	c := Case{ID: caseID}
+	var c Case
 	err = inTx(ctx, db, func(tx pgx.Tx) error {
+		q := casefiledb.New(tx)
 		// Locks in EraseContact's order (her contact, then the case, then its
 		// key), so the two cannot deadlock. The contact is locked for update
 		// only when her code word is written.
-		var contactID uuid.UUID
-		err := tx.QueryRow(ctx, `SELECT contact_id FROM case_file WHERE id = $1`, caseID).Scan(&contactID)
+		contactID, err := q.CaseContact(ctx, caseID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return fmt.Errorf("casefile: complete case: %w", err)
 		}
-		lock := `FOR SHARE`
+		lockContact := q.ContactErasedForShare
 		if in.CodeWord != "" {
-			lock = `FOR NO KEY UPDATE`
+			lockContact = q.ContactErasedForNoKeyUpdate
 		}
-		var contactErased bool
-		if err := tx.QueryRow(ctx, `SELECT erased_at IS NOT NULL FROM contact WHERE id = $1 `+lock, contactID).Scan(&contactErased); err != nil {
+		contactErasedAt, err := lockContact(ctx, contactID)
+		if err != nil {
 			return fmt.Errorf("casefile: complete case: %w", err)
 		}
-		var (
-			caseErased bool
-			narrative  []byte
-		)
-		err = tx.QueryRow(ctx, `
-			SELECT reference, contact_id, status, erased_at IS NOT NULL, urgent, narrative_sealed, created_at
-			FROM case_file WHERE id = $1 FOR NO KEY UPDATE`, caseID).Scan(
-			&c.Reference, &c.ContactID, &c.Status, &caseErased, &c.Urgent, &narrative, &c.CreatedAt)
+		row, err := q.CaseRowForNoKeyUpdate(ctx, caseID)
+		if err != nil {
+			return fmt.Errorf("casefile: complete case: %w", err)
+		}
+		c = caseOf(row)
 		switch {
-		case err != nil:
-			return fmt.Errorf("casefile: complete case: %w", err)
-		case contactErased || caseErased || c.Status == StatusErased:
+		case contactErasedAt != nil || row.ErasedAt != nil || c.Status == StatusErased:
 			return ErrErased
 		case c.Status != StatusOpen:
 			return invalid("case (not open)")
 		}
-		utc(&c.CreatedAt)
+		narrative := row.NarrativeSealed
 		dek, err := s.caseKey(ctx, tx, caseID, true)
 		if err != nil {
 			return err
@@ -239,14 +234,14 @@ func (s *Store) CompleteCase(ctx context.Context, db DB, caseID uuid.UUID, in Ca
 		}
 		c.Urgent = c.Urgent || in.Urgent
 		cc.fill(&c)
-		if _, err := tx.Exec(ctx, `
-			UPDATE case_file SET urgent = $2, needs = $3, consented_needs = $4, community = $5,
-				may_text = $6, may_call = $7, contact_from_hour = $8, contact_to_hour = $9, lang = $10,
-				pep_deadline = $11, ec_deadline = $12, incident_sealed = $13, narrative_sealed = $14
-			WHERE id = $1`,
-			caseID, c.Urgent, cc.needs, cc.consented, cc.community,
-			cc.contact.MayText, cc.contact.MayCall, cc.contact.FromHour, cc.contact.ToHour, cc.lang,
-			cc.pepDeadline, cc.ecDeadline, cc.incidentSealed, cc.narrativeSealed); err != nil {
+		if err := q.CompleteCase(ctx, casefiledb.CompleteCaseParams{
+			ID: caseID, Urgent: c.Urgent,
+			Needs: texts(cc.needs), ConsentedNeeds: texts(cc.consented), Community: cc.community,
+			MayText: cc.contact.MayText, MayCall: cc.contact.MayCall,
+			ContactFromHour: int16(cc.contact.FromHour), ContactToHour: int16(cc.contact.ToHour), Lang: string(cc.lang),
+			PepDeadline: cc.pepDeadline, EcDeadline: cc.ecDeadline,
+			IncidentSealed: cc.incidentSealed, NarrativeSealed: cc.narrativeSealed,
+		}); err != nil {
 			return fmt.Errorf("casefile: complete case: %w", err)
 		}
 		if in.CodeWord != "" {

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/amparo/amparo/audit"
+	"github.com/amparo/amparo/casefile/internal/casefiledb"
 	"github.com/amparo/amparo/crypto"
 	"github.com/amparo/amparo/internal/fold"
 	"github.com/amparo/amparo/phone"
@@ -76,40 +77,27 @@ func (s *Store) FindContact(ctx context.Context, db DB, phone string) (Contact, 
 	if err != nil {
 		return Contact{}, false, err
 	}
-	rows, err := db.Query(ctx, `
-		SELECT id, kek_id, wrapped_dek, phone_sealed, code_word_token IS NOT NULL, created_at
-		FROM contact WHERE phone_index = ANY($1) ORDER BY created_at DESC`, s.index.Candidates(e164))
-	if err != nil {
-		return Contact{}, false, fmt.Errorf("casefile: find contact: %w", err)
-	}
-	type row struct {
-		c       Contact
-		kekID   string
-		wrapped []byte
-		phone   []byte
-	}
-	found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
-		var x row
-		err := r.Scan(&x.c.ID, &x.kekID, &x.wrapped, &x.phone, &x.c.HasCodeWord, &x.c.CreatedAt)
-		utc(&x.c.CreatedAt)
-		return x, err
-	})
+	found, err := casefiledb.New(db).FindContacts(ctx, s.index.Candidates(e164))
 	if err != nil {
 		return Contact{}, false, fmt.Errorf("casefile: find contact: %w", err)
 	}
 	for _, x := range found {
-		dek, err := s.unwrap(x.kekID, x.wrapped, contactOwner(x.c.ID))
+		if x.KekID == nil {
+			// A row found by its index is live, and a live contact has a
+			// key (contact_live_has_keys).
+			return Contact{}, false, fmt.Errorf("casefile: find contact: contact %s has no key", x.ID)
+		}
+		dek, err := s.unwrap(*x.KekID, x.WrappedDek, contactOwner(x.ID))
 		if err != nil {
 			return Contact{}, false, err
 		}
-		pt, err := sealer{dek, "contact", x.c.ID}.open("phone_sealed", x.phone)
+		pt, err := sealer{dek, "contact", x.ID}.open("phone_sealed", x.PhoneSealed)
 		if err != nil {
 			return Contact{}, false, err
 		}
 		// The index is only a hint: the sealed number decides.
 		if string(pt) == e164 {
-			x.c.Phone = e164
-			return x.c, true, nil
+			return Contact{ID: x.ID, Phone: e164, HasCodeWord: x.HasCodeWord, CreatedAt: x.CreatedAt.UTC()}, true, nil
 		}
 	}
 	return Contact{}, false, nil
@@ -131,24 +119,24 @@ func (s *Store) CreateContact(ctx context.Context, db DB, phone string) (Contact
 		return Contact{}, err
 	}
 	err = inTx(ctx, db, func(tx pgx.Tx) error {
+		q := casefiledb.New(tx)
 		// An older index key may still hold her: the UNIQUE constraint only
 		// sees the current one.
-		var exists bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM contact WHERE phone_index = ANY($1))`,
-			s.index.Candidates(e164)).Scan(&exists); err != nil {
+		exists, err := q.ContactIndexed(ctx, s.index.Candidates(e164))
+		if err != nil {
 			return fmt.Errorf("casefile: create contact: %w", err)
 		}
 		if exists {
 			return ErrContactExists
 		}
-		tag, err := tx.Exec(ctx, `
-			INSERT INTO contact (id, phone_index, index_key_id, kek_id, wrapped_dek, phone_sealed, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (phone_index) DO NOTHING`,
-			c.ID, s.index.Current(e164), s.index.CurrentKeyID(), kekID, wrapped, sealedPhone, c.CreatedAt)
+		n, err := q.InsertContact(ctx, casefiledb.InsertContactParams{
+			ID: c.ID, PhoneIndex: s.index.Current(e164), IndexKeyID: s.index.CurrentKeyID(),
+			KekID: kekID, WrappedDek: wrapped, PhoneSealed: sealedPhone, CreatedAt: c.CreatedAt,
+		})
 		if err != nil {
 			return fmt.Errorf("casefile: create contact: %w", err)
 		}
-		if tag.RowsAffected() == 0 {
+		if n == 0 {
 			return ErrContactExists
 		}
 		return nil
@@ -162,7 +150,8 @@ func (s *Store) CreateContact(ctx context.Context, db DB, phone string) (Contact
 // ContactKey returns the contact's data key, so the hotline can seal her
 // conversation state under a key that her erasure destroys.
 func (s *Store) ContactKey(ctx context.Context, db DB, contactID uuid.UUID) (*crypto.DataKey, error) {
-	return s.loadKey(ctx, db, `SELECT kek_id, wrapped_dek FROM contact WHERE id = $1`, contactID, contactOwner(contactID), "contact")
+	k, err := casefiledb.New(db).ContactKey(ctx, contactID)
+	return s.loadKey(k.KekID, k.WrappedDek, err, contactOwner(contactID), "contact")
 }
 
 // ContactPhone opens a contact's number (E.164), for a text the system
@@ -173,8 +162,8 @@ func (s *Store) ContactPhone(ctx context.Context, db DB, contactID uuid.UUID) (s
 	if err != nil {
 		return "", err
 	}
-	var sealed []byte
-	if err := db.QueryRow(ctx, `SELECT phone_sealed FROM contact WHERE id = $1`, contactID).Scan(&sealed); err != nil {
+	sealed, err := casefiledb.New(db).ContactPhone(ctx, contactID)
+	if err != nil {
 		return "", fmt.Errorf("casefile: contact phone: %w", err)
 	}
 	if sealed == nil {
@@ -221,10 +210,7 @@ func (s *Store) addCodeWord(ctx context.Context, tx pgx.Tx, contactID uuid.UUID,
 	if w == "" {
 		return invalid(codeWordTooShort)
 	}
-	_, err := tx.Exec(ctx, `
-		UPDATE contact SET code_word_token = $2, code_word_key_id = $3
-		WHERE id = $1 AND code_word_token IS NULL`,
-		contactID, s.index.Token(codeWordPurpose(contactID), w), s.index.CurrentKeyID())
+	err := casefiledb.New(tx).AddCodeWord(ctx, s.index.Token(codeWordPurpose(contactID), w), s.index.CurrentKeyID(), contactID)
 	if err != nil {
 		return fmt.Errorf("casefile: set code word: %w", err)
 	}
@@ -242,10 +228,7 @@ func (s *Store) setCodeWord(ctx context.Context, tx pgx.Tx, contactID uuid.UUID,
 	if w == "" {
 		return invalid(codeWordTooShort)
 	}
-	_, err := tx.Exec(ctx, `
-		UPDATE contact SET code_word_token = $2, code_word_key_id = $3,
-			code_word_failures = 0, code_word_locked_until = NULL
-		WHERE id = $1`, contactID, s.index.Token(codeWordPurpose(contactID), w), s.index.CurrentKeyID())
+	err := casefiledb.New(tx).SetCodeWord(ctx, s.index.Token(codeWordPurpose(contactID), w), s.index.CurrentKeyID(), contactID)
 	if err != nil {
 		return fmt.Errorf("casefile: set code word: %w", err)
 	}
@@ -259,26 +242,19 @@ func (s *Store) setCodeWord(ctx context.Context, tx pgx.Tx, contactID uuid.UUID,
 func (s *Store) CheckCodeWord(ctx context.Context, db DB, contactID uuid.UUID, word string) (bool, error) {
 	var ok bool
 	err := inTx(ctx, db, func(tx pgx.Tx) error {
-		var (
-			token       []byte
-			keyID       *string
-			failures    int
-			lockedUntil *time.Time
-			erased      bool
-		)
-		err := tx.QueryRow(ctx, `
-			SELECT code_word_token, code_word_key_id, code_word_failures, code_word_locked_until, erased_at IS NOT NULL
-			FROM contact WHERE id = $1 FOR UPDATE`, contactID).Scan(&token, &keyID, &failures, &lockedUntil, &erased)
+		q := casefiledb.New(tx)
+		cw, err := q.CodeWordForUpdate(ctx, contactID)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			return ErrNotFound
 		case err != nil:
 			return fmt.Errorf("casefile: check code word: %w", err)
-		case erased:
+		case cw.ErasedAt != nil:
 			return ErrErased
-		case token == nil:
+		case cw.CodeWordToken == nil:
 			return ErrNoCodeWord
 		}
+		token, keyID, failures, lockedUntil := cw.CodeWordToken, cw.CodeWordKeyID, int(cw.CodeWordFailures), cw.CodeWordLockedUntil
 		now := s.now()
 		if lockedUntil != nil && now.Before(*lockedUntil) {
 			return ErrCodeWordLocked
@@ -299,8 +275,7 @@ func (s *Store) CheckCodeWord(ctx context.Context, db DB, contactID uuid.UUID, w
 				lock = &until
 				s.log.WarnContext(ctx, "casefile: code word checks locked", "contact_id", contactID, "lock", d)
 			}
-			_, err = tx.Exec(ctx, `UPDATE contact SET code_word_failures = $2, code_word_locked_until = $3 WHERE id = $1`,
-				contactID, failures, lock)
+			err = q.CodeWordFailed(ctx, int16(failures), lock, contactID)
 		} else if keyAt > 0 || failures > 0 || lockedUntil != nil {
 			err = s.setCodeWord(ctx, tx, contactID, word)
 		}
@@ -318,30 +293,26 @@ func (s *Store) CheckCodeWord(ctx context.Context, db DB, contactID uuid.UUID, w
 // longer recognised. Erasing an erased contact is a no-op.
 func (s *Store) EraseContact(ctx context.Context, db DB, contactID uuid.UUID, actor string) error {
 	return inTx(ctx, db, func(tx pgx.Tx) error {
-		var erased bool
-		// The contact stays FOR UPDATE: its UPDATE below clears
-		// phone_index, a unique (key) column, which needs this lock
-		// anyway, and taking it first avoids upgrading a weaker one.
-		// Nothing inserts a row referencing a contact without first
-		// locking it FOR SHARE or stronger (OpenCase, CompleteCase).
-		err := tx.QueryRow(ctx, `SELECT erased_at IS NOT NULL FROM contact WHERE id = $1 FOR UPDATE`, contactID).Scan(&erased)
+		q := casefiledb.New(tx)
+		// The contact FOR UPDATE, then her cases FOR NO KEY UPDATE (the
+		// queries say why).
+		erasedAt, err := q.ContactErasedForUpdate(ctx, contactID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return fmt.Errorf("casefile: erase contact: %w", err)
 		}
-		if erased {
+		if erasedAt != nil {
 			return nil
 		}
-		// FOR NO KEY UPDATE on the cases, as in EraseCase.
-		rows, err := tx.Query(ctx, `SELECT id, reference FROM case_file WHERE contact_id = $1 AND erased_at IS NULL ORDER BY id FOR NO KEY UPDATE`, contactID)
+		rows, err := q.LiveCasesOfContactForNoKeyUpdate(ctx, contactID)
 		if err != nil {
 			return fmt.Errorf("casefile: erase contact: %w", err)
 		}
-		cases, err := pgx.CollectRows(rows, pgx.RowToStructByPos[ErasedCase])
-		if err != nil {
-			return fmt.Errorf("casefile: erase contact: %w", err)
+		cases := make([]ErasedCase, len(rows))
+		for i, r := range rows {
+			cases[i] = ErasedCase{ID: r.ID, Reference: r.Reference}
 		}
 		now := s.now()
 		if err := s.runEraseHook(ctx, tx, cases, now); err != nil {
@@ -352,11 +323,7 @@ func (s *Store) EraseContact(ctx context.Context, db DB, contactID uuid.UUID, ac
 				return err
 			}
 		}
-		if _, err := tx.Exec(ctx, `
-			UPDATE contact SET phone_index = NULL, index_key_id = NULL, kek_id = NULL, wrapped_dek = NULL,
-				phone_sealed = NULL, code_word_token = NULL, code_word_key_id = NULL,
-				code_word_failures = 0, code_word_locked_until = NULL, erased_at = $2
-			WHERE id = $1`, contactID, now); err != nil {
+		if err := q.ShredContact(ctx, now, contactID); err != nil {
 			return fmt.Errorf("casefile: erase contact: %w", err)
 		}
 		if err := audit.Append(ctx, tx, now, audit.Entry{

@@ -6,7 +6,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
+
+	"github.com/amparo/amparo/casefile/internal/casefiledb"
 )
 
 // NextInHours says when her hours next hold: now when now is inside them,
@@ -49,17 +50,12 @@ func (s *Store) References(ctx context.Context, db DB, ids []uuid.UUID) (map[uui
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := db.Query(ctx, `SELECT id, reference FROM case_file WHERE id = ANY($1)`, ids)
+	rows, err := casefiledb.New(db).CaseReferences(ctx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("casefile: references: %w", err)
 	}
-	var (
-		id  uuid.UUID
-		ref string
-	)
-	_, err = pgx.ForEachRow(rows, []any{&id, &ref}, func() error { out[id] = ref; return nil })
-	if err != nil {
-		return nil, fmt.Errorf("casefile: references: %w", err)
+	for _, r := range rows {
+		out[r.ID] = r.Reference
 	}
 	return out, nil
 }

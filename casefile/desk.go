@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/amparo/amparo/audit"
+	"github.com/amparo/amparo/casefile/internal/casefiledb"
 )
 
 // Tier is how soon a case on the caseworker's desk needs someone, most
@@ -83,35 +84,36 @@ func (s *Store) Desk(ctx context.Context, db DB, f DeskFilter) ([]DeskItem, erro
 		stalledIDs = append(stalledIDs, id.String())
 		stalledAt = append(stalledAt, at.UTC().Format(time.RFC3339Nano))
 	}
-	// QueryExecModeExec: planned for these arguments every time. A cached
-	// generic plan would not know that $1 is 'open' and so could not use
-	// the partial indexes the tiers are built on.
-	rows, err := db.Query(ctx, deskQuery, pgx.QueryExecModeExec,
-		f.Status, f.Communities, f.Community, uuidOrNil(f.AssignedTo), f.Now, f.Now.Add(DeskFollowUpHorizon), f.Limit,
-		stalledIDs, stalledAt, f.Viewer)
+	// Planned for these arguments every time (queries/desk.sql says why).
+	rows, err := casefiledb.New(execMode{db}).Desk(ctx, casefiledb.DeskParams{
+		Status: string(f.Status), Communities: f.Communities, Community: f.Community,
+		AssignedTo: uuidOrNil(f.AssignedTo), Viewer: f.Viewer,
+		Now: f.Now, Horizon: f.Now.Add(DeskFollowUpHorizon), Max: int32(f.Limit),
+		StalledIds: stalledIDs, StalledSince: stalledAt,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("casefile: desk: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (DeskItem, error) {
-		var (
-			d        DeskItem
-			assignee *uuid.UUID
-		)
-		if err := r.Scan(&d.ID, &d.Reference, &d.Status, &d.Urgent, &d.Needs, &d.Community, &assignee, &d.Tier, &d.DueAt); err != nil {
-			return DeskItem{}, fmt.Errorf("casefile: desk: %w", err)
+	out := make([]DeskItem, len(rows))
+	for i, r := range rows {
+		out[i] = DeskItem{
+			ID: r.ID, Reference: r.Reference, Status: Status(r.Status), Urgent: r.Urgent, Needs: needsOf(r.Needs),
+			Community: r.Community, Tier: Tier(r.Tier), DueAt: r.Due.UTC(),
 		}
-		if assignee != nil {
-			d.AssignedTo = *assignee
+		if r.AssignedTo != nil {
+			out[i].AssignedTo = *r.AssignedTo
 		}
-		d.DueAt = d.DueAt.UTC()
-		return d, nil
-	})
+	}
+	return out, nil
 }
 
-// deskScope is the filter every tier of Desk applies to its case row c.
-const deskScope = `(cardinality($2::text[]) = 0 OR lower(c.community) = ANY($2::text[]) OR c.assigned_to = $10)
-	AND ($3 = '' OR lower(c.community) = $3)
-	AND ($4::uuid IS NULL OR c.assigned_to = $4)`
+// execMode runs its queries with pgx.QueryExecModeExec: each is planned
+// for the arguments it is given, never from a cached generic plan.
+type execMode struct{ DB }
+
+func (e execMode) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	return e.DB.Query(ctx, sql, append([]any{pgx.QueryExecModeExec}, args...)...)
+}
 
 // Scope is what an access decision needs to know of a case: who works it
 // and where. It opens nothing.
@@ -125,18 +127,16 @@ type Scope struct {
 // CaseScope reads a case's Scope; ErrNotFound if there is no such case.
 // An erased case has a scope too (its plaintext columns remain).
 func (s *Store) CaseScope(ctx context.Context, db DB, caseID uuid.UUID) (Scope, error) {
-	sc := Scope{ID: caseID}
-	var assignee *uuid.UUID
-	err := db.QueryRow(ctx, `SELECT community, assigned_to, status FROM case_file WHERE id = $1`, caseID).
-		Scan(&sc.Community, &assignee, &sc.Status)
+	r, err := casefiledb.New(db).CaseScope(ctx, caseID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Scope{}, ErrNotFound
 	}
 	if err != nil {
 		return Scope{}, fmt.Errorf("casefile: scope of %s: %w", caseID, err)
 	}
-	if assignee != nil {
-		sc.AssignedTo = *assignee
+	sc := Scope{ID: caseID, Community: r.Community, Status: Status(r.Status)}
+	if r.AssignedTo != nil {
+		sc.AssignedTo = *r.AssignedTo
 	}
 	return sc, nil
 }
@@ -145,15 +145,14 @@ func (s *Store) CaseScope(ctx context.Context, db DB, caseID uuid.UUID) (Scope, 
 // as actor's act. ErrNotFound for an unknown case, ErrErased for an erased one.
 func (s *Store) Assign(ctx context.Context, db DB, caseID, to uuid.UUID, actor string) error {
 	return inTx(ctx, db, func(tx pgx.Tx) error {
-		var erased bool
-		err := tx.QueryRow(ctx, `UPDATE case_file SET assigned_to = $2 WHERE id = $1 RETURNING erased_at IS NOT NULL`, caseID, to).Scan(&erased)
+		erasedAt, err := casefiledb.New(tx).Assign(ctx, to, caseID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return fmt.Errorf("casefile: assign %s: %w", caseID, err)
 		}
-		if erased {
+		if erasedAt != nil {
 			return ErrErased
 		}
 		return audit.Append(ctx, tx, s.now(), audit.Entry{Actor: actor, Action: "case.assign", CaseID: caseID.String(), Detail: "to:" + to.String()})
@@ -166,11 +165,11 @@ func (s *Store) SetIncidentType(ctx context.Context, db DB, caseID uuid.UUID, t 
 		return invalid("incident type")
 	}
 	return inTx(ctx, db, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE case_file SET incident_type = $2 WHERE id = $1 AND erased_at IS NULL`, caseID, t)
+		n, err := casefiledb.New(tx).SetIncidentType(ctx, string(t), caseID)
 		if err != nil {
 			return fmt.Errorf("casefile: classify %s: %w", caseID, err)
 		}
-		if tag.RowsAffected() == 0 {
+		if n == 0 {
 			return ErrNotFound
 		}
 		return audit.Append(ctx, tx, s.now(), audit.Entry{Actor: actor, Action: "case.classify", CaseID: caseID.String(), Detail: string(t)})
@@ -179,21 +178,19 @@ func (s *Store) SetIncidentType(ctx context.Context, db DB, caseID uuid.UUID, t 
 
 // IncidentTypeOf reads the case's GBVIMS type ("" when not recorded).
 func (s *Store) IncidentTypeOf(ctx context.Context, db DB, caseID uuid.UUID) (IncidentType, error) {
-	var t *IncidentType
-	err := db.QueryRow(ctx, `SELECT incident_type FROM case_file WHERE id = $1`, caseID).Scan(&t)
+	t, err := casefiledb.New(db).IncidentType(ctx, caseID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", ErrNotFound
 	}
 	if err != nil || t == nil {
 		return "", err
 	}
-	return *t, nil
+	return IncidentType(*t), nil
 }
 
 // FollowUpCase is the case a follow-up belongs to (for access decisions).
 func (s *Store) FollowUpCase(ctx context.Context, db DB, followUpID uuid.UUID) (uuid.UUID, error) {
-	var id uuid.UUID
-	err := db.QueryRow(ctx, `SELECT case_id FROM follow_up WHERE id = $1`, followUpID).Scan(&id)
+	id, err := casefiledb.New(db).FollowUpCase(ctx, followUpID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return uuid.Nil, ErrNotFound
 	}
@@ -206,7 +203,8 @@ func (s *Store) FollowUpCase(ctx context.Context, db DB, followUpID uuid.UUID) (
 // CompleteFollowUp marks an open follow-up done. ErrNotFound if it is not
 // open (done twice is refused, not repeated).
 func (s *Store) CompleteFollowUp(ctx context.Context, db DB, followUpID uuid.UUID) error {
-	return s.updateOpenFollowUp(ctx, db, followUpID, `status = 'done'`)
+	n, err := casefiledb.New(db).CompleteFollowUp(ctx, followUpID)
+	return openFollowUpUpdated(followUpID, n, err)
 }
 
 // RescheduleFollowUp moves an open follow-up's due time.
@@ -214,59 +212,18 @@ func (s *Store) RescheduleFollowUp(ctx context.Context, db DB, followUpID uuid.U
 	if due.IsZero() {
 		return invalid("follow-up due time")
 	}
-	return s.updateOpenFollowUp(ctx, db, followUpID, `due_at = $2`, due)
+	n, err := casefiledb.New(db).RescheduleFollowUp(ctx, due, followUpID)
+	return openFollowUpUpdated(followUpID, n, err)
 }
 
-func (s *Store) updateOpenFollowUp(ctx context.Context, db DB, id uuid.UUID, set string, args ...any) error {
-	tag, err := db.Exec(ctx, `UPDATE follow_up SET `+set+` WHERE id = $1 AND status = 'open'`, append([]any{id}, args...)...)
+// openFollowUpUpdated is the outcome of an update of open follow-up id
+// that changed n rows: ErrNotFound if it was not open.
+func openFollowUpUpdated(id uuid.UUID, n int64, err error) error {
 	if err != nil {
 		return fmt.Errorf("casefile: follow-up %s: %w", id, err)
 	}
-	if tag.RowsAffected() == 0 {
+	if n == 0 {
 		return ErrNotFound
 	}
 	return nil
 }
-
-// deskQuery is Desk's query. $1 status, $2 communities, $3 community, $4
-// assignee, $5 now, $6 horizon end, $7 limit, $8/$9 stalled cases and since
-// when, $10 viewer.
-const deskQuery = `
-		WITH tiers AS (
-			(SELECT c.id, 0 AS tier, c.created_at AS due FROM case_file c
-			 WHERE c.status = $1 AND c.urgent AND ` + deskScope + `
-			 ORDER BY c.created_at LIMIT $7)
-			UNION ALL
-			(SELECT c.id, 0, f.due_at FROM follow_up f JOIN case_file c ON c.id = f.case_id
-			 WHERE f.status = 'open' AND (f.kind = 'callback' OR f.urgent) AND c.status = $1 AND ` + deskScope + `
-			 ORDER BY f.due_at LIMIT $7)
-			UNION ALL
-			-- Each window on its own: next_deadline would hide an open EC
-			-- window once the PEP window before it has closed.
-			(SELECT c.id, 1, c.pep_deadline FROM case_file c
-			 WHERE c.status = $1 AND c.pep_deadline > $5 AND ` + deskScope + `
-			 ORDER BY c.pep_deadline LIMIT $7)
-			UNION ALL
-			(SELECT c.id, 1, c.ec_deadline FROM case_file c
-			 WHERE c.status = $1 AND c.ec_deadline > $5 AND ` + deskScope + `
-			 ORDER BY c.ec_deadline LIMIT $7)
-			UNION ALL
-			(SELECT c.id, 2, s.since FROM unnest($8::uuid[], $9::timestamptz[]) AS s(id, since)
-			 JOIN case_file c ON c.id = s.id WHERE c.status = $1 AND ` + deskScope + `
-			 ORDER BY s.since LIMIT $7)
-			UNION ALL
-			(SELECT c.id, 3, f.due_at FROM follow_up f JOIN case_file c ON c.id = f.case_id
-			 WHERE f.status = 'open' AND f.due_at <= $6 AND c.status = $1 AND ` + deskScope + `
-			 ORDER BY f.due_at LIMIT $7)
-			UNION ALL
-			(SELECT c.id, 4, c.created_at FROM case_file c
-			 WHERE c.status = $1 AND ` + deskScope + `
-			 ORDER BY c.created_at DESC LIMIT $7)
-		), best AS (
-			SELECT DISTINCT ON (id) id, tier, due FROM tiers ORDER BY id, tier, due
-		)
-		SELECT c.id, c.reference, c.status, c.urgent, c.needs, c.community, c.assigned_to, b.tier, b.due
-		FROM best b JOIN case_file c ON c.id = b.id
-		-- the last tier runs newest first: nothing in it is due
-		ORDER BY b.tier, CASE WHEN b.tier = 4 THEN -extract(epoch FROM b.due) ELSE extract(epoch FROM b.due) END, c.id
-		LIMIT $7`

@@ -11,6 +11,14 @@
 // A case's code is split by what it does to the row: case.go (its types),
 // case_write.go, case_query.go and case_erase.go.
 //
+// Its SQL is in queries/*.sql (cases, contacts, notes, desk, keys, verify),
+// named queries turned into Go in internal/casefiledb by sqlc; being
+// internal, nothing outside the package can run them. Reads of a case take
+// the whole case_file row, so the schema is the one list of its columns,
+// and factsOf is the one place that turns a row into Facts, Case or
+// CaseSummary. What stays in Go names tables known only at run time (the
+// KeyHolders' tables, in RewrapTable, KeyStatus and VerifyKeys).
+//
 // Every contact and every case has its own data key (DEK), stored wrapped by
 // the keyring's current key-encryption key (KEK), made by crypto.NewRowKey. Identifying or narrative
 // fields are sealed with that DEK, bound to their table, column and row

@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/amparo/amparo/casefile/internal/casefiledb"
 )
 
 // Note is a caseworker's note on a case.
@@ -48,8 +50,9 @@ func (s *Store) AddNote(ctx context.Context, db DB, caseID uuid.UUID, author, bo
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO case_note (id, case_id, author, body_sealed, created_at) VALUES ($1, $2, $3, $4, $5)`,
-			n.ID, caseID, author, sealed, n.CreatedAt)
+		err = casefiledb.New(tx).InsertNote(ctx, casefiledb.InsertNoteParams{
+			ID: n.ID, CaseID: caseID, Author: author, BodySealed: sealed, CreatedAt: n.CreatedAt,
+		})
 		if err != nil {
 			return fmt.Errorf("casefile: add note to %s: %w", caseID, err)
 		}
@@ -67,23 +70,19 @@ func (s *Store) Notes(ctx context.Context, db DB, caseID uuid.UUID) ([]Note, err
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.Query(ctx, `SELECT id, author, body_sealed, created_at FROM case_note WHERE case_id = $1 ORDER BY created_at, id`, caseID)
+	rows, err := casefiledb.New(db).Notes(ctx, caseID)
 	if err != nil {
 		return nil, fmt.Errorf("casefile: notes of %s: %w", caseID, err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Note, error) {
-		var (
-			n      Note
-			sealed []byte
-		)
-		if err := r.Scan(&n.ID, &n.Author, &sealed, &n.CreatedAt); err != nil {
-			return Note{}, fmt.Errorf("casefile: notes of %s: %w", caseID, err)
+	out := make([]Note, len(rows))
+	for i, r := range rows {
+		body, err := sealer{dek, "case_note", r.ID}.open("body_sealed", r.BodySealed)
+		if err != nil {
+			return nil, err
 		}
-		utc(&n.CreatedAt)
-		body, err := sealer{dek, "case_note", n.ID}.open("body_sealed", sealed)
-		n.Body = string(body)
-		return n, err
-	})
+		out[i] = Note{ID: r.ID, Author: r.Author, Body: string(body), CreatedAt: r.CreatedAt.UTC()}
+	}
+	return out, nil
 }
 
 // AddFollowUp adds a caseworker task; its note is sealed under the case key.
@@ -109,9 +108,9 @@ func (s *Store) AddFollowUp(ctx context.Context, db DB, caseID uuid.UUID, f Foll
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `
-			INSERT INTO follow_up (id, case_id, kind, due_at, urgent, note_sealed, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, caseID, f.Kind, f.DueAt, f.Urgent, sealed, s.now())
+		err = casefiledb.New(tx).InsertFollowUp(ctx, casefiledb.InsertFollowUpParams{
+			ID: id, CaseID: caseID, Kind: string(f.Kind), DueAt: f.DueAt, Urgent: f.Urgent, NoteSealed: sealed, CreatedAt: s.now(),
+		})
 		if err != nil {
 			return fmt.Errorf("casefile: add follow-up to %s: %w", caseID, err)
 		}
@@ -126,34 +125,30 @@ func (s *Store) FollowUps(ctx context.Context, db DB, caseID uuid.UUID) ([]Follo
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.Query(ctx, `
-		SELECT id, kind, due_at, urgent, status, note_sealed, created_at
-		FROM follow_up WHERE case_id = $1 ORDER BY created_at, id`, caseID)
+	rows, err := casefiledb.New(db).FollowUps(ctx, caseID)
 	if err != nil {
 		return nil, fmt.Errorf("casefile: follow-ups of %s: %w", caseID, err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (FollowUp, error) {
-		var (
-			f      FollowUp
-			sealed []byte
-		)
-		if err := r.Scan(&f.ID, &f.Kind, &f.DueAt, &f.Urgent, &f.Status, &sealed, &f.CreatedAt); err != nil {
-			return FollowUp{}, fmt.Errorf("casefile: follow-ups of %s: %w", caseID, err)
+	out := make([]FollowUp, len(rows))
+	for i, r := range rows {
+		note, err := sealer{dek, "follow_up", r.ID}.open("note_sealed", r.NoteSealed)
+		if err != nil {
+			return nil, err
 		}
-		utc(&f.DueAt, &f.CreatedAt)
-		note, err := sealer{dek, "follow_up", f.ID}.open("note_sealed", sealed)
-		f.Note = string(note)
-		return f, err
-	})
+		out[i] = FollowUp{
+			ID: r.ID, Kind: FollowUpKind(r.Kind), DueAt: r.DueAt.UTC(), Urgent: r.Urgent, Note: string(note),
+			Status: FollowUpStatus(r.Status), CreatedAt: r.CreatedAt.UTC(),
+		}
+	}
+	return out, nil
 }
 
 // OpenFollowUps counts the caseworkers' open tasks, urgent and routine,
 // without opening any of them.
 func (s *Store) OpenFollowUps(ctx context.Context, db DB) (urgent, routine int, err error) {
-	err = db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE urgent), count(*) FILTER (WHERE NOT urgent)
-		FROM follow_up WHERE status = 'open'`).Scan(&urgent, &routine)
+	n, err := casefiledb.New(db).OpenFollowUps(ctx)
 	if err != nil {
 		return 0, 0, fmt.Errorf("casefile: count follow-ups: %w", err)
 	}
-	return urgent, routine, nil
+	return int(n.Urgent), int(n.Routine), nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/amparo/amparo/audit"
+	"github.com/amparo/amparo/casefile/internal/casefiledb"
 	"github.com/amparo/amparo/crypto"
 	"github.com/amparo/amparo/internal/jobs"
 )
@@ -125,79 +126,71 @@ func (s *Store) rewrapBatch(ctx context.Context) (int, error) {
 }
 
 func (s *Store) rewrapContacts(ctx context.Context, tx pgx.Tx, kek, idx string) (int, error) {
-	rows, err := tx.Query(ctx, `
-		SELECT id, kek_id, wrapped_dek, phone_sealed FROM contact
-		WHERE wrapped_dek IS NOT NULL AND (kek_id <> $1 OR index_key_id <> $2)
-		LIMIT $3 FOR UPDATE SKIP LOCKED`, kek, idx, s.batchSize)
-	if err != nil {
-		return 0, fmt.Errorf("casefile: rewrap contacts: %w", err)
-	}
-	type row struct {
-		id             uuid.UUID
-		kekID          string
-		wrapped, phone []byte
-	}
-	todo, err := pgx.CollectRows(rows, func(cr pgx.CollectableRow) (row, error) {
-		var r row
-		return r, cr.Scan(&r.id, &r.kekID, &r.wrapped, &r.phone)
-	})
+	todo, err := casefiledb.New(tx).ContactsToRewrap(ctx, kek, idx, int32(s.batchSize))
 	if err != nil {
 		return 0, fmt.Errorf("casefile: rewrap contacts: %w", err)
 	}
 	var b pgx.Batch
 	for _, r := range todo {
-		owner := contactOwner(r.id)
-		dek, err := s.unwrap(r.kekID, r.wrapped, owner)
+		k, err := s.rewrapRowKey("contact", r.ID, r.KekID, r.WrappedDek)
 		if err != nil {
 			return 0, err
 		}
-		newKEK, wrapped, err := s.wrapKey(dek, owner)
+		phone, err := k.stored.Open("phone_sealed", r.PhoneSealed)
 		if err != nil {
-			return 0, err
+			return 0, fmt.Errorf("casefile: open contact.phone_sealed of %s: %w", r.ID, err)
 		}
-		phone, err := sealer{dek, "contact", r.id}.open("phone_sealed", r.phone)
-		if err != nil {
-			return 0, err
+		p := casefiledb.RewrapContactParams{
+			ID: r.ID, KekID: k.current.KEKID, WrappedDek: k.current.Wrapped,
+			PhoneIndex: s.index.Current(string(phone)), IndexKeyID: idx,
 		}
-		b.Queue(`UPDATE contact SET kek_id = $2, wrapped_dek = $3, phone_index = $4, index_key_id = $5 WHERE id = $1`,
-			r.id, newKEK, wrapped, s.index.Current(string(phone)), idx)
+		// In the order of the query's parameters (the fields of p).
+		b.Queue(casefiledb.RewrapContact, p.KekID, p.WrappedDek, p.PhoneIndex, p.IndexKeyID, p.ID)
 	}
 	return len(todo), s.sendBatch(ctx, tx, &b)
 }
 
 func (s *Store) rewrapCases(ctx context.Context, tx pgx.Tx, kek string) (int, error) {
-	rows, err := tx.Query(ctx, `
-		SELECT case_id, kek_id, wrapped_dek FROM case_key
-		WHERE destroyed_at IS NULL AND kek_id <> $1
-		LIMIT $2 FOR UPDATE SKIP LOCKED`, kek, s.batchSize)
-	if err != nil {
-		return 0, fmt.Errorf("casefile: rewrap cases: %w", err)
-	}
-	type row struct {
-		id      uuid.UUID
-		kekID   string
-		wrapped []byte
-	}
-	todo, err := pgx.CollectRows(rows, func(cr pgx.CollectableRow) (row, error) {
-		var r row
-		return r, cr.Scan(&r.id, &r.kekID, &r.wrapped)
-	})
+	todo, err := casefiledb.New(tx).CaseKeysToRewrap(ctx, kek, int32(s.batchSize))
 	if err != nil {
 		return 0, fmt.Errorf("casefile: rewrap cases: %w", err)
 	}
 	var b pgx.Batch
 	for _, r := range todo {
-		dek, err := s.unwrap(r.kekID, r.wrapped, caseOwner(r.id))
+		// A case's key row is case_key, but its key is the case_file row's.
+		k, err := s.rewrapRowKey("case_file", r.CaseID, r.KekID, r.WrappedDek)
 		if err != nil {
 			return 0, err
 		}
-		newKEK, wrapped, err := s.wrapKey(dek, caseOwner(r.id))
-		if err != nil {
-			return 0, err
-		}
-		b.Queue(`UPDATE case_key SET kek_id = $2, wrapped_dek = $3 WHERE case_id = $1`, r.id, newKEK, wrapped)
+		// In the order of the query's parameters.
+		b.Queue(casefiledb.RewrapCaseKey, k.current.KEKID, k.current.Wrapped, r.CaseID)
 	}
 	return len(todo), s.sendBatch(ctx, tx, &b)
+}
+
+// rewrappedKey is a row's data key twice: as the row stores it, and wrapped
+// anew with the current KEK.
+type rewrappedKey struct{ stored, current *crypto.RowKey }
+
+// rewrapRowKey opens the data key stored with row id of table and wraps it
+// with the current KEK. A key that does not open fails loudly, with its
+// row: the fix is restoring the KEK.
+func (s *Store) rewrapRowKey(table string, id uuid.UUID, kekID *string, wrapped []byte) (rewrappedKey, error) {
+	owner := table + "|" + id.String()
+	if kekID == nil {
+		// The queries select wrapped keys only, and a wrapped key has its
+		// KEK id beside it (the tables' CHECKs).
+		return rewrappedKey{}, fmt.Errorf("casefile: unwrap data key of %s: no KEK id", owner)
+	}
+	stored, err := crypto.OpenRowKey(s.keys, table, id.String(), *kekID, wrapped)
+	if err != nil {
+		return rewrappedKey{}, fmt.Errorf("casefile: unwrap data key of %s: %w", owner, err)
+	}
+	current, err := stored.Rewrap(s.keys)
+	if err != nil {
+		return rewrappedKey{}, fmt.Errorf("casefile: wrap data key of %s: %w", owner, err)
+	}
+	return rewrappedKey{stored, current}, nil
 }
 
 // sendBatch runs the queued updates in one round trip.
@@ -288,7 +281,9 @@ const unrecordedKey = ""
 func (s *Store) KeyStatus(ctx context.Context) ([]KEKUsage, error) {
 	var kekQ, idxQ []string
 	for _, c := range s.KeyColumns() {
-		// Identifiers come from code, never from input.
+		// Built in Go, not a named query: the tables and columns are the
+		// KeyHolders', known at run time. Identifiers come from code, never
+		// from input.
 		q := fmt.Sprintf("SELECT COALESCE(%s, '') AS key_id FROM %s WHERE %s IS NOT NULL", c.KeyIDColumn, c.Table, c.Column)
 		if c.Index {
 			idxQ = append(idxQ, q)
@@ -363,6 +358,10 @@ func usage(keyring []string, counts map[string]int, index bool) []KEKUsage {
 // owned by "<table>|<id>" (crypto.WrapDataKey's owner). Rows locked by live
 // traffic are skipped (SKIP LOCKED) and left for the next batch. table must
 // be a constant of the caller's, never input.
+//
+// Its SQL stays in Go, not in queries/: it names a table given at run time,
+// and those tables are other packages' (hotline's, portal's), whose queries
+// casefile must not hold.
 func RewrapTable(ctx context.Context, tx pgx.Tx, keys crypto.KeyWrapper, table string, limit int) (int, error) {
 	kek := keys.CurrentKEKID()
 	rows, err := tx.Query(ctx, `SELECT id, kek_id, wrapped_dek FROM `+table+`
@@ -385,16 +384,16 @@ func RewrapTable(ctx context.Context, tx pgx.Tx, keys crypto.KeyWrapper, table s
 	var b pgx.Batch
 	for _, r := range todo {
 		owner := table + "|" + r.id.String()
-		dek, err := crypto.UnwrapDataKey(keys, r.kekID, r.wrapped, owner)
+		k, err := crypto.OpenRowKey(keys, table, r.id.String(), r.kekID, r.wrapped)
 		if err != nil {
 			// Loud, with the row: the fix is restoring the KEK.
 			return 0, fmt.Errorf("rewrap: unwrap data key of %s: %w", owner, err)
 		}
-		newKEK, wrapped, err := crypto.WrapDataKey(keys, dek, owner)
+		nk, err := k.Rewrap(keys)
 		if err != nil {
 			return 0, fmt.Errorf("rewrap: wrap data key of %s: %w", owner, err)
 		}
-		b.Queue(`UPDATE `+table+` SET kek_id = $2, wrapped_dek = $3 WHERE id = $1`, r.id, newKEK, wrapped)
+		b.Queue(`UPDATE `+table+` SET kek_id = $2, wrapped_dek = $3 WHERE id = $1`, r.id, nk.KEKID, nk.Wrapped)
 	}
 	if b.Len() == 0 {
 		return 0, nil

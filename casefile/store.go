@@ -132,14 +132,6 @@ func (s *Store) newKey(table string, id uuid.UUID) (*crypto.DataKey, string, []b
 	return k.DataKey(), k.KEKID, k.Wrapped, nil
 }
 
-func (s *Store) wrapKey(dek *crypto.DataKey, owner string) (string, []byte, error) {
-	kekID, wrapped, err := crypto.WrapDataKey(s.keys, dek, owner)
-	if err != nil {
-		return "", nil, fmt.Errorf("casefile: wrap data key of %s: %w", owner, err)
-	}
-	return kekID, wrapped, nil
-}
-
 func (s *Store) unwrap(kekID string, wrapped []byte, owner string) (*crypto.DataKey, error) {
 	dek, err := crypto.UnwrapDataKey(s.keys, kekID, wrapped, owner)
 	if err != nil {

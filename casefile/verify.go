@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/amparo/amparo/casefile/internal/casefiledb"
 	"github.com/amparo/amparo/crypto"
 )
 
@@ -60,8 +61,9 @@ func (s *Store) VerifyKeys(ctx context.Context) ([]TableCheck, error) {
 	return append(out, cases), nil
 }
 
-// verifyTable unwraps every key of column c. Identifiers come from code,
-// never from input.
+// verifyTable unwraps every key of column c. Its SQL is built in Go, not a
+// named query: c may be any KeyHolder's column, known at run time.
+// Identifiers come from code, never from input.
 func (s *Store) verifyTable(ctx context.Context, c KeyColumn, idColumn string, owner func(uuid.UUID) string) (TableCheck, error) {
 	check := TableCheck{Table: c.Table}
 	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT %s, %s, %s FROM %s WHERE %s IS NOT NULL ORDER BY 1`,
@@ -100,11 +102,7 @@ func (s *Store) verifyTable(ctx context.Context, c KeyColumn, idColumn string, o
 // facts and every note. A case erased after the listing is skipped.
 func (s *Store) verifyCases(ctx context.Context) (TableCheck, error) {
 	check := TableCheck{Table: "case_file"}
-	rows, err := s.pool.Query(ctx, `SELECT id FROM case_file WHERE erased_at IS NULL ORDER BY id`)
-	if err != nil {
-		return check, fmt.Errorf("casefile: verify cases: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	ids, err := casefiledb.New(s.pool).LiveCaseIDs(ctx)
 	if err != nil {
 		return check, fmt.Errorf("casefile: verify cases: %w", err)
 	}

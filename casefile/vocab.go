@@ -98,3 +98,22 @@ const (
 
 // Langs lists every Lang.
 var Langs = []Lang{LangES, LangEN}
+
+// texts spells needs as a text[] column holds them; never nil (pgx sends a
+// nil slice as NULL).
+func texts(needs []Need) []string {
+	out := make([]string, len(needs))
+	for i, n := range needs {
+		out[i] = string(n)
+	}
+	return out
+}
+
+// needsOf reads needs from a text[] column; never nil.
+func needsOf(column []string) []Need {
+	out := make([]Need, len(column))
+	for i, n := range column {
+		out[i] = Need(n)
+	}
+	return out
+}
