@@ -16,8 +16,10 @@
 // internal, nothing outside the package can run them. Reads of a case take
 // the whole case_file row, so the schema is the one list of its columns,
 // and factsOf is the one place that turns a row into Facts, Case or
-// CaseSummary. What stays in Go names tables known only at run time (the
-// KeyHolders' tables, in RewrapTable, KeyStatus and VerifyKeys).
+// CaseSummary. What stays in Go is the keyring's audit over every package's
+// key columns, known only at run time (KeyStatus and VerifyKeys read the
+// columns each KeyHolder declares; they write nothing). Each KeyHolder
+// re-wraps its own rows through its own queries, with RewrapRowKey.
 //
 // Every contact and every case has its own data key (DEK), stored wrapped by
 // the keyring's current key-encryption key (KEK), made by crypto.NewRowKey. Identifying or narrative

@@ -172,23 +172,17 @@ func (s *Store) rewrapCases(ctx context.Context, tx pgx.Tx, kek string) (int, er
 // anew with the current KEK.
 type rewrappedKey struct{ stored, current *crypto.RowKey }
 
-// rewrapRowKey opens the data key stored with row id of table and wraps it
-// with the current KEK. A key that does not open fails loudly, with its
-// row: the fix is restoring the KEK.
+// rewrapRowKey is RewrapRowKey for casefile's own rows, whose queries
+// read the KEK id as nullable.
 func (s *Store) rewrapRowKey(table string, id uuid.UUID, kekID *string, wrapped []byte) (rewrappedKey, error) {
-	owner := table + "|" + id.String()
 	if kekID == nil {
 		// The queries select wrapped keys only, and a wrapped key has its
 		// KEK id beside it (the tables' CHECKs).
-		return rewrappedKey{}, fmt.Errorf("casefile: unwrap data key of %s: no KEK id", owner)
+		return rewrappedKey{}, fmt.Errorf("casefile: unwrap data key of %s|%s: no KEK id", table, id)
 	}
-	stored, err := crypto.OpenRowKey(s.keys, table, id.String(), *kekID, wrapped)
+	stored, current, err := RewrapRowKey(s.keys, table, id, *kekID, wrapped)
 	if err != nil {
-		return rewrappedKey{}, fmt.Errorf("casefile: unwrap data key of %s: %w", owner, err)
-	}
-	current, err := stored.Rewrap(s.keys)
-	if err != nil {
-		return rewrappedKey{}, fmt.Errorf("casefile: wrap data key of %s: %w", owner, err)
+		return rewrappedKey{}, fmt.Errorf("casefile: %w", err)
 	}
 	return rewrappedKey{stored, current}, nil
 }
@@ -352,54 +346,18 @@ func usage(keyring []string, counts map[string]int, index bool) []KEKUsage {
 	return out
 }
 
-// RewrapTable re-wraps up to limit data keys of table under the current KEK,
-// in tx, and returns how many rows it changed. It serves every KeyHolder
-// whose table keeps one data key a row in (id uuid, kek_id, wrapped_dek),
-// owned by "<table>|<id>" (crypto.WrapDataKey's owner). Rows locked by live
-// traffic are skipped (SKIP LOCKED) and left for the next batch. table must
-// be a constant of the caller's, never input.
-//
-// Its SQL stays in Go, not in queries/: it names a table given at run time,
-// and those tables are other packages' (hotline's, portal's), whose queries
-// casefile must not hold.
-func RewrapTable(ctx context.Context, tx pgx.Tx, keys crypto.KeyWrapper, table string, limit int) (int, error) {
-	kek := keys.CurrentKEKID()
-	rows, err := tx.Query(ctx, `SELECT id, kek_id, wrapped_dek FROM `+table+`
-		WHERE wrapped_dek IS NOT NULL AND kek_id <> $1 LIMIT $2 FOR UPDATE SKIP LOCKED`, kek, limit)
-	if err != nil {
-		return 0, fmt.Errorf("rewrap %s: %w", table, err)
+// RewrapRowKey opens the data key stored with row id of table (its
+// owner "<table>|<id>", as crypto.RowKey wraps it) and wraps it anew with
+// the current KEK: the step every KeyHolder's Rewrap takes for each of its
+// rows, through its own queries. A key that does not open fails loudly,
+// with its row: the fix is restoring the KEK.
+func RewrapRowKey(keys crypto.KeyWrapper, table string, id uuid.UUID, kekID string, wrapped []byte) (stored, current *crypto.RowKey, err error) {
+	owner := table + "|" + id.String()
+	if stored, err = crypto.OpenRowKey(keys, table, id.String(), kekID, wrapped); err != nil {
+		return nil, nil, fmt.Errorf("unwrap data key of %s: %w", owner, err)
 	}
-	type row struct {
-		id      uuid.UUID
-		kekID   string
-		wrapped []byte
+	if current, err = stored.Rewrap(keys); err != nil {
+		return nil, nil, fmt.Errorf("wrap data key of %s: %w", owner, err)
 	}
-	todo, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
-		var x row
-		return x, r.Scan(&x.id, &x.kekID, &x.wrapped)
-	})
-	if err != nil {
-		return 0, fmt.Errorf("rewrap %s: %w", table, err)
-	}
-	var b pgx.Batch
-	for _, r := range todo {
-		owner := table + "|" + r.id.String()
-		k, err := crypto.OpenRowKey(keys, table, r.id.String(), r.kekID, r.wrapped)
-		if err != nil {
-			// Loud, with the row: the fix is restoring the KEK.
-			return 0, fmt.Errorf("rewrap: unwrap data key of %s: %w", owner, err)
-		}
-		nk, err := k.Rewrap(keys)
-		if err != nil {
-			return 0, fmt.Errorf("rewrap: wrap data key of %s: %w", owner, err)
-		}
-		b.Queue(`UPDATE `+table+` SET kek_id = $2, wrapped_dek = $3 WHERE id = $1`, r.id, nk.KEKID, nk.Wrapped)
-	}
-	if b.Len() == 0 {
-		return 0, nil
-	}
-	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
-		return 0, fmt.Errorf("rewrap %s: %w", table, err)
-	}
-	return len(todo), nil
+	return stored, current, nil
 }

@@ -23,7 +23,7 @@ type TableCheck struct {
 
 // casefileKeyRows says how casefile's own wrapped keys are found and whom
 // they belong to; every other table keeps one data key a row, owned by
-// "<table>|<id>" (see RewrapTable).
+// "<table>|<id>" (see RewrapRowKey).
 var casefileKeyRows = map[string]struct {
 	idColumn string
 	owner    func(uuid.UUID) string

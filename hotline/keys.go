@@ -56,27 +56,35 @@ func (*KeyTables) KeyColumns() []casefile.KeyColumn {
 // (no lookup reads them again; her next message starts a new window).
 // Blocks stay, for `amparo keys status` to report.
 func (k *KeyTables) Rewrap(ctx context.Context, tx pgx.Tx, limit int) (int, error) {
-	idx := k.index.CurrentKeyID()
-	total := 0
-	for _, t := range sealedTables {
-		n, err := k.rewrapTable(ctx, tx, t, limit)
-		if err != nil {
-			return total, err
-		}
-		total += n
-	}
-	dropped, err := hotlinedb.New(tx).DropStaleRateCounters(ctx, idx, int32(limit))
+	q := hotlinedb.New(tx)
+	stale, err := q.StaleKeys(ctx, k.keys.CurrentKEKID(), int32(limit))
 	if err != nil {
-		return total, fmt.Errorf("hotline: rewrap caller_rate: %w", err)
+		return 0, fmt.Errorf("hotline: rewrap: %w", err)
 	}
-	return total + int(dropped), nil
+	var b pgx.Batch
+	for _, r := range stale {
+		_, key, err := casefile.RewrapRowKey(k.keys, r.Tbl, r.ID, r.KekID, r.WrappedDek)
+		if err != nil {
+			return 0, fmt.Errorf("hotline: rewrap: %w", err)
+		}
+		b.Queue(rewrapKeySQL[r.Tbl], key.KEKID, key.Wrapped, r.ID)
+	}
+	if b.Len() > 0 {
+		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+			return 0, fmt.Errorf("hotline: rewrap: %w", err)
+		}
+	}
+	dropped, err := q.DropStaleRateCounters(ctx, k.index.CurrentKeyID(), int32(limit))
+	if err != nil {
+		return len(stale), fmt.Errorf("hotline: rewrap caller_rate: %w", err)
+	}
+	return len(stale) + int(dropped), nil
 }
 
-// rewrapTable re-wraps up to limit data keys of table.
-func (k *KeyTables) rewrapTable(ctx context.Context, tx pgx.Tx, table string, limit int) (int, error) {
-	n, err := casefile.RewrapTable(ctx, tx, k.keys, table, limit)
-	if err != nil {
-		return 0, fmt.Errorf("hotline: %w", err)
-	}
-	return n, nil
+// rewrapKeySQL stores a re-wrapped key back in the row StaleKeys found it
+// in, all in one batch; each takes the KEK id, the wrapped key and the id.
+var rewrapKeySQL = map[string]string{
+	"conversation":    hotlinedb.RewrapConversationKey,
+	"inbound_message": hotlinedb.RewrapInboundKey,
+	"voice_event":     hotlinedb.RewrapVoiceEventKey,
 }

@@ -2,11 +2,13 @@ package portal
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/amparo/amparo/casefile"
 	"github.com/amparo/amparo/crypto"
+	"github.com/amparo/amparo/portal/internal/portaldb"
 )
 
 // KeyTables is the portal's share of what depends on the keyring: each staff
@@ -27,5 +29,19 @@ func (KeyTables) KeyColumns() []casefile.KeyColumn {
 
 // Rewrap implements casefile.KeyHolder.
 func (k KeyTables) Rewrap(ctx context.Context, tx pgx.Tx, limit int) (int, error) {
-	return casefile.RewrapTable(ctx, tx, k.keys, "staff_user", limit)
+	q := portaldb.New(tx)
+	stale, err := q.StaleStaffKeys(ctx, k.keys.CurrentKEKID(), int32(limit))
+	if err != nil {
+		return 0, fmt.Errorf("portal: rewrap: %w", err)
+	}
+	for _, r := range stale {
+		_, key, err := casefile.RewrapRowKey(k.keys, "staff_user", r.ID, r.KekID, r.WrappedDek)
+		if err != nil {
+			return 0, fmt.Errorf("portal: rewrap: %w", err)
+		}
+		if err := q.RewrapStaffKey(ctx, key.KEKID, key.Wrapped, r.ID); err != nil {
+			return 0, fmt.Errorf("portal: rewrap: %w", err)
+		}
+	}
+	return len(stale), nil
 }

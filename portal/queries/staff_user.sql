@@ -32,3 +32,13 @@ WHERE id = @id;
 -- name: DisableUser :one
 -- Disabling twice keeps the first time.
 UPDATE staff_user SET disabled_at = COALESCE(disabled_at, @now::timestamptz) WHERE username = @username RETURNING id;
+
+-- name: StaleStaffKeys :many
+-- Staff accounts whose data key is wrapped under another KEK than kek_id,
+-- locked for the re-wrap; an account signing in now is skipped for the
+-- next batch.
+SELECT id, kek_id, wrapped_dek FROM staff_user
+WHERE kek_id <> @kek_id LIMIT @max FOR UPDATE SKIP LOCKED;
+
+-- name: RewrapStaffKey :exec
+UPDATE staff_user SET kek_id = @kek_id, wrapped_dek = @wrapped_dek WHERE id = @id;

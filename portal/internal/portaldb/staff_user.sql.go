@@ -130,6 +130,49 @@ func (q *Queries) ResetTOTP(ctx context.Context, arg ResetTOTPParams) error {
 	return err
 }
 
+const rewrapStaffKey = `-- name: RewrapStaffKey :exec
+UPDATE staff_user SET kek_id = $1, wrapped_dek = $2 WHERE id = $3
+`
+
+func (q *Queries) RewrapStaffKey(ctx context.Context, kekID string, wrappedDek []byte, iD uuid.UUID) error {
+	_, err := q.db.Exec(ctx, rewrapStaffKey, kekID, wrappedDek, iD)
+	return err
+}
+
+const staleStaffKeys = `-- name: StaleStaffKeys :many
+SELECT id, kek_id, wrapped_dek FROM staff_user
+WHERE kek_id <> $1 LIMIT $2 FOR UPDATE SKIP LOCKED
+`
+
+type StaleStaffKeysRow struct {
+	ID         uuid.UUID
+	KekID      string
+	WrappedDek []byte
+}
+
+// Staff accounts whose data key is wrapped under another KEK than kek_id,
+// locked for the re-wrap; an account signing in now is skipped for the
+// next batch.
+func (q *Queries) StaleStaffKeys(ctx context.Context, kekID string, max int32) ([]StaleStaffKeysRow, error) {
+	rows, err := q.db.Query(ctx, staleStaffKeys, kekID, max)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []StaleStaffKeysRow{}
+	for rows.Next() {
+		var i StaleStaffKeysRow
+		if err := rows.Scan(&i.ID, &i.KekID, &i.WrappedDek); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const userByID = `-- name: UserByID :one
 
 SELECT id, username, role, COALESCE(org_key, '')::text AS org_key, communities,
