@@ -235,7 +235,7 @@ func TestBoardCountersCountTheBoardStates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"OLD." + boardOpen, "NEW." + boardOpen, "FROM referral WHERE " + boardOpen} {
+	for _, want := range []string{"FROM new_rows WHERE " + boardOpen, "FROM old_rows WHERE " + boardOpen, "FROM referral WHERE " + boardOpen} {
 		if !strings.Contains(string(raw), want) {
 			t.Errorf("00260 does not count the board's states: %q missing", want)
 		}

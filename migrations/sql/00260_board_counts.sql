@@ -5,7 +5,7 @@
 -- it sums a few hundred counter rows and counts from the index only the
 -- overdue ranges, which are small.
 --
--- The counts are kept by a trigger on referral, not by the transitions in
+-- The counts are kept by triggers on referral, not by the transitions in
 -- Go: every way a referral changes (the transitions, escalation, erasure,
 -- a case's delete cascading, a hand-made fix in psql) passes through it, in
 -- the same transaction as the change, so a count cannot drift from the rows
@@ -34,40 +34,56 @@ CREATE TABLE referral_board_count (
 );
 
 -- +goose StatementBegin
+-- referral_board_count_add moves one counter by delta; a decrement that
+-- finds no row, or would go below zero, fails the write.
+CREATE FUNCTION referral_board_count_add(k_status text, k_community text, k_need text, k_service uuid, delta integer)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF delta > 0 THEN
+        INSERT INTO referral_board_count AS c (status, community, need, service_id, n)
+        VALUES (k_status, k_community, k_need, k_service, delta)
+        ON CONFLICT (status, community, need, service_id) DO UPDATE SET n = c.n + EXCLUDED.n;
+    ELSIF delta < 0 THEN
+        UPDATE referral_board_count SET n = n + delta
+        WHERE status = k_status AND community = k_community AND need = k_need AND service_id = k_service;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'referral_board_count: no counter for open referrals leaving %', k_status;
+        END IF;
+    END IF;
+END
+$$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+-- Once per statement, over the rows it wrote (transition tables): a bulk
+-- UPDATE of many referrals moves each counter once, by its net change,
+-- where a per-row trigger would update the same counter row once per
+-- referral, each time past all its earlier versions. Counters move in key
+-- order, so two transactions take their row locks in the same order.
+-- The open states are the board's: keep in step with referral.BoardStates
+-- (referral/board.go) and referral_board_idx (00210).
 CREATE FUNCTION referral_board_count_move() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    -- The board's open states: keep in step with referral.BoardStates
-    -- (referral/board.go) and referral_board_idx (00210).
-    was_open boolean := TG_OP <> 'INSERT' AND OLD.status IN ('pending', 'notified', 'acknowledged', 'accepted');
-    is_open  boolean := TG_OP <> 'DELETE' AND NEW.status IN ('pending', 'notified', 'acknowledged', 'accepted');
-    dec_first boolean;
+    d record;
 BEGIN
-    IF was_open AND is_open AND (OLD.status, OLD.community, OLD.need, OLD.service_id)
-            IS NOT DISTINCT FROM (NEW.status, NEW.community, NEW.need, NEW.service_id) THEN
-        RETURN NULL;
-    END IF;
-    -- Two counter rows change in key order, so two transitions cannot
-    -- take the same pair of row locks in opposite orders.
-    dec_first := NOT is_open OR (was_open AND (OLD.status, OLD.community, OLD.need, OLD.service_id)
-        < (NEW.status, NEW.community, NEW.need, NEW.service_id));
-    IF was_open AND dec_first THEN
-        UPDATE referral_board_count SET n = n - 1
-        WHERE status = OLD.status AND community = OLD.community AND need = OLD.need AND service_id = OLD.service_id;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'referral_board_count: no counter for an open referral (%)', OLD.status;
-        END IF;
-    END IF;
-    IF is_open THEN
-        INSERT INTO referral_board_count AS c (status, community, need, service_id, n)
-        VALUES (NEW.status, NEW.community, NEW.need, NEW.service_id, 1)
-        ON CONFLICT (status, community, need, service_id) DO UPDATE SET n = c.n + 1;
-    END IF;
-    IF was_open AND NOT dec_first THEN
-        UPDATE referral_board_count SET n = n - 1
-        WHERE status = OLD.status AND community = OLD.community AND need = OLD.need AND service_id = OLD.service_id;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'referral_board_count: no counter for an open referral (%)', OLD.status;
-        END IF;
+    IF TG_OP = 'INSERT' THEN
+        FOR d IN SELECT status, community, need, service_id, count(*)::integer AS n FROM new_rows WHERE status IN ('pending', 'notified', 'acknowledged', 'accepted')
+                GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4 LOOP
+            PERFORM referral_board_count_add(d.status, d.community, d.need, d.service_id, d.n);
+        END LOOP;
+    ELSIF TG_OP = 'DELETE' THEN
+        FOR d IN SELECT status, community, need, service_id, -count(*)::integer AS n FROM old_rows WHERE status IN ('pending', 'notified', 'acknowledged', 'accepted')
+                GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4 LOOP
+            PERFORM referral_board_count_add(d.status, d.community, d.need, d.service_id, d.n);
+        END LOOP;
+    ELSE
+        FOR d IN SELECT status, community, need, service_id, sum(n)::integer AS n FROM (
+                    SELECT status, community, need, service_id, 1 AS n FROM new_rows WHERE status IN ('pending', 'notified', 'acknowledged', 'accepted')
+                    UNION ALL
+                    SELECT status, community, need, service_id, -1 FROM old_rows WHERE status IN ('pending', 'notified', 'acknowledged', 'accepted')) moved
+                GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0 ORDER BY 1, 2, 3, 4 LOOP
+            PERFORM referral_board_count_add(d.status, d.community, d.need, d.service_id, d.n);
+        END LOOP;
     END IF;
     RETURN NULL;
 END
@@ -75,19 +91,24 @@ $$;
 -- +goose StatementEnd
 
 -- Writers wait from here to the commit, so the backfill below counts
--- exactly the rows the trigger will go on from.
+-- exactly the rows the triggers will go on from. (A trigger with
+-- transition tables takes one event and no column list: hence three.)
 LOCK TABLE referral IN SHARE ROW EXCLUSIVE MODE;
-CREATE TRIGGER referral_board_count_insert_delete AFTER INSERT OR DELETE ON referral
-    FOR EACH ROW EXECUTE FUNCTION referral_board_count_move();
-CREATE TRIGGER referral_board_count_update AFTER UPDATE OF status, community, need, service_id ON referral
-    FOR EACH ROW EXECUTE FUNCTION referral_board_count_move();
+CREATE TRIGGER referral_board_count_insert AFTER INSERT ON referral
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION referral_board_count_move();
+CREATE TRIGGER referral_board_count_update AFTER UPDATE ON referral
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION referral_board_count_move();
+CREATE TRIGGER referral_board_count_delete AFTER DELETE ON referral
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION referral_board_count_move();
 INSERT INTO referral_board_count (status, community, need, service_id, n)
 SELECT status, community, need, service_id, count(*)
 FROM referral WHERE status IN ('pending', 'notified', 'acknowledged', 'accepted')
 GROUP BY status, community, need, service_id;
 
 -- +goose Down
+DROP TRIGGER referral_board_count_delete ON referral;
 DROP TRIGGER referral_board_count_update ON referral;
-DROP TRIGGER referral_board_count_insert_delete ON referral;
+DROP TRIGGER referral_board_count_insert ON referral;
 DROP FUNCTION referral_board_count_move();
+DROP FUNCTION referral_board_count_add(text, text, text, uuid, integer);
 DROP TABLE referral_board_count;
