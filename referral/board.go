@@ -88,13 +88,15 @@ type ChainLink struct {
 	At      time.Time
 }
 
-// Board reads the SLA board at the service's now. Counts are computed in
-// SQL over every matching open referral; only PerState rows of each state
-// are read, with their chains.
+// Board reads the SLA board at the service's now. Counts are summed from
+// the counters of migration 00260 (exact: a trigger moves them in the
+// transaction that moves the referral); overdue counts are computed in SQL
+// over the matching open referrals past their clock; only PerState rows of
+// each state are read, with their chains.
 func (s *Service) Board(ctx context.Context, db DB, f BoardFilter) (Board, error) {
 	now := s.now()
 	b := Board{Count: map[Status]int{}, Overdue: map[Status]int{}, Rows: map[Status][]BoardRow{}}
-	// Counts and rows are SQL built here, not named queries: the planner needs each filter's shape (bench/README.md "Portal: SLA board").
+	// Overdue counts and rows are SQL built here, not named queries: the planner needs each filter's shape (bench/README.md "Portal: SLA board").
 	// Only the filters given become conditions: a catch-all such as
 	// "$1 = '' OR community = $1" leaves PostgreSQL a plan that reads every
 	// open referral's row, ten times slower than the index alone.
@@ -117,28 +119,47 @@ func (s *Service) Board(ctx context.Context, db DB, f BoardFilter) (Board, error
 		filter("service_id = $%d", f.ServiceID)
 	}
 	next := fmt.Sprintf("$%d", len(args)+1)
-	// Overdue counts by the state's clock alone (a referral whose serve-by
-	// passed while it still waits for an answer counts by its
-	// acknowledge-by; its row shows it breached). Each count is a range of referral_board_idx (status, then the
-	// clock), which PostgreSQL counts from the index alone.
-	rows, err := db.Query(ctx, `SELECT st.status,
-			(SELECT count(*) FROM referral WHERE status = st.status AND `+where+`),
-			(SELECT count(*) FROM referral WHERE status = st.status AND `+boardDue+` < `+next+` AND `+where+`)
-		FROM unnest(`+fmt.Sprintf("$%d", len(args)+2)+`::text[]) st(status)`, append(slices.Clone(args), now, BoardStates)...)
+	// Counts come from the counters the trigger of migration 00260 keeps
+	// per (state, community, need, service): a sum over a few hundred rows
+	// instead of a count of every open referral on every load.
+	states := make([]string, len(BoardStates))
+	for i, st := range BoardStates {
+		states[i] = string(st)
+	}
+	counts, err := referraldb.New(db).BoardCounts(ctx, referraldb.BoardCountsParams{
+		States: states, Scope: f.Scope, Community: f.Community, Need: string(f.Need), ServiceID: f.ServiceID})
 	if err != nil {
 		return b, fmt.Errorf("referral: board counts: %w", err)
 	}
+	for _, st := range BoardStates {
+		b.Count[st] = 0 // a state with no counter row still shows, as 0
+	}
+	for _, c := range counts {
+		b.Count[Status(c.Status)] = int(c.N)
+	}
+	// Overdue counts by the state's clock alone (a referral whose serve-by
+	// passed while it still waits for an answer counts by its
+	// acknowledge-by; its row shows it breached). Each count is a range of
+	// referral_board_idx (status, then the clock up to now), which
+	// PostgreSQL counts from the index alone; only the overdue part of each
+	// state is read.
+	rows, err := db.Query(ctx, `SELECT st.status,
+			(SELECT count(*) FROM referral WHERE status = st.status AND `+boardDue+` < `+next+` AND `+where+`)
+		FROM unnest(`+fmt.Sprintf("$%d", len(args)+2)+`::text[]) st(status)`, append(slices.Clone(args), now, BoardStates)...)
+	if err != nil {
+		return b, fmt.Errorf("referral: board overdue: %w", err)
+	}
 	var (
 		st      Status
-		n, over int
+		over    int
 		listed  []uuid.UUID
 		rowByID = map[uuid.UUID]*BoardRow{}
 	)
-	if _, err := pgx.ForEachRow(rows, []any{&st, &n, &over}, func() error {
-		b.Count[st], b.Overdue[st] = n, over
+	if _, err := pgx.ForEachRow(rows, []any{&st, &over}, func() error {
+		b.Overdue[st] = over
 		return nil
 	}); err != nil {
-		return b, fmt.Errorf("referral: board counts: %w", err)
+		return b, fmt.Errorf("referral: board overdue: %w", err)
 	}
 	rows, err = db.Query(ctx, `
 		SELECT r.*, s.name, COALESCE(nx.name, '')

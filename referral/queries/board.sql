@@ -1,4 +1,4 @@
--- The board's counts and rows are built in Go (Board): their filters are
+-- The board's overdue counts and rows are built in Go (Board): their filters are
 -- chosen at run time for the planner. What follows has no filters.
 
 -- name: BoardChains :many
@@ -24,3 +24,17 @@ SELECT id, name FROM service ORDER BY name, id;
 -- directory, which costs nothing, not from the open referrals.
 SELECT DISTINCT replace(c, ' ', '-') FROM service, unnest(communities) c
 WHERE c <> @any_community::text ORDER BY 1;
+
+-- name: BoardCounts :many
+-- Open referrals per state from the counters kept by the trigger of
+-- migration 00260, with the board's filters (an empty one: any). The
+-- catch-alls cost nothing here: the table has a row per (state, community,
+-- need, service), a few hundred, not one per referral.
+SELECT status, sum(n)::bigint AS n
+FROM referral_board_count
+WHERE status = ANY(@states::text[])
+  AND (COALESCE(cardinality(@scope::text[]), 0) = 0 OR community = ANY(@scope::text[]))
+  AND (@community::text = '' OR community = @community::text)
+  AND (@need::text = '' OR need = @need::text)
+  AND (@service_id::uuid = '00000000-0000-0000-0000-000000000000' OR service_id = @service_id::uuid)
+GROUP BY status;

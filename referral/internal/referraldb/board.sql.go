@@ -34,7 +34,7 @@ type BoardChainsRow struct {
 	Reason    string
 }
 
-// The board's counts and rows are built in Go (Board): their filters are
+// The board's overdue counts and rows are built in Go (Board): their filters are
 // chosen at run time for the planner. What follows has no filters.
 // The earlier referrals of each listed referral, oldest first per leaf, each
 // with the reason on the event that closed it. depth bounds a chain that,
@@ -85,6 +85,60 @@ func (q *Queries) BoardCommunities(ctx context.Context, anyCommunity string) ([]
 			return nil, err
 		}
 		items = append(items, replace)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const BoardCounts = `-- name: BoardCounts :many
+SELECT status, sum(n)::bigint AS n
+FROM referral_board_count
+WHERE status = ANY($1::text[])
+  AND (COALESCE(cardinality($2::text[]), 0) = 0 OR community = ANY($2::text[]))
+  AND ($3::text = '' OR community = $3::text)
+  AND ($4::text = '' OR need = $4::text)
+  AND ($5::uuid = '00000000-0000-0000-0000-000000000000' OR service_id = $5::uuid)
+GROUP BY status
+`
+
+type BoardCountsParams struct {
+	States    []string
+	Scope     []string
+	Community string
+	Need      string
+	ServiceID uuid.UUID
+}
+
+type BoardCountsRow struct {
+	Status string
+	N      int64
+}
+
+// Open referrals per state from the counters kept by the trigger of
+// migration 00260, with the board's filters (an empty one: any). The
+// catch-alls cost nothing here: the table has a row per (state, community,
+// need, service), a few hundred, not one per referral.
+func (q *Queries) BoardCounts(ctx context.Context, arg BoardCountsParams) ([]BoardCountsRow, error) {
+	rows, err := q.db.Query(ctx, BoardCounts,
+		arg.States,
+		arg.Scope,
+		arg.Community,
+		arg.Need,
+		arg.ServiceID,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []BoardCountsRow{}
+	for rows.Next() {
+		var i BoardCountsRow
+		if err := rows.Scan(&i.Status, &i.N); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
